@@ -1,0 +1,1 @@
+"""The edge of the system: the command line (and, later, HTTP)."""

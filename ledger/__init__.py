@@ -1,0 +1,1 @@
+"""parledger's write side: domain aggregates, signed commands, and the ledger application."""

@@ -1,0 +1,401 @@
+"""The ledger application: checks a signed command and records its event.
+
+Order of checks for every command: envelope shape and arguments; signature against the
+enrolled key; replay (the same command again answers with the first receipt); ledger,
+key validity, role and scope; clock skew; then the domain rules. A refusal at any step
+raises a :class:`~ledger.errors.LedgerError` and records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Recording
+
+from ledger.clock import Clock, SystemClock
+from ledger.command_args import parse_args
+from ledger.commands import SignedCommand, sign_command
+from ledger.crypto import SigningKey
+from ledger.domain.authorization import authorize, signer_of, spec_for
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.campaign import Campaign
+from ledger.domain.indicator_set import IndicatorSet
+from ledger.domain.indicators import IndicatorTree
+from ledger.domain.key_registry import KeyRegistry
+from ledger.domain.keyring import SYSTEM_ROLE, Keyring, KeyRecord
+from ledger.domain.scorecard import Scorecard
+from ledger.domain.unit import Unit
+from ledger.errors import (
+    AuthorizationError,
+    ConflictError,
+    DomainError,
+    LedgerError,
+    NotFoundError,
+    ValidationError,
+)
+from ledger.evidence import EvidenceStore
+from ledger.ids import (
+    KEY_REGISTRY_ID,
+    campaign_id,
+    indicator_set_id,
+    scorecard_id,
+    target_of,
+    unit_id,
+)
+from ledger.settings import Settings
+from ledger.storage import APPLICATION_NAME, notification_id_of, persistence_env
+
+MAX_ATTEMPTS = 5
+
+Act = Callable[[Any], Sequence[LedgerAggregate]]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an accepted command answers, the same every time it is sent."""
+
+    event_id: str
+    aggregate_id: str
+    version: int
+    event_type: str
+    event_hash: str
+    position: int
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Ledger(Application[UUID]):
+    name = APPLICATION_NAME
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        server_key: SigningKey | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        super().__init__(env=persistence_env(self.settings.database_url))
+        self.clock: Clock = clock or SystemClock()
+        self._server_key = server_key
+        self.evidence = EvidenceStore(self.settings.evidence_dir)
+        self._trees: dict[tuple[str, int], IndicatorTree] = {}
+        self._handlers: dict[str, Callable[[SignedCommand, Keyring, KeyRecord], Receipt]] = {
+            "init_ledger": self._init_ledger,
+            "enrol_key": self._key_command(KeyRegistry.enrol),
+            "revoke_key": self._key_command(KeyRegistry.revoke),
+            "rotate_key": self._key_command(KeyRegistry.rotate),
+            "register_unit": self._register_unit,
+            "update_unit": self._update_unit,
+            "define_indicator_set": self._define_indicator_set,
+            "create_campaign": self._create_campaign,
+            "record_self_score": self._scorecard_command(Scorecard.record_self_score),
+            "attach_evidence": self._attach_evidence,
+            "remove_evidence": self._scorecard_command(Scorecard.remove_evidence),
+            "submit_self_assessment": self._submit,
+            "record_external_score": self._scorecard_command(Scorecard.record_external_score),
+        }
+
+    # -- the command path ------------------------------------------------------------
+
+    def execute(self, envelope: SignedCommand | dict[str, Any]) -> Receipt:
+        command = (
+            envelope if isinstance(envelope, SignedCommand) else SignedCommand.from_envelope(envelope)
+        )
+        parse_args(command.type, command.args)
+        if spec_for(command.type).roles == {SYSTEM_ROLE}:
+            raise AuthorizationError(
+                f"{command.type} is recorded by the ledger itself, not sent by a person",
+                code="system_command", field="command.type",
+            )
+        handler = self._handlers[command.type]
+        for _ in range(MAX_ATTEMPTS):
+            keyring = self.keyring()
+            signer = signer_of(keyring, command)
+            try:
+                return handler(command, keyring, signer)
+            except IntegrityError:
+                continue
+        raise ConflictError(
+            "the record changed while this command was being recorded; send it again"
+        )
+
+    def _act(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord, target: UUID, act: Act
+    ) -> Receipt:
+        existing = self._get(target)
+        if existing is not None:
+            version = existing.previous_command(command)
+            if version is not None:
+                return self._receipt_for(existing, version)
+        authorize(keyring, command, signer)
+        self._check_clock(command)
+        changed = act(existing)
+        recordings = self.save(*changed)
+        return self._receipt_from(recordings, target)
+
+    def _check_clock(self, command: SignedCommand) -> None:
+        skew = abs(command.issued_at - self.clock.now())
+        limit = timedelta(seconds=self.settings.max_clock_skew_seconds)
+        if skew > limit:
+            raise ValidationError(
+                f"command.issued_at is {int(skew.total_seconds())} s away from the ledger's clock "
+                f"(at most {int(limit.total_seconds())} s allowed); check the signer's clock",
+                code="clock_skew", field="command.issued_at",
+            )
+
+    def _receipt_for(self, aggregate: LedgerAggregate, version: int) -> Receipt:
+        events = list(self.events.get(aggregate.id, gt=version - 1, lte=version))
+        event = cast(LedgerAggregate.Event, events[0])
+        return Receipt(
+            event_id=f"{aggregate.id}/{version}",
+            aggregate_id=str(aggregate.id),
+            version=version,
+            event_type=event.event_type,
+            event_hash=event.event_hash,
+            position=notification_id_of(self.recorder, aggregate.id, version),
+        )
+
+    @staticmethod
+    def _receipt_from(recordings: Sequence[Recording[UUID]], target: UUID) -> Receipt:
+        recording = [r for r in recordings if r.domain_event.originator_id == target][-1]
+        event = cast(LedgerAggregate.Event, recording.domain_event)
+        return Receipt(
+            event_id=f"{target}/{event.originator_version}",
+            aggregate_id=str(target),
+            version=event.originator_version,
+            event_type=event.event_type,
+            event_hash=event.event_hash,
+            position=recording.notification.id,
+        )
+
+    def _get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
+        try:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+        except AggregateNotFoundError:
+            return None
+
+    def _system_command(self, keyring: Keyring, type_: str, args: dict[str, Any]) -> SignedCommand:
+        key = self.server_key
+        if key.key_id != keyring.server:
+            raise DomainError(
+                f"the server key in {self.settings.server_key_file} is not this ledger's "
+                f"server key ({keyring.server})",
+                code="wrong_server_key",
+            )
+        return sign_command(key, ledger=keyring.ledger, type=type_, args=args,
+                            issued_at=self.clock.now())
+
+    @property
+    def server_key(self) -> SigningKey:
+        if self._server_key is None:
+            self._server_key = SigningKey.load(self.settings.server_key_file)
+        return self._server_key
+
+    # -- reads of aggregates (for the command line; views come from projections) ---------
+
+    def keyring(self) -> Keyring:
+        registry = self._get(KEY_REGISTRY_ID, copy=False)
+        return registry.keyring if registry is not None else Keyring()
+
+    def is_initialised(self) -> bool:
+        return bool(self.keyring().ledger)
+
+    def unit(self, code: str) -> Unit | None:
+        return cast(Unit | None, self._get(unit_id(code), copy=False))
+
+    def indicator_set(self, code: str, version: int) -> IndicatorSet | None:
+        return cast(IndicatorSet | None, self._get(indicator_set_id(code, version), copy=False))
+
+    def campaign(self, code: str) -> Campaign | None:
+        return cast(Campaign | None, self._get(campaign_id(code), copy=False))
+
+    def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
+        return cast(Scorecard | None, self._get(scorecard_id(campaign, unit), copy=False))
+
+    def tree(self, code: str, version: int) -> IndicatorTree:
+        cached = self._trees.get((code, version))
+        if cached is not None:
+            return cached
+        indicator_set = self.indicator_set(code, version)
+        if indicator_set is None:
+            raise NotFoundError(f"indicator set {code} version {version} is not defined",
+                                field="command.args.indicator_set")
+        tree = indicator_set.tree
+        if indicator_set.frozen:
+            self._trees[(code, version)] = tree
+        return tree
+
+    # -- handlers --------------------------------------------------------------------
+
+    def _init_ledger(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        def act(existing: KeyRegistry | None) -> list[LedgerAggregate]:
+            return [KeyRegistry.initialise(command, self.clock.now())]
+
+        return self._act(command, keyring, signer, KEY_REGISTRY_ID, act)
+
+    def _key_command(
+        self, method: Callable[[KeyRegistry, SignedCommand, datetime], None]
+    ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
+        def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+            def act(registry: KeyRegistry | None) -> list[LedgerAggregate]:
+                if registry is None:
+                    raise NotFoundError("the ledger is not initialised", code="not_initialised")
+                for grant in command.args.get("roles", []):
+                    if grant["role"] in ("unit_staff", "unit_head"):
+                        missing = [u for u in grant["scope"] if self.unit(u) is None]
+                        if missing:
+                            raise NotFoundError(
+                                f"unit(s) {', '.join(missing)} are not registered",
+                                code="unknown_unit", field="command.args.roles",
+                            )
+                method(registry, command, self.clock.now())
+                return [registry]
+
+            return self._act(command, keyring, signer, KEY_REGISTRY_ID, act)
+
+        return handle
+
+    def _register_unit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        def act(existing: Unit | None) -> list[LedgerAggregate]:
+            if existing is not None:
+                raise DomainError(f"unit {command.args['code']} is already registered",
+                                  code="unit_exists", field="command.args.code")
+            self._check_parent(command)
+            return [Unit.register(command, self.clock.now())]
+
+        return self._act(command, keyring, signer, unit_id(command.args["code"]), act)
+
+    def _update_unit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        def act(existing: Unit | None) -> list[LedgerAggregate]:
+            if existing is None:
+                raise NotFoundError(f"unit {command.args['code']} is not registered",
+                                    code="unknown_unit", field="command.args.code")
+            self._check_parent(command)
+            existing.update(command, self.clock.now())
+            return [existing]
+
+        return self._act(command, keyring, signer, unit_id(command.args["code"]), act)
+
+    def _check_parent(self, command: SignedCommand) -> None:
+        parent = command.args.get("parent")
+        if parent is None:
+            return
+        if parent == command.args["code"]:
+            raise ValidationError("a unit cannot be its own parent", field="command.args.parent")
+        if self.unit(parent) is None:
+            raise NotFoundError(f"parent unit {parent} is not registered", code="unknown_unit",
+                                field="command.args.parent")
+
+    def _define_indicator_set(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
+        target = indicator_set_id(command.args["code"], command.args["version"])
+
+        def act(existing: IndicatorSet | None) -> list[LedgerAggregate]:
+            if existing is None:
+                return [IndicatorSet.define(command, self.clock.now())]
+            existing.revise(command, self.clock.now())
+            return [existing]
+
+        return self._act(command, keyring, signer, target, act)
+
+    def _create_campaign(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        args = command.args
+
+        def act(existing: Campaign | None) -> list[LedgerAggregate]:
+            if existing is not None:
+                raise DomainError(f"campaign {args['code']} already exists", code="campaign_exists",
+                                  field="command.args.code")
+            at = self.clock.now()
+            indicator_set = self._get(indicator_set_id(args["indicator_set"], args["indicator_set_version"]))
+            if indicator_set is None:
+                raise NotFoundError(
+                    f"indicator set {args['indicator_set']} version {args['indicator_set_version']} "
+                    "is not defined", field="command.args.indicator_set",
+                )
+            units = {code: self.unit(code) for code in args["units"]}
+            missing = [code for code, unit in units.items() if unit is None]
+            if missing:
+                raise NotFoundError(f"unit(s) not registered: {', '.join(missing)}",
+                                    code="unknown_unit", field="command.args.units")
+            tree = indicator_set.tree
+            empty = sorted({u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)})
+            if empty:
+                raise DomainError(
+                    f"no criterion of {tree.code} v{tree.version} applies to unit kind(s) "
+                    f"{', '.join(empty)}", code="not_applicable", field="command.args.units",
+                )
+            campaign = Campaign.create(command, at)
+            indicator_set.freeze(
+                self._system_command(keyring, "freeze_indicator_set", {
+                    "code": tree.code, "version": tree.version, "campaign": args["code"],
+                }), at,
+            )
+            cards = [
+                Scorecard.open_for(
+                    self._system_command(keyring, "open_scorecard", {
+                        "campaign": args["code"], "unit": code, "unit_kind": unit.kind,
+                        "indicator_set": tree.code, "indicator_set_version": tree.version,
+                    }), at,
+                )
+                for code, unit in units.items() if unit is not None
+            ]
+            return [campaign, indicator_set, *cards]
+
+        return self._act(command, keyring, signer, campaign_id(args["code"]), act)
+
+    def _scorecard_command(
+        self, method: Callable[[Scorecard, SignedCommand, IndicatorTree, datetime], None]
+    ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
+        def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+            def act(card: Scorecard | None) -> list[LedgerAggregate]:
+                card = self._require_card(command, card)
+                method(card, command, self.tree(card.indicator_set, card.indicator_set_version),
+                       self.clock.now())
+                return [card]
+
+            return self._act(command, keyring, signer, target_of(command.type, command.args), act)
+
+        return handle
+
+    @staticmethod
+    def _require_card(command: SignedCommand, card: Scorecard | None) -> Scorecard:
+        if card is None:
+            raise NotFoundError(
+                f"unit {command.args['unit']} takes no part in campaign {command.args['campaign']}",
+                code="unknown_scorecard", field="command.args.unit",
+            )
+        return card
+
+    def _attach_evidence(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        sha256, size = command.args["sha256"], command.args["size"]
+        if not self.evidence.has(sha256):
+            raise NotFoundError(
+                f"no evidence file {sha256} has been uploaded; upload the file before attaching it",
+                code="evidence_missing", field="command.args.sha256",
+            )
+        if self.evidence.size_of(sha256) != size:
+            raise ValidationError(
+                f"the uploaded file has {self.evidence.size_of(sha256)} bytes, the command says {size}",
+                code="evidence_size_mismatch", field="command.args.size",
+            )
+        return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
+
+    def _submit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+        def act(card: Scorecard | None) -> list[LedgerAggregate]:
+            card = self._require_card(command, card)
+            card.submit(command, self.clock.now())
+            return [card]
+
+        return self._act(command, keyring, signer, target_of(command.type, command.args), act)
+
+
+def is_refusal(error: BaseException) -> bool:
+    return isinstance(error, LedgerError)

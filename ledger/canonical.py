@@ -1,0 +1,73 @@
+"""RFC 8785 (JCS) canonical bytes and SHA-256 digests.
+
+Everything that is hashed or signed goes through :func:`canonical_bytes`. Values are
+restricted to JSON's own types with integer numbers only: decimals travel as strings,
+so no binary float ever reaches a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import ValidationError
+
+ZERO_HASH = "0" * 64
+
+
+def check_json_value(value: Any, path: str = "$") -> None:
+    """Refuse anything but null, bool, int, str, lists and string-keyed objects."""
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise ValidationError(f"{path}: integer {value} is outside the I-JSON range", field=path)
+        return
+    if isinstance(value, float):
+        raise ValidationError(
+            f"{path}: numbers with a fraction are not accepted; send decimals as strings",
+            field=path,
+        )
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_json_value(item, f"{path}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(f"{path}: object keys must be strings", field=path)
+            check_json_value(item, f"{path}.{key}")
+        return
+    raise ValidationError(f"{path}: {type(value).__name__} is not a JSON value", field=path)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """The RFC 8785 canonical form of a JSON value."""
+    check_json_value(value)
+    return bytes(rfc8785.dumps(value))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, e.g. ``2026-11-22T03:15:00.000000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str, field: str = "time") -> datetime:
+    """Parse an RFC 3339 timestamp that carries its offset."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise ValidationError(f"{field}: {text!r} is not an RFC 3339 timestamp", field=field) from None
+    if moment.tzinfo is None:
+        raise ValidationError(f"{field}: {text!r} has no time zone offset", field=field)
+    return moment

@@ -1,0 +1,34 @@
+"""Typed settings, read from PARLEDGER_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEDGER_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/parledger.sqlite3",
+        description="sqlite:///PATH (the embedded default) or postgresql://USER@HOST:PORT/DB",
+    )
+    home: Path = Field(default=Path("./var"), description="where keys and evidence live")
+    ledger_name: str = Field(default="parledger.local/demo", min_length=1, max_length=200)
+    max_clock_skew_seconds: int = Field(default=300, ge=1)
+    environment: Literal["development", "production"] = "development"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def server_key_file(self) -> Path:
+        return self.keys_dir / "server.key"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
