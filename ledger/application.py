@@ -8,7 +8,7 @@ raises a :class:`~ledger.errors.LedgerError` and records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,7 +34,6 @@ from ledger.errors import (
     AuthorizationError,
     ConflictError,
     DomainError,
-    LedgerError,
     NotFoundError,
     ValidationError,
 )
@@ -49,6 +48,7 @@ from ledger.ids import (
 )
 from ledger.settings import Settings
 from ledger.storage import APPLICATION_NAME, notification_id_of, persistence_env
+from ledger.verification import Undecodable
 
 MAX_ATTEMPTS = 5
 
@@ -397,5 +397,28 @@ class Ledger(Application[UUID]):
         return self._act(command, keyring, signer, target_of(command.type, command.args), act)
 
 
-def is_refusal(error: BaseException) -> bool:
-    return isinstance(error, LedgerError)
+def stored_events(ledger: Ledger, page: int = 1000) -> Iterator[tuple[int, LedgerAggregate.Event | Undecodable]]:
+    """Every stored event in log order, decoded; rows that cannot be decoded are yielded
+    as :class:`Undecodable` so the verifier can name them."""
+    start: int | None = None
+    while True:
+        notifications = ledger.recorder.select_notifications(start, page, inclusive_of_start=False)
+        if not notifications:
+            return
+        for notification in notifications:
+            try:
+                event = ledger.mapper.to_domain_event(notification)
+            except Exception as error:  # noqa: BLE001 - any decoding failure is a finding
+                yield notification.id, Undecodable(
+                    notification.originator_id, notification.originator_version,
+                    f"{type(error).__name__}: {error}",
+                )
+                continue
+            if not isinstance(event, LedgerAggregate.Event):
+                yield notification.id, Undecodable(
+                    notification.originator_id, notification.originator_version,
+                    f"unexpected event class {type(event).__name__}",
+                )
+                continue
+            yield notification.id, event
+        start = notifications[-1].id

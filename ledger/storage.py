@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -22,10 +22,8 @@ def persistence_env(database_url: str) -> dict[str, str]:
     parsed = urlparse(database_url)
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
     if parsed.scheme == "sqlite":
-        raw_path = unquote(database_url[len("sqlite://"):])
-        path = raw_path[1:] if raw_path.startswith("/") and not raw_path.startswith("//") else raw_path
-        if path.startswith("/"):
-            path = "/" + path.lstrip("/")
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
+        path = unquote(database_url[len("sqlite:///"):]) if database_url.startswith("sqlite:///") else ""
         if not path or path == ":memory:":
             raise ValidationError("an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
                                   field="PARLEDGER_DATABASE_URL")
@@ -48,6 +46,9 @@ def persistence_env(database_url: str) -> dict[str, str]:
             POSTGRES_POOL_SIZE="8",
             POSTGRES_LOCK_TIMEOUT="10",
         )
+        schema = parse_qs(parsed.query).get("schema", [""])[0]
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
         return env
     raise ValidationError(
         f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…",

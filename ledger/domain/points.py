@@ -42,6 +42,17 @@ def format_points(value: Decimal, precision: int) -> str:
     return f"{quantize(value, precision):f}"
 
 
+def display(value: Decimal, precision: int) -> str:
+    """Points for people: at the set's precision, trailing zeros dropped down to two places
+    (88.540 -> "88.54", 8.424 -> "8.424", 100 -> "100.00")."""
+    text = format_points(value, precision)
+    if "." not in text:
+        return text
+    whole, fraction = text.split(".")
+    fraction = fraction.rstrip("0").ljust(min(2, precision), "0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
 def plain(value: Decimal) -> str:
     """Shortest text for a decimal, without exponent: 8.50 -> "8.5", 10 -> "10"."""
     text = f"{value.normalize():f}"

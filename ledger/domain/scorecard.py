@@ -187,3 +187,15 @@ class Scorecard(LedgerAggregate):
             )
         self._points(leaf, command.args["points"], tree.precision)
         self.record(self.ExternalScoreRecorded, body=dict(command.args), command=command, at=at)
+
+
+def current_points(card: Scorecard, tree: IndicatorTree) -> dict[str, Decimal]:
+    """Each leaf's points as the scorecard stands: the self-score for self-assessed leaves,
+    the recorded value for survey, SIPAS and published leaves."""
+    points: dict[str, Decimal] = {}
+    for code, entry in card.entries.items():
+        source = tree.nodes[code].score_source if code in tree.nodes else None
+        value = entry.self_points if source == "appraisal" else entry.external_points
+        if value is not None:
+            points[code] = value
+    return points

@@ -1,0 +1,296 @@
+"""The ``parledger`` command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from api.render import print_scorecard
+from ledger.application import Ledger, Receipt, stored_events
+from ledger.client import initialise, load_or_create_key, send
+from ledger.crypto import SigningKey, key_id_of
+from ledger.demo import CAMPAIGN, UNIT, run_demo
+from ledger.domain.keyring import ROLES, SCOPED_ROLES
+from ledger.errors import LedgerError
+from ledger.indicator_import import load_definition
+from ledger.settings import Settings
+from ledger.verification import verify_events
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="parledger: a signed, verifiable ledger of PAR INDEX scoring.")
+keys_app = typer.Typer(no_args_is_help=True, help="Create, enrol, revoke and rotate Ed25519 keys.")
+app.add_typer(keys_app, name="keys")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+KeyOption = Annotated[Path, typer.Option("--key", help="private key file that signs the command")]
+
+
+class Failure(Exception):
+    """A one-line error for the user."""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except LedgerError as error:
+        err.print(f"[red]error[/] ({error.code}): {error.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except Failure as error:
+        err.print(f"[red]error[/]: {error}", highlight=False)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        err.print(f"[red]error[/]: {error}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _ledger() -> Ledger:
+    return Ledger(Settings())
+
+
+def _run(action: Callable[[], T]) -> T:
+    with _errors():
+        return action()
+
+
+def _receipt(receipt: Receipt) -> None:
+    out.print(f"recorded {receipt.event_type} at log position {receipt.position} "
+              f"(event {receipt.event_id}, hash {receipt.event_hash})", highlight=False)
+
+
+@app.command()
+def init(
+    admin_name: Annotated[str, typer.Option(help="the administrator's name")] = "Administrator",
+    admin_title: Annotated[str, typer.Option(help="the administrator's title")] = "",
+    admin_unit: Annotated[str, typer.Option(help="the administrator's organisation")] = "",
+) -> None:
+    """Create the ledger, its genesis administrator key and the server's key."""
+
+    def act() -> None:
+        ledger = _ledger()
+        if ledger.is_initialised():
+            raise Failure(f"the ledger at {ledger.settings.database_url} is already initialised")
+        folder = ledger.settings.keys_dir
+        for name in ("admin.key", "server.key"):
+            if (folder / name).exists():
+                raise Failure(f"{folder / name} exists but the ledger is new; move it away first")
+        admin, server = load_or_create_key(folder / "admin.key"), load_or_create_key(folder / "server.key")
+        ledger._server_key = server
+        _receipt(initialise(ledger, admin, server, admin_name=admin_name,
+                            admin_title=admin_title, admin_unit=admin_unit))
+        out.print(f"ledger {ledger.keyring().ledger!r} initialised; administrator key "
+                  f"{admin.key_id} in {folder / 'admin.key'} (keep it private)")
+
+    _run(act)
+
+
+@app.command()
+def demo() -> None:
+    """Build the demo campaign (Hanoi, 2022) on the configured store and print its scorecard."""
+
+    def act() -> None:
+        ledger = _ledger()
+        run_demo(ledger)
+        _show(ledger, CAMPAIGN, UNIT)
+
+    _run(act)
+
+
+def _show(ledger: Ledger, campaign: str, unit: str) -> None:
+    card = ledger.scorecard(campaign, unit)
+    if card is None:
+        raise Failure(f"unit {unit} takes no part in campaign {campaign}")
+    registered = ledger.unit(unit)
+    print_scorecard(out, card, ledger.tree(card.indicator_set, card.indicator_set_version),
+                    registered.name if registered else unit)
+
+
+@app.command()
+def scorecard(
+    campaign: Annotated[str, typer.Option(help="campaign code")],
+    unit: Annotated[str, typer.Option(help="unit code")],
+) -> None:
+    """Print a unit's scorecard with area totals, the grand total and the index."""
+    _run(lambda: _show(_ledger(), campaign, unit))
+
+
+@app.command()
+def verify() -> None:
+    """Check every stored event: hash, chain, signature, and the signer's authority then."""
+
+    def act() -> None:
+        report = verify_events(stored_events(_ledger()))
+        if report.ok:
+            out.print(f"ok: {report.events} events in {report.aggregates} aggregates verified "
+                      "(canonical hashes, hash chains, signatures, signers' keys and scopes)")
+            return
+        first = report.problems[0]
+        more = len(report.problems) - 1
+        err.print(f"FAILED: {first}" + (f" (and {more} more problem(s))" if more else ""),
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+    _run(act)
+
+
+@keys_app.command("new")
+def keys_new(path: Annotated[Path, typer.Argument(help="where to write the private key")]) -> None:
+    """Generate an Ed25519 key pair: PATH (mode 0600) and PATH with .pub."""
+
+    def act() -> None:
+        if path.exists():
+            raise Failure(f"{path} already exists")
+        key = SigningKey.generate()
+        key.save(path)
+        out.print(f"key {key.key_id}\npublic key {key.public_key}\nwritten to {path} "
+                  f"and {path.with_suffix('.pub')}", highlight=False)
+
+    _run(act)
+
+
+def _public_key(value: str) -> str:
+    candidate = Path(value)
+    return candidate.read_text("ascii").strip() if candidate.is_file() else value
+
+
+def _grants(roles: list[str]) -> list[dict[str, Any]]:
+    grants = []
+    for item in roles:
+        role, _, scope = item.partition(":")
+        if role not in ROLES:
+            raise Failure(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        codes = [c for c in scope.split(",") if c]
+        if role in SCOPED_ROLES and not codes:
+            raise Failure(f"the role {role} needs a scope, e.g. {role}:HN")
+        grants.append({"role": role, "scope": codes})
+    return grants
+
+
+@keys_app.command("enrol")
+def keys_enrol(
+    public_key: Annotated[str, typer.Argument(help="base64 public key, or a .pub file")],
+    name: Annotated[str, typer.Option(help="the key holder's name")],
+    role: Annotated[list[str], typer.Option(help="ROLE or ROLE:SCOPE,SCOPE (repeatable)")],
+    key: KeyOption,
+    title: Annotated[str, typer.Option(help="the holder's title")] = "",
+    unit: Annotated[str, typer.Option(help="the holder's organisation")] = "",
+) -> None:
+    """Enrol a person's public key with roles and scopes (signed by an administrator)."""
+
+    def act() -> None:
+        ledger = _ledger()
+        _receipt(send(ledger, SigningKey.load(key), "enrol_key", {
+            "public_key": _public_key(public_key), "name": name, "title": title, "unit": unit,
+            "roles": _grants(role)}))
+
+    _run(act)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key id to revoke")],
+    reason: Annotated[str, typer.Option(help="why the key is revoked")],
+    key: KeyOption,
+) -> None:
+    """Revoke a key: nothing it signs afterwards is accepted."""
+    _run(lambda: _receipt(send(_ledger(), SigningKey.load(key), "revoke_key",
+                               {"key_id": key_id, "reason": reason})))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="the key id to replace")],
+    new_public_key: Annotated[str, typer.Argument(help="base64 public key, or a .pub file")],
+    key: KeyOption,
+    reason: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Replace a key by a new one with the same holder and roles."""
+    _run(lambda: _receipt(send(_ledger(), SigningKey.load(key), "rotate_key", {
+        "key_id": key_id, "new_public_key": _public_key(new_public_key), "reason": reason})))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List enrolled keys with their roles (public keys only)."""
+
+    def act() -> None:
+        from rich.table import Table
+
+        table = Table("key id", "name", "title", "unit", "roles", "status")
+        for record in _ledger().keyring().keys.values():
+            roles = "; ".join(f"{g.role}" + (f":{','.join(g.scope)}" if g.scope else "")
+                              for g in record.grants)
+            status = "active" if record.active else f"revoked {record.revoked_at:%Y-%m-%d}"
+            table.add_row(record.key_id, record.name, record.title, record.unit, roles, status)
+        out.print(table)
+
+    _run(act)
+
+
+@app.command("register-unit")
+def register_unit(
+    code: Annotated[str, typer.Option(help="unit code")],
+    name: Annotated[str, typer.Option(help="unit name")],
+    kind: Annotated[str, typer.Option(help="province, department, district, commune, …")],
+    key: KeyOption,
+    parent: Annotated[str | None, typer.Option(help="parent unit code")] = None,
+    ranking_group: Annotated[str | None, typer.Option(help="ranking group (default: kind)")] = None,
+) -> None:
+    """Register a unit under assessment."""
+    args: dict[str, Any] = {"code": code, "name": name, "kind": kind}
+    if parent:
+        args["parent"] = parent
+    if ranking_group:
+        args["ranking_group"] = ranking_group
+    _run(lambda: _receipt(send(_ledger(), SigningKey.load(key), "register_unit", args)))
+
+
+@app.command("import-indicator-set")
+def import_indicator_set(
+    file: Annotated[Path, typer.Argument(help="CSV, YAML or JSON file")],
+    key: KeyOption,
+    code: Annotated[str | None, typer.Option(help="set code (required for CSV)")] = None,
+    version: Annotated[int | None, typer.Option(help="version number")] = None,
+    title: Annotated[str | None, typer.Option(help="set title (required for CSV)")] = None,
+    precision: Annotated[int | None, typer.Option(help="decimal places of points")] = None,
+    partial: Annotated[list[str] | None, typer.Option(
+        help="a parent that lists its sub-criteria only in part (repeatable)")] = None,
+    applies_to: Annotated[list[str] | None, typer.Option(
+        help="unit kind the areas apply to (repeatable; default all kinds)")] = None,
+    check: Annotated[bool, typer.Option("--check", help="validate only, record nothing")] = False,
+) -> None:
+    """Import an indicator set version; a version used by a campaign is frozen."""
+
+    def act() -> None:
+        definition = load_definition(file, code=code, version=version, title=title,
+                                     precision=precision, partial=partial or (),
+                                     applies_to=applies_to or ())
+        leaves = sum(1 for n in definition["nodes"] if True)
+        if check:
+            out.print(f"{file}: valid, {leaves} nodes")
+            return
+        _receipt(send(_ledger(), SigningKey.load(key), "define_indicator_set", definition))
+
+    _run(act)
+
+
+@app.command("key-id")
+def key_id(public_key: Annotated[str, typer.Argument(help="base64 public key or .pub file")]) -> None:
+    """Print the key id of a public key."""
+    _run(lambda: out.print(key_id_of(_public_key(public_key))))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

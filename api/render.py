@@ -1,0 +1,67 @@
+"""Tables printed by the command line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from ledger.domain.indicators import SOURCE_TITLES, IndicatorTree
+from ledger.domain.points import display
+from ledger.domain.scorecard import Scorecard, current_points
+from ledger.domain.scoring import totals
+
+
+def scorecard_table(card: Scorecard, tree: IndicatorTree, unit_name: str) -> Table:
+    points = current_points(card, tree)
+    result = totals(tree, card.unit_kind, points)
+    p = tree.precision
+
+    def fmt(value: Decimal | None) -> str:
+        return "—" if value is None else display(value, p)
+
+    table = Table(
+        title=f"Bảng điểm {unit_name} — kỳ đánh giá {card.campaign} ({tree.code} v{tree.version})",
+        show_lines=False,
+    )
+    table.add_column("Mã", no_wrap=True)
+    table.add_column("Tiêu chí")
+    table.add_column("Điểm tối đa", justify="right")
+    table.add_column("Điểm", justify="right")
+    table.add_column("Nguồn điểm")
+    table.add_column("Minh chứng", justify="right")
+    for code in tree.order:
+        node = tree.nodes[code]
+        if not node.applies(card.unit_kind):
+            continue
+        if node.level == "area":
+            table.add_section()
+            table.add_row(f"[bold]{code}[/]", f"[bold]{node.title}[/]",
+                          f"[bold]{fmt(result.max_by_node.get(code))}[/]",
+                          f"[bold]{fmt(result.by_node.get(code))}[/]", "", "")
+        elif node.is_leaf:
+            entry = card.entries.get(code)
+            table.add_row(code, node.title, fmt(node.max_points), fmt(points.get(code)),
+                          SOURCE_TITLES.get(node.score_source or "", ""),
+                          str(len(entry.evidence)) if entry and entry.evidence else "")
+        else:
+            table.add_row(code, f"[italic]{node.title}[/]", fmt(node.max_points),
+                          fmt(result.by_node.get(code)), "", "")
+    table.add_section()
+    table.add_row("", "[bold]TỔNG ĐIỂM[/]", f"[bold]{fmt(result.max_total)}[/]",
+                  f"[bold]{fmt(result.total)}[/]", "", "")
+    table.add_row("", "[bold]Chỉ số CCHC (%)[/]", "", f"[bold]{display(result.index, p)}[/]", "", "")
+    return table
+
+
+def print_scorecard(console: Console, card: Scorecard, tree: IndicatorTree, unit_name: str) -> None:
+    console.print(scorecard_table(card, tree, unit_name))
+    result = totals(tree, card.unit_kind, current_points(card, tree))
+    p = tree.precision
+    state = (f"đã gửi lúc {card.submitted_at:%Y-%m-%d %H:%M} UTC" if card.submitted_at
+             else "chưa gửi")
+    console.print(
+        f"Tổng điểm: {display(result.total, p)} / {display(result.max_total, p)} "
+        f"— Chỉ số {display(result.index, p)} % — {state}"
+    )

@@ -1,0 +1,143 @@
+"""The demo campaign: Hanoi's 2022 indicator set, the unit Hanoi, demo keys, a 2022
+campaign, and Hanoi's 2021 appraised scores recorded as signed acts.
+
+Safe to run again: every step checks what the ledger already holds first."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.client import initialise, load_or_create_key, send
+from ledger.crypto import SigningKey
+from ledger.domain.campaign import MILESTONES
+from ledger.domain.indicators import IndicatorTree
+from ledger.indicator_import import definition_from_csv
+
+SET_CODE = "HN-PAR"
+SET_VERSION = 1
+CAMPAIGN = "HN-2022"
+UNIT = "HN"
+PARTIAL = ("7.1", "7.2")
+PLAN_SOURCE = "Kế hoạch cải thiện Chỉ số CCHC năm 2022 của UBND Thành phố Hà Nội"
+
+
+def plan_csv() -> str:
+    return resources.files("ledger").joinpath("data/hanoi_par_2022_plan.csv").read_text("utf-8")
+
+
+def plan_scores(tree: IndicatorTree) -> dict[str, Decimal]:
+    """The 2021 appraised score of every leaf; a remainder leaf gets its parent's score
+    less that of the listed sub-criteria."""
+    rows = {r["code"]: Decimal(r["score_2021"]) for r in csv.DictReader(io.StringIO(plan_csv()))}
+    scores: dict[str, Decimal] = {}
+    for leaf in tree.leaves:
+        if leaf.synthetic and leaf.parent:
+            listed = [c for c in tree.nodes[leaf.parent].children if c != leaf.code]
+            scores[leaf.code] = rows[leaf.parent] - sum((rows[c] for c in listed), Decimal(0))
+        else:
+            scores[leaf.code] = rows[leaf.code]
+    return scores
+
+
+@dataclass(frozen=True)
+class DemoKeys:
+    admin: SigningKey
+    server: SigningKey
+    staff: SigningKey
+    head: SigningKey
+    survey: SigningKey
+
+
+def _keys(ledger: Ledger) -> DemoKeys:
+    folder = ledger.settings.keys_dir
+    return DemoKeys(
+        admin=load_or_create_key(folder / "admin.key"),
+        server=load_or_create_key(folder / "server.key"),
+        staff=load_or_create_key(folder / "hn-staff.key"),
+        head=load_or_create_key(folder / "hn-head.key"),
+        survey=load_or_create_key(folder / "survey-body.key"),
+    )
+
+
+def _enrol(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str, Any]) -> None:
+    if ledger.keyring().get(key.key_id) is None:
+        send(ledger, admin, "enrol_key", {"public_key": key.public_key, **person})
+
+
+def run_demo(ledger: Ledger) -> None:
+    keys = _keys(ledger)
+    if not ledger.is_initialised():
+        initialise(ledger, keys.admin, keys.server, admin_name="Quản trị viên (demo)",
+                   admin_title="Quản trị hệ thống", admin_unit="Sở Nội vụ Hà Nội")
+    if ledger.unit(UNIT) is None:
+        send(ledger, keys.admin, "register_unit",
+             {"code": UNIT, "name": "UBND Thành phố Hà Nội", "kind": "province",
+              "ranking_group": "province"})
+    _enrol(ledger, keys.admin, keys.staff, {
+        "name": "Nguyễn Văn An", "title": "Chuyên viên, cán bộ đầu mối CCHC",
+        "unit": "Văn phòng UBND Thành phố Hà Nội", "roles": [{"role": "unit_staff", "scope": [UNIT]}]})
+    _enrol(ledger, keys.admin, keys.head, {
+        "name": "Trần Thị Bình", "title": "Chánh Văn phòng UBND Thành phố",
+        "unit": "Văn phòng UBND Thành phố Hà Nội", "roles": [{"role": "unit_head", "scope": [UNIT]}]})
+    _enrol(ledger, keys.admin, keys.survey, {
+        "name": "Lê Minh Châu", "title": "Nghiên cứu viên",
+        "unit": "Viện Nghiên cứu phát triển KT-XH Hà Nội", "roles": [{"role": "survey_body", "scope": []}]})
+
+    if ledger.indicator_set(SET_CODE, SET_VERSION) is None:
+        definition = definition_from_csv(
+            plan_csv(), code=SET_CODE, version=SET_VERSION,
+            title="Bộ Chỉ số CCHC cấp tỉnh (theo Kế hoạch năm 2022 của TP Hà Nội)",
+            precision=3, partial=PARTIAL, applies_to=["province"],
+        )
+        send(ledger, keys.admin, "define_indicator_set", definition)
+    tree = ledger.tree(SET_CODE, SET_VERSION) if ledger.campaign(CAMPAIGN) else None
+
+    if ledger.campaign(CAMPAIGN) is None:
+        start = ledger.clock.now() - timedelta(days=1)
+        offsets = (0, 45, 60, 67, 75)
+        send(ledger, keys.admin, "create_campaign", {
+            "code": CAMPAIGN, "year": 2022,
+            "title": "Đánh giá Chỉ số CCHC năm 2022 — Thành phố Hà Nội",
+            "indicator_set": SET_CODE, "indicator_set_version": SET_VERSION, "units": [UNIT],
+            "schedule": {name: (start + timedelta(days=d)).isoformat(timespec="seconds")
+                         for name, d in zip(MILESTONES, offsets, strict=True)},
+            "timezone": "Asia/Ho_Chi_Minh",
+        })
+    tree = tree or ledger.tree(SET_CODE, SET_VERSION)
+
+    card = ledger.scorecard(CAMPAIGN, UNIT)
+    assert card is not None
+    if card.submitted_at is not None:
+        return
+    for leaf in tree.applicable_leaves("province"):
+        points = plan_scores(tree)[leaf.code]
+        entry = card.entries.get(leaf.code)
+        if leaf.score_source == "appraisal":
+            if entry is None or entry.self_points != points:
+                send(ledger, keys.staff, "record_self_score", {
+                    "campaign": CAMPAIGN, "unit": UNIT, "criterion": leaf.code,
+                    "points": f"{points:f}", "note": "Theo kết quả thẩm định năm 2021",
+                    "explanation": f"Điểm thẩm định năm 2021 nêu tại {PLAN_SOURCE}.",
+                })
+        elif entry is None or entry.external_points != points:
+            send(ledger, keys.survey, "record_external_score", {
+                "campaign": CAMPAIGN, "unit": UNIT, "criterion": leaf.code,
+                "points": f"{points:f}", "source": leaf.score_source,
+                "source_document": f"Kết quả năm 2021 nêu tại {PLAN_SOURCE}",
+            })
+    evidence = ledger.evidence.put_bytes(plan_csv().encode("utf-8"))
+    card = ledger.scorecard(CAMPAIGN, UNIT)
+    assert card is not None
+    if evidence.sha256 not in card.entry("1.1").evidence:
+        send(ledger, keys.staff, "attach_evidence", {
+            "campaign": CAMPAIGN, "unit": UNIT, "criterion": "1.1", "sha256": evidence.sha256,
+            "size": evidence.size, "file_name": "hanoi_par_2022_plan.csv", "media_type": "text/csv",
+        })
+    send(ledger, keys.head, "submit_self_assessment", {"campaign": CAMPAIGN, "unit": UNIT})

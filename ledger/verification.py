@@ -1,0 +1,163 @@
+"""Checks every recorded event: its canonical hash, its aggregate's hash chain, its
+signature, and that its signer was enrolled, unrevoked and in scope when it signed.
+
+The checks read nothing but the events, in log order; the keyring is rebuilt from the
+key-registry events as they come, so each command is judged by the registry as it
+stood at that point of the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from ledger.commands import SignedCommand
+from ledger.domain.authorization import authorize, signer_of, spec_for
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.events import event_hash
+from ledger.domain.keyring import Keyring
+from ledger.errors import LedgerError
+from ledger.ids import target_of
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: int
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    event_type: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"event at log position {self.position}: {self.aggregate_type} {self.aggregate_id} "
+            f"version {self.version} ({self.event_type}): {self.reason}"
+        )
+
+
+@dataclass
+class Report:
+    events: int = 0
+    aggregates: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A stored row that could not be read back as an event."""
+
+    aggregate_id: UUID
+    version: int
+    error: str
+
+
+@dataclass
+class _ChainHead:
+    version: int
+    hash: str
+
+
+def aggregate_type_of(event: LedgerAggregate.Event) -> str:
+    return type(event).__qualname__.split(".")[0]
+
+
+def verify_events(stream: Iterable[tuple[int, LedgerAggregate.Event | Undecodable]]) -> Report:
+    report = Report()
+    heads: dict[UUID, _ChainHead] = {}
+    keyring = Keyring()
+    for position, event in stream:
+        report.events += 1
+        for reason in _check(position, event, heads, keyring):
+            report.problems.append(_problem(position, event, reason))
+    report.aggregates = len(heads)
+    return report
+
+
+def _problem(position: int, event: LedgerAggregate.Event | Undecodable, reason: str) -> Problem:
+    if isinstance(event, Undecodable):
+        return Problem(position, "?", str(event.aggregate_id), event.version, "?", reason)
+    return Problem(position, aggregate_type_of(event), str(event.originator_id),
+                   event.originator_version, event.event_type, reason)
+
+
+def _check(
+    position: int,
+    event: LedgerAggregate.Event | Undecodable,
+    heads: dict[UUID, _ChainHead],
+    keyring: Keyring,
+) -> Iterator[str]:
+    if isinstance(event, Undecodable):
+        yield f"the stored row cannot be read as an event ({event.error})"
+        return
+    aggregate_type = aggregate_type_of(event)
+    version = event.originator_version
+    head = heads.get(event.originator_id)
+    expected_version = 1 if head is None else head.version + 1
+    expected_prev = "0" * 64 if head is None else head.hash
+    if version != expected_version:
+        before = "nothing" if head is None else f"version {head.version}"
+        yield (f"version {version} follows {before} of its aggregate: events are missing "
+               "or out of order")
+    elif event.prev_hash != expected_prev:
+        yield "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
+    try:
+        recomputed = event_hash(
+            aggregate_type=aggregate_type,
+            aggregate_id=event.originator_id,
+            version=version,
+            event_type=event.event_type,
+            recorded_at=event.timestamp,
+            prev_hash=event.prev_hash,
+            body=event.body,
+            command=event.command,
+        )
+    except (LedgerError, ValueError, TypeError) as error:
+        yield f"its content cannot be put in canonical form ({error})"
+        recomputed = ""
+    if recomputed and recomputed != event.event_hash:
+        yield ("its content does not match its recorded hash: it was changed after it was "
+               "recorded")
+    heads[event.originator_id] = _ChainHead(version, event.event_hash)
+    yield from _check_command(event, keyring)
+    if aggregate_type == "KeyRegistry":
+        try:
+            keyring.apply(event.event_type, event.body, event.timestamp)
+        except (KeyError, ValueError, TypeError) as error:
+            yield f"the key registry cannot apply it ({error})"
+
+
+def _check_command(event: LedgerAggregate.Event, keyring: Keyring) -> Iterator[str]:
+    try:
+        command = SignedCommand.from_envelope(event.command)
+        spec = spec_for(command.type)
+    except LedgerError as error:
+        yield f"its command is malformed: {error}"
+        return
+    if event.event_type not in spec.events:
+        yield f"a {command.type} command cannot produce a {event.event_type} event"
+    try:
+        if target_of(command.type, command.args) != event.originator_id:
+            yield f"its {command.type} command addresses another aggregate"
+    except (KeyError, ValueError) as error:
+        yield f"its command lacks the argument {error}"
+    try:
+        signer = signer_of(keyring, command)
+        authorize(keyring, command, signer)
+    except LedgerError as error:
+        yield f"signature or authority: {error}"
+    yield from _check_body(event.body, command.args)
+
+
+def _check_body(body: dict[str, Any], args: dict[str, Any]) -> Iterator[str]:
+    """Every argument of the signed command appears unchanged in the event's body."""
+    for name, value in args.items():
+        if name not in body:
+            yield f"its body lacks the signed argument {name!r}"
+        elif body[name] != value:
+            yield f"its body's {name!r} differs from what the signer signed"
