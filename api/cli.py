@@ -22,8 +22,11 @@ from ledger.indicator_import import load_definition
 from ledger.settings import Settings
 from ledger.verification import verify_events
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="parledger: a signed, verifiable ledger of PAR INDEX scoring.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="parledger: a signed, verifiable ledger of PAR INDEX scoring.",
+)
 keys_app = typer.Typer(no_args_is_help=True, help="Create, enrol, revoke and rotate Ed25519 keys.")
 app.add_typer(keys_app, name="keys")
 
@@ -63,8 +66,11 @@ def _run(action: Callable[[], T]) -> T:
 
 
 def _receipt(receipt: Receipt) -> None:
-    out.print(f"recorded {receipt.event_type} at log position {receipt.position} "
-              f"(event {receipt.event_id}, hash {receipt.event_hash})", highlight=False)
+    out.print(
+        f"recorded {receipt.event_type} at log position {receipt.position} "
+        f"(event {receipt.event_id}, hash {receipt.event_hash})",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -83,12 +89,25 @@ def init(
         for name in ("admin.key", "server.key"):
             if (folder / name).exists():
                 raise Failure(f"{folder / name} exists but the ledger is new; move it away first")
-        admin, server = load_or_create_key(folder / "admin.key"), load_or_create_key(folder / "server.key")
+        admin, server = (
+            load_or_create_key(folder / "admin.key"),
+            load_or_create_key(folder / "server.key"),
+        )
         ledger._server_key = server
-        _receipt(initialise(ledger, admin, server, admin_name=admin_name,
-                            admin_title=admin_title, admin_unit=admin_unit))
-        out.print(f"ledger {ledger.keyring().ledger!r} initialised; administrator key "
-                  f"{admin.key_id} in {folder / 'admin.key'} (keep it private)")
+        _receipt(
+            initialise(
+                ledger,
+                admin,
+                server,
+                admin_name=admin_name,
+                admin_title=admin_title,
+                admin_unit=admin_unit,
+            )
+        )
+        out.print(
+            f"ledger {ledger.keyring().ledger!r} initialised; administrator key "
+            f"{admin.key_id} in {folder / 'admin.key'} (keep it private)"
+        )
 
     _run(act)
 
@@ -110,8 +129,12 @@ def _show(ledger: Ledger, campaign: str, unit: str) -> None:
     if card is None:
         raise Failure(f"unit {unit} takes no part in campaign {campaign}")
     registered = ledger.unit(unit)
-    print_scorecard(out, card, ledger.tree(card.indicator_set, card.indicator_set_version),
-                    registered.name if registered else unit)
+    print_scorecard(
+        out,
+        card,
+        ledger.tree(card.indicator_set, card.indicator_set_version),
+        registered.name if registered else unit,
+    )
 
 
 @app.command()
@@ -130,13 +153,18 @@ def verify() -> None:
     def act() -> None:
         report = verify_events(stored_events(_ledger()))
         if report.ok:
-            out.print(f"ok: {report.events} events in {report.aggregates} aggregates verified "
-                      "(canonical hashes, hash chains, signatures, signers' keys and scopes)")
+            out.print(
+                f"ok: {report.events} events in {report.aggregates} aggregates verified "
+                "(canonical hashes, hash chains, signatures, signers' keys and scopes)"
+            )
             return
         first = report.problems[0]
         more = len(report.problems) - 1
-        err.print(f"FAILED: {first}" + (f" (and {more} more problem(s))" if more else ""),
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"FAILED: {first}" + (f" (and {more} more problem(s))" if more else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
     _run(act)
@@ -151,8 +179,11 @@ def keys_new(path: Annotated[Path, typer.Argument(help="where to write the priva
             raise Failure(f"{path} already exists")
         key = SigningKey.generate()
         key.save(path)
-        out.print(f"key {key.key_id}\npublic key {key.public_key}\nwritten to {path} "
-                  f"and {path.with_suffix('.pub')}", highlight=False)
+        out.print(
+            f"key {key.key_id}\npublic key {key.public_key}\nwritten to {path} "
+            f"and {path.with_suffix('.pub')}",
+            highlight=False,
+        )
 
     _run(act)
 
@@ -188,9 +219,20 @@ def keys_enrol(
 
     def act() -> None:
         ledger = _ledger()
-        _receipt(send(ledger, SigningKey.load(key), "enrol_key", {
-            "public_key": _public_key(public_key), "name": name, "title": title, "unit": unit,
-            "roles": _grants(role)}))
+        _receipt(
+            send(
+                ledger,
+                SigningKey.load(key),
+                "enrol_key",
+                {
+                    "public_key": _public_key(public_key),
+                    "name": name,
+                    "title": title,
+                    "unit": unit,
+                    "roles": _grants(role),
+                },
+            )
+        )
 
     _run(act)
 
@@ -202,8 +244,13 @@ def keys_revoke(
     key: KeyOption,
 ) -> None:
     """Revoke a key: nothing it signs afterwards is accepted."""
-    _run(lambda: _receipt(send(_ledger(), SigningKey.load(key), "revoke_key",
-                               {"key_id": key_id, "reason": reason})))
+    _run(
+        lambda: _receipt(
+            send(
+                _ledger(), SigningKey.load(key), "revoke_key", {"key_id": key_id, "reason": reason}
+            )
+        )
+    )
 
 
 @keys_app.command("rotate")
@@ -214,8 +261,16 @@ def keys_rotate(
     reason: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Replace a key by a new one with the same holder and roles."""
-    _run(lambda: _receipt(send(_ledger(), SigningKey.load(key), "rotate_key", {
-        "key_id": key_id, "new_public_key": _public_key(new_public_key), "reason": reason})))
+    _run(
+        lambda: _receipt(
+            send(
+                _ledger(),
+                SigningKey.load(key),
+                "rotate_key",
+                {"key_id": key_id, "new_public_key": _public_key(new_public_key), "reason": reason},
+            )
+        )
+    )
 
 
 @keys_app.command("list")
@@ -227,8 +282,9 @@ def keys_list() -> None:
 
         table = Table("key id", "name", "title", "unit", "roles", "status")
         for record in _ledger().keyring().keys.values():
-            roles = "; ".join(f"{g.role}" + (f":{','.join(g.scope)}" if g.scope else "")
-                              for g in record.grants)
+            roles = "; ".join(
+                f"{g.role}" + (f":{','.join(g.scope)}" if g.scope else "") for g in record.grants
+            )
             status = "active" if record.active else f"revoked {record.revoked_at:%Y-%m-%d}"
             table.add_row(record.key_id, record.name, record.title, record.unit, roles, status)
         out.print(table)
@@ -262,18 +318,28 @@ def import_indicator_set(
     version: Annotated[int | None, typer.Option(help="version number")] = None,
     title: Annotated[str | None, typer.Option(help="set title (required for CSV)")] = None,
     precision: Annotated[int | None, typer.Option(help="decimal places of points")] = None,
-    partial: Annotated[list[str] | None, typer.Option(
-        help="a parent that lists its sub-criteria only in part (repeatable)")] = None,
-    applies_to: Annotated[list[str] | None, typer.Option(
-        help="unit kind the areas apply to (repeatable; default all kinds)")] = None,
+    partial: Annotated[
+        list[str] | None,
+        typer.Option(help="a parent that lists its sub-criteria only in part (repeatable)"),
+    ] = None,
+    applies_to: Annotated[
+        list[str] | None,
+        typer.Option(help="unit kind the areas apply to (repeatable; default all kinds)"),
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="validate only, record nothing")] = False,
 ) -> None:
     """Import an indicator set version; a version used by a campaign is frozen."""
 
     def act() -> None:
-        definition = load_definition(file, code=code, version=version, title=title,
-                                     precision=precision, partial=partial or (),
-                                     applies_to=applies_to or ())
+        definition = load_definition(
+            file,
+            code=code,
+            version=version,
+            title=title,
+            precision=precision,
+            partial=partial or (),
+            applies_to=applies_to or (),
+        )
         leaves = sum(1 for n in definition["nodes"] if True)
         if check:
             out.print(f"{file}: valid, {leaves} nodes")
@@ -284,7 +350,9 @@ def import_indicator_set(
 
 
 @app.command("key-id")
-def key_id(public_key: Annotated[str, typer.Argument(help="base64 public key or .pub file")]) -> None:
+def key_id(
+    public_key: Annotated[str, typer.Argument(help="base64 public key or .pub file")],
+) -> None:
     """Print the key id of a public key."""
     _run(lambda: out.print(key_id_of(_public_key(public_key))))
 

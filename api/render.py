@@ -37,21 +37,45 @@ def scorecard_table(card: Scorecard, tree: IndicatorTree, unit_name: str) -> Tab
             continue
         if node.level == "area":
             table.add_section()
-            table.add_row(f"[bold]{code}[/]", f"[bold]{node.title}[/]",
-                          f"[bold]{fmt(result.max_by_node.get(code))}[/]",
-                          f"[bold]{fmt(result.by_node.get(code))}[/]", "", "")
+            table.add_row(
+                f"[bold]{code}[/]",
+                f"[bold]{node.title}[/]",
+                f"[bold]{fmt(result.max_by_node.get(code))}[/]",
+                f"[bold]{fmt(result.by_node.get(code))}[/]",
+                "",
+                "",
+            )
         elif node.is_leaf:
             entry = card.entries.get(code)
-            table.add_row(code, node.title, fmt(node.max_points), fmt(points.get(code)),
-                          SOURCE_TITLES.get(node.score_source or "", ""),
-                          str(len(entry.evidence)) if entry and entry.evidence else "")
+            table.add_row(
+                code,
+                node.title,
+                fmt(node.max_points),
+                fmt(points.get(code)),
+                SOURCE_TITLES.get(node.score_source or "", ""),
+                str(len(entry.evidence)) if entry and entry.evidence else "",
+            )
         else:
-            table.add_row(code, f"[italic]{node.title}[/]", fmt(node.max_points),
-                          fmt(result.by_node.get(code)), "", "")
+            table.add_row(
+                code,
+                f"[italic]{node.title}[/]",
+                fmt(node.max_points),
+                fmt(result.by_node.get(code)),
+                "",
+                "",
+            )
     table.add_section()
-    table.add_row("", "[bold]TỔNG ĐIỂM[/]", f"[bold]{fmt(result.max_total)}[/]",
-                  f"[bold]{fmt(result.total)}[/]", "", "")
-    table.add_row("", "[bold]Chỉ số CCHC (%)[/]", "", f"[bold]{display(result.index, p)}[/]", "", "")
+    table.add_row(
+        "",
+        "[bold]TỔNG ĐIỂM[/]",
+        f"[bold]{fmt(result.max_total)}[/]",
+        f"[bold]{fmt(result.total)}[/]",
+        "",
+        "",
+    )
+    table.add_row(
+        "", "[bold]Chỉ số CCHC (%)[/]", "", f"[bold]{display(result.index, p)}[/]", "", ""
+    )
     return table
 
 
@@ -59,8 +83,9 @@ def print_scorecard(console: Console, card: Scorecard, tree: IndicatorTree, unit
     console.print(scorecard_table(card, tree, unit_name))
     result = totals(tree, card.unit_kind, current_points(card, tree))
     p = tree.precision
-    state = (f"đã gửi lúc {card.submitted_at:%Y-%m-%d %H:%M} UTC" if card.submitted_at
-             else "chưa gửi")
+    state = (
+        f"đã gửi lúc {card.submitted_at:%Y-%m-%d %H:%M} UTC" if card.submitted_at else "chưa gửi"
+    )
     console.print(
         f"Tổng điểm: {display(result.total, p)} / {display(result.max_total, p)} "
         f"— Chỉ số {display(result.index, p)} % — {state}"

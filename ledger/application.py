@@ -27,7 +27,7 @@ from ledger.domain.campaign import Campaign
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.key_registry import KeyRegistry
-from ledger.domain.keyring import SYSTEM_ROLE, Keyring, KeyRecord
+from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord, Keyring
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.unit import Unit
 from ledger.errors import (
@@ -106,13 +106,16 @@ class Ledger(Application[UUID]):
 
     def execute(self, envelope: SignedCommand | dict[str, Any]) -> Receipt:
         command = (
-            envelope if isinstance(envelope, SignedCommand) else SignedCommand.from_envelope(envelope)
+            envelope
+            if isinstance(envelope, SignedCommand)
+            else SignedCommand.from_envelope(envelope)
         )
         parse_args(command.type, command.args)
         if spec_for(command.type).roles == {SYSTEM_ROLE}:
             raise AuthorizationError(
                 f"{command.type} is recorded by the ledger itself, not sent by a person",
-                code="system_command", field="command.type",
+                code="system_command",
+                field="command.type",
             )
         handler = self._handlers[command.type]
         for _ in range(MAX_ATTEMPTS):
@@ -147,7 +150,8 @@ class Ledger(Application[UUID]):
             raise ValidationError(
                 f"command.issued_at is {int(skew.total_seconds())} s away from the ledger's clock "
                 f"(at most {int(limit.total_seconds())} s allowed); check the signer's clock",
-                code="clock_skew", field="command.issued_at",
+                code="clock_skew",
+                field="command.issued_at",
             )
 
     def _receipt_for(self, aggregate: LedgerAggregate, version: int) -> Receipt:
@@ -189,8 +193,9 @@ class Ledger(Application[UUID]):
                 f"server key ({keyring.server})",
                 code="wrong_server_key",
             )
-        return sign_command(key, ledger=keyring.ledger, type=type_, args=args,
-                            issued_at=self.clock.now())
+        return sign_command(
+            key, ledger=keyring.ledger, type=type_, args=args, issued_at=self.clock.now()
+        )
 
     @property
     def server_key(self) -> SigningKey:
@@ -225,8 +230,10 @@ class Ledger(Application[UUID]):
             return cached
         indicator_set = self.indicator_set(code, version)
         if indicator_set is None:
-            raise NotFoundError(f"indicator set {code} version {version} is not defined",
-                                field="command.args.indicator_set")
+            raise NotFoundError(
+                f"indicator set {code} version {version} is not defined",
+                field="command.args.indicator_set",
+            )
         tree = indicator_set.tree
         if indicator_set.frozen:
             self._trees[(code, version)] = tree
@@ -253,7 +260,8 @@ class Ledger(Application[UUID]):
                         if missing:
                             raise NotFoundError(
                                 f"unit(s) {', '.join(missing)} are not registered",
-                                code="unknown_unit", field="command.args.roles",
+                                code="unknown_unit",
+                                field="command.args.roles",
                             )
                 method(registry, command, self.clock.now())
                 return [registry]
@@ -262,11 +270,16 @@ class Ledger(Application[UUID]):
 
         return handle
 
-    def _register_unit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+    def _register_unit(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
         def act(existing: Unit | None) -> list[LedgerAggregate]:
             if existing is not None:
-                raise DomainError(f"unit {command.args['code']} is already registered",
-                                  code="unit_exists", field="command.args.code")
+                raise DomainError(
+                    f"unit {command.args['code']} is already registered",
+                    code="unit_exists",
+                    field="command.args.code",
+                )
             self._check_parent(command)
             return [Unit.register(command, self.clock.now())]
 
@@ -275,8 +288,11 @@ class Ledger(Application[UUID]):
     def _update_unit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
         def act(existing: Unit | None) -> list[LedgerAggregate]:
             if existing is None:
-                raise NotFoundError(f"unit {command.args['code']} is not registered",
-                                    code="unknown_unit", field="command.args.code")
+                raise NotFoundError(
+                    f"unit {command.args['code']} is not registered",
+                    code="unknown_unit",
+                    field="command.args.code",
+                )
             self._check_parent(command)
             existing.update(command, self.clock.now())
             return [existing]
@@ -290,8 +306,11 @@ class Ledger(Application[UUID]):
         if parent == command.args["code"]:
             raise ValidationError("a unit cannot be its own parent", field="command.args.parent")
         if self.unit(parent) is None:
-            raise NotFoundError(f"parent unit {parent} is not registered", code="unknown_unit",
-                                field="command.args.parent")
+            raise NotFoundError(
+                f"parent unit {parent} is not registered",
+                code="unknown_unit",
+                field="command.args.parent",
+            )
 
     def _define_indicator_set(
         self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
@@ -306,46 +325,77 @@ class Ledger(Application[UUID]):
 
         return self._act(command, keyring, signer, target, act)
 
-    def _create_campaign(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+    def _create_campaign(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
         args = command.args
 
         def act(existing: Campaign | None) -> list[LedgerAggregate]:
             if existing is not None:
-                raise DomainError(f"campaign {args['code']} already exists", code="campaign_exists",
-                                  field="command.args.code")
+                raise DomainError(
+                    f"campaign {args['code']} already exists",
+                    code="campaign_exists",
+                    field="command.args.code",
+                )
             at = self.clock.now()
-            indicator_set = self._get(indicator_set_id(args["indicator_set"], args["indicator_set_version"]))
+            indicator_set = self._get(
+                indicator_set_id(args["indicator_set"], args["indicator_set_version"])
+            )
             if indicator_set is None:
                 raise NotFoundError(
-                    f"indicator set {args['indicator_set']} version {args['indicator_set_version']} "
-                    "is not defined", field="command.args.indicator_set",
+                    f"indicator set {args['indicator_set']} version "
+                    f"{args['indicator_set_version']} is not defined",
+                    field="command.args.indicator_set",
                 )
             units = {code: self.unit(code) for code in args["units"]}
             missing = [code for code, unit in units.items() if unit is None]
             if missing:
-                raise NotFoundError(f"unit(s) not registered: {', '.join(missing)}",
-                                    code="unknown_unit", field="command.args.units")
+                raise NotFoundError(
+                    f"unit(s) not registered: {', '.join(missing)}",
+                    code="unknown_unit",
+                    field="command.args.units",
+                )
             tree = indicator_set.tree
-            empty = sorted({u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)})
+            empty = sorted(
+                {u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)}
+            )
             if empty:
                 raise DomainError(
                     f"no criterion of {tree.code} v{tree.version} applies to unit kind(s) "
-                    f"{', '.join(empty)}", code="not_applicable", field="command.args.units",
+                    f"{', '.join(empty)}",
+                    code="not_applicable",
+                    field="command.args.units",
                 )
             campaign = Campaign.create(command, at)
             indicator_set.freeze(
-                self._system_command(keyring, "freeze_indicator_set", {
-                    "code": tree.code, "version": tree.version, "campaign": args["code"],
-                }), at,
+                self._system_command(
+                    keyring,
+                    "freeze_indicator_set",
+                    {
+                        "code": tree.code,
+                        "version": tree.version,
+                        "campaign": args["code"],
+                    },
+                ),
+                at,
             )
             cards = [
                 Scorecard.open_for(
-                    self._system_command(keyring, "open_scorecard", {
-                        "campaign": args["code"], "unit": code, "unit_kind": unit.kind,
-                        "indicator_set": tree.code, "indicator_set_version": tree.version,
-                    }), at,
+                    self._system_command(
+                        keyring,
+                        "open_scorecard",
+                        {
+                            "campaign": args["code"],
+                            "unit": code,
+                            "unit_kind": unit.kind,
+                            "indicator_set": tree.code,
+                            "indicator_set_version": tree.version,
+                        },
+                    ),
+                    at,
                 )
-                for code, unit in units.items() if unit is not None
+                for code, unit in units.items()
+                if unit is not None
             ]
             return [campaign, indicator_set, *cards]
 
@@ -357,8 +407,12 @@ class Ledger(Application[UUID]):
         def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
             def act(card: Scorecard | None) -> list[LedgerAggregate]:
                 card = self._require_card(command, card)
-                method(card, command, self.tree(card.indicator_set, card.indicator_set_version),
-                       self.clock.now())
+                method(
+                    card,
+                    command,
+                    self.tree(card.indicator_set, card.indicator_set_version),
+                    self.clock.now(),
+                )
                 return [card]
 
             return self._act(command, keyring, signer, target_of(command.type, command.args), act)
@@ -370,21 +424,27 @@ class Ledger(Application[UUID]):
         if card is None:
             raise NotFoundError(
                 f"unit {command.args['unit']} takes no part in campaign {command.args['campaign']}",
-                code="unknown_scorecard", field="command.args.unit",
+                code="unknown_scorecard",
+                field="command.args.unit",
             )
         return card
 
-    def _attach_evidence(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+    def _attach_evidence(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
         sha256, size = command.args["sha256"], command.args["size"]
         if not self.evidence.has(sha256):
             raise NotFoundError(
                 f"no evidence file {sha256} has been uploaded; upload the file before attaching it",
-                code="evidence_missing", field="command.args.sha256",
+                code="evidence_missing",
+                field="command.args.sha256",
             )
         if self.evidence.size_of(sha256) != size:
             raise ValidationError(
-                f"the uploaded file has {self.evidence.size_of(sha256)} bytes, the command says {size}",
-                code="evidence_size_mismatch", field="command.args.size",
+                f"the uploaded file has {self.evidence.size_of(sha256)} bytes, "
+                f"the command says {size}",
+                code="evidence_size_mismatch",
+                field="command.args.size",
             )
         return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
 
@@ -397,7 +457,9 @@ class Ledger(Application[UUID]):
         return self._act(command, keyring, signer, target_of(command.type, command.args), act)
 
 
-def stored_events(ledger: Ledger, page: int = 1000) -> Iterator[tuple[int, LedgerAggregate.Event | Undecodable]]:
+def stored_events(
+    ledger: Ledger, page: int = 1000
+) -> Iterator[tuple[int, LedgerAggregate.Event | Undecodable]]:
     """Every stored event in log order, decoded; rows that cannot be decoded are yielded
     as :class:`Undecodable` so the verifier can name them."""
     start: int | None = None
@@ -408,16 +470,24 @@ def stored_events(ledger: Ledger, page: int = 1000) -> Iterator[tuple[int, Ledge
         for notification in notifications:
             try:
                 event = ledger.mapper.to_domain_event(notification)
-            except Exception as error:  # noqa: BLE001 - any decoding failure is a finding
-                yield notification.id, Undecodable(
-                    notification.originator_id, notification.originator_version,
-                    f"{type(error).__name__}: {error}",
+            except Exception as error:
+                yield (
+                    notification.id,
+                    Undecodable(
+                        notification.originator_id,
+                        notification.originator_version,
+                        f"{type(error).__name__}: {error}",
+                    ),
                 )
                 continue
             if not isinstance(event, LedgerAggregate.Event):
-                yield notification.id, Undecodable(
-                    notification.originator_id, notification.originator_version,
-                    f"unexpected event class {type(event).__name__}",
+                yield (
+                    notification.id,
+                    Undecodable(
+                        notification.originator_id,
+                        notification.originator_version,
+                        f"unexpected event class {type(event).__name__}",
+                    ),
                 )
                 continue
             yield notification.id, event

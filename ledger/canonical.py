@@ -25,7 +25,9 @@ def check_json_value(value: Any, path: str = "$") -> None:
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
-            raise ValidationError(f"{path}: integer {value} is outside the I-JSON range", field=path)
+            raise ValidationError(
+                f"{path}: integer {value} is outside the I-JSON range", field=path
+            )
         return
     if isinstance(value, float):
         raise ValidationError(
@@ -67,7 +69,9 @@ def parse_time(text: str, field: str = "time") -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, AttributeError):
-        raise ValidationError(f"{field}: {text!r} is not an RFC 3339 timestamp", field=field) from None
+        raise ValidationError(
+            f"{field}: {text!r} is not an RFC 3339 timestamp", field=field
+        ) from None
     if moment.tzinfo is None:
         raise ValidationError(f"{field}: {text!r} has no time zone offset", field=field)
     return moment

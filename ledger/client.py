@@ -30,10 +30,26 @@ def send(ledger: Ledger, key: SigningKey, command_type: str, args: dict[str, Any
     return ledger.execute(command)
 
 
-def initialise(ledger: Ledger, admin_key: SigningKey, server_key: SigningKey, *,
-               admin_name: str, admin_title: str = "", admin_unit: str = "") -> Receipt:
-    return send(ledger, admin_key, "init_ledger", {
-        "administrator": {"public_key": admin_key.public_key, "name": admin_name,
-                          "title": admin_title, "unit": admin_unit},
-        "server": {"public_key": server_key.public_key, "name": ledger.settings.ledger_name},
-    })
+def initialise(
+    ledger: Ledger,
+    admin_key: SigningKey,
+    server_key: SigningKey,
+    *,
+    admin_name: str,
+    admin_title: str = "",
+    admin_unit: str = "",
+) -> Receipt:
+    return send(
+        ledger,
+        admin_key,
+        "init_ledger",
+        {
+            "administrator": {
+                "public_key": admin_key.public_key,
+                "name": admin_name,
+                "title": admin_title,
+                "unit": admin_unit,
+            },
+            "server": {"public_key": server_key.public_key, "name": ledger.settings.ledger_name},
+        },
+    )

@@ -85,7 +85,9 @@ class RegisterUnit(Args):
     @classmethod
     def unit_kind(cls, value: str) -> str:
         if not is_unit_kind(value):
-            raise ValueError("a unit kind is a lowercase word such as province, department, district")
+            raise ValueError(
+                "a unit kind is a lowercase word such as province, department, district"
+            )
         return value
 
 
@@ -194,8 +196,9 @@ ARGS: dict[str, type[Args]] = {
 def parse_args(command_type: str, args: dict[str, Any]) -> Args:
     model = ARGS.get(command_type)
     if model is None:
-        raise ValidationError(f"unknown command type {command_type!r}", code="unknown_command",
-                              field="command.type")
+        raise ValidationError(
+            f"unknown command type {command_type!r}", code="unknown_command", field="command.type"
+        )
     try:
         return model.model_validate(args)
     except PydanticValidationError as error:

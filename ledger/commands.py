@@ -94,7 +94,9 @@ class SignedCommand:
         for name, pattern in (("type", _TYPE), ("key_id", _KEY_ID), ("nonce", _NONCE)):
             value = payload[name]
             if not isinstance(value, str) or not pattern.match(value):
-                raise ValidationError(f"command.{name}: {value!r} is not well formed", field=f"command.{name}")
+                raise ValidationError(
+                    f"command.{name}: {value!r} is not well formed", field=f"command.{name}"
+                )
         if not isinstance(payload["args"], dict):
             raise ValidationError("command.args must be an object", field="command.args")
         if not isinstance(payload["ledger"], str) or not payload["ledger"]:
@@ -113,7 +115,7 @@ def sign_command(
     key: SigningKey,
     *,
     ledger: str,
-    type: str,  # noqa: A002
+    type: str,
     args: dict[str, Any],
     issued_at: datetime,
     nonce: str | None = None,

@@ -39,7 +39,9 @@ def public_key_text(key: Ed25519PublicKey) -> str:
 def load_public_key(text: str, field: str = "public_key") -> Ed25519PublicKey:
     raw = b64decode(text, field)
     if len(raw) != 32:
-        raise ValidationError(f"{field}: an Ed25519 public key has 32 bytes, got {len(raw)}", field=field)
+        raise ValidationError(
+            f"{field}: an Ed25519 public key has 32 bytes, got {len(raw)}", field=field
+        )
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
@@ -103,7 +105,9 @@ class SigningKey:
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except ValueError:
-            raise ValidationError(f"key file {path} is not a PEM private key", field="key") from None
+            raise ValidationError(
+                f"key file {path} is not a PEM private key", field="key"
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ValidationError(f"key file {path} does not hold an Ed25519 key", field="key")
         return cls(key)

@@ -74,27 +74,69 @@ def _enrol(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str,
 def run_demo(ledger: Ledger) -> None:
     keys = _keys(ledger)
     if not ledger.is_initialised():
-        initialise(ledger, keys.admin, keys.server, admin_name="Quản trị viên (demo)",
-                   admin_title="Quản trị hệ thống", admin_unit="Sở Nội vụ Hà Nội")
+        initialise(
+            ledger,
+            keys.admin,
+            keys.server,
+            admin_name="Quản trị viên (demo)",
+            admin_title="Quản trị hệ thống",
+            admin_unit="Sở Nội vụ Hà Nội",
+        )
     if ledger.unit(UNIT) is None:
-        send(ledger, keys.admin, "register_unit",
-             {"code": UNIT, "name": "UBND Thành phố Hà Nội", "kind": "province",
-              "ranking_group": "province"})
-    _enrol(ledger, keys.admin, keys.staff, {
-        "name": "Nguyễn Văn An", "title": "Chuyên viên, cán bộ đầu mối CCHC",
-        "unit": "Văn phòng UBND Thành phố Hà Nội", "roles": [{"role": "unit_staff", "scope": [UNIT]}]})
-    _enrol(ledger, keys.admin, keys.head, {
-        "name": "Trần Thị Bình", "title": "Chánh Văn phòng UBND Thành phố",
-        "unit": "Văn phòng UBND Thành phố Hà Nội", "roles": [{"role": "unit_head", "scope": [UNIT]}]})
-    _enrol(ledger, keys.admin, keys.survey, {
-        "name": "Lê Minh Châu", "title": "Nghiên cứu viên",
-        "unit": "Viện Nghiên cứu phát triển KT-XH Hà Nội", "roles": [{"role": "survey_body", "scope": []}]})
+        send(
+            ledger,
+            keys.admin,
+            "register_unit",
+            {
+                "code": UNIT,
+                "name": "UBND Thành phố Hà Nội",
+                "kind": "province",
+                "ranking_group": "province",
+            },
+        )
+    _enrol(
+        ledger,
+        keys.admin,
+        keys.staff,
+        {
+            "name": "Nguyễn Văn An",
+            "title": "Chuyên viên, cán bộ đầu mối CCHC",
+            "unit": "Văn phòng UBND Thành phố Hà Nội",
+            "roles": [{"role": "unit_staff", "scope": [UNIT]}],
+        },
+    )
+    _enrol(
+        ledger,
+        keys.admin,
+        keys.head,
+        {
+            "name": "Trần Thị Bình",
+            "title": "Chánh Văn phòng UBND Thành phố",
+            "unit": "Văn phòng UBND Thành phố Hà Nội",
+            "roles": [{"role": "unit_head", "scope": [UNIT]}],
+        },
+    )
+    _enrol(
+        ledger,
+        keys.admin,
+        keys.survey,
+        {
+            "name": "Lê Minh Châu",
+            "title": "Nghiên cứu viên",
+            "unit": "Viện Nghiên cứu phát triển KT-XH Hà Nội",
+            "roles": [{"role": "survey_body", "scope": []}],
+        },
+    )
 
     if ledger.indicator_set(SET_CODE, SET_VERSION) is None:
         definition = definition_from_csv(
-            plan_csv(), code=SET_CODE, version=SET_VERSION,
+            plan_csv(),
+            code=SET_CODE,
+            version=SET_VERSION,
             title="Bộ Chỉ số CCHC cấp tỉnh (theo Kế hoạch năm 2022 của TP Hà Nội)",
-            precision=3, partial=PARTIAL, applies_to=["province"],
+            precision=3,
+            partial=PARTIAL,
+            applies_to=["province"],
         )
         send(ledger, keys.admin, "define_indicator_set", definition)
     tree = ledger.tree(SET_CODE, SET_VERSION) if ledger.campaign(CAMPAIGN) else None
@@ -102,14 +144,24 @@ def run_demo(ledger: Ledger) -> None:
     if ledger.campaign(CAMPAIGN) is None:
         start = ledger.clock.now() - timedelta(days=1)
         offsets = (0, 45, 60, 67, 75)
-        send(ledger, keys.admin, "create_campaign", {
-            "code": CAMPAIGN, "year": 2022,
-            "title": "Đánh giá Chỉ số CCHC năm 2022 — Thành phố Hà Nội",
-            "indicator_set": SET_CODE, "indicator_set_version": SET_VERSION, "units": [UNIT],
-            "schedule": {name: (start + timedelta(days=d)).isoformat(timespec="seconds")
-                         for name, d in zip(MILESTONES, offsets, strict=True)},
-            "timezone": "Asia/Ho_Chi_Minh",
-        })
+        send(
+            ledger,
+            keys.admin,
+            "create_campaign",
+            {
+                "code": CAMPAIGN,
+                "year": 2022,
+                "title": "Đánh giá Chỉ số CCHC năm 2022 — Thành phố Hà Nội",
+                "indicator_set": SET_CODE,
+                "indicator_set_version": SET_VERSION,
+                "units": [UNIT],
+                "schedule": {
+                    name: (start + timedelta(days=d)).isoformat(timespec="seconds")
+                    for name, d in zip(MILESTONES, offsets, strict=True)
+                },
+                "timezone": "Asia/Ho_Chi_Minh",
+            },
+        )
     tree = tree or ledger.tree(SET_CODE, SET_VERSION)
 
     card = ledger.scorecard(CAMPAIGN, UNIT)
@@ -121,23 +173,49 @@ def run_demo(ledger: Ledger) -> None:
         entry = card.entries.get(leaf.code)
         if leaf.score_source == "appraisal":
             if entry is None or entry.self_points != points:
-                send(ledger, keys.staff, "record_self_score", {
-                    "campaign": CAMPAIGN, "unit": UNIT, "criterion": leaf.code,
-                    "points": f"{points:f}", "note": "Theo kết quả thẩm định năm 2021",
-                    "explanation": f"Điểm thẩm định năm 2021 nêu tại {PLAN_SOURCE}.",
-                })
+                send(
+                    ledger,
+                    keys.staff,
+                    "record_self_score",
+                    {
+                        "campaign": CAMPAIGN,
+                        "unit": UNIT,
+                        "criterion": leaf.code,
+                        "points": f"{points:f}",
+                        "note": "Theo kết quả thẩm định năm 2021",
+                        "explanation": f"Điểm thẩm định năm 2021 nêu tại {PLAN_SOURCE}.",
+                    },
+                )
         elif entry is None or entry.external_points != points:
-            send(ledger, keys.survey, "record_external_score", {
-                "campaign": CAMPAIGN, "unit": UNIT, "criterion": leaf.code,
-                "points": f"{points:f}", "source": leaf.score_source,
-                "source_document": f"Kết quả năm 2021 nêu tại {PLAN_SOURCE}",
-            })
+            send(
+                ledger,
+                keys.survey,
+                "record_external_score",
+                {
+                    "campaign": CAMPAIGN,
+                    "unit": UNIT,
+                    "criterion": leaf.code,
+                    "points": f"{points:f}",
+                    "source": leaf.score_source,
+                    "source_document": f"Kết quả năm 2021 nêu tại {PLAN_SOURCE}",
+                },
+            )
     evidence = ledger.evidence.put_bytes(plan_csv().encode("utf-8"))
     card = ledger.scorecard(CAMPAIGN, UNIT)
     assert card is not None
     if evidence.sha256 not in card.entry("1.1").evidence:
-        send(ledger, keys.staff, "attach_evidence", {
-            "campaign": CAMPAIGN, "unit": UNIT, "criterion": "1.1", "sha256": evidence.sha256,
-            "size": evidence.size, "file_name": "hanoi_par_2022_plan.csv", "media_type": "text/csv",
-        })
+        send(
+            ledger,
+            keys.staff,
+            "attach_evidence",
+            {
+                "campaign": CAMPAIGN,
+                "unit": UNIT,
+                "criterion": "1.1",
+                "sha256": evidence.sha256,
+                "size": evidence.size,
+                "file_name": "hanoi_par_2022_plan.csv",
+                "media_type": "text/csv",
+            },
+        )
     send(ledger, keys.head, "submit_self_assessment", {"campaign": CAMPAIGN, "unit": UNIT})

@@ -48,8 +48,11 @@ class EvidenceStore:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if max_size is not None and size > max_size:
-                        raise ValidationError(f"the file is larger than {max_size} bytes",
-                                              code="file_too_large", field="file")
+                        raise ValidationError(
+                            f"the file is larger than {max_size} bytes",
+                            code="file_too_large",
+                            field="file",
+                        )
                     digest.update(chunk)
                     tmp.write(chunk)
             sha256 = digest.hexdigest()

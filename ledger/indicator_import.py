@@ -71,10 +71,17 @@ def definition_from_csv(
     unknown = partial_codes - seen
     if unknown:
         raise ValidationError(
-            f"--partial names code(s) not in the file: {', '.join(sorted(unknown))}", field="partial"
+            f"--partial names code(s) not in the file: {', '.join(sorted(unknown))}",
+            field="partial",
         )
     lines = {n["code"]: n.pop("_line") for n in nodes}
-    definition = {"code": code, "version": version, "title": title, "precision": precision, "nodes": nodes}
+    definition = {
+        "code": code,
+        "version": version,
+        "title": title,
+        "precision": precision,
+        "nodes": nodes,
+    }
     try:
         return canonical_definition(definition)
     except IndicatorSetError as error:
@@ -142,7 +149,9 @@ def load_definition(
     try:
         data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ValidationError(f"{path.name} is not valid {suffix[1:].upper()}: {error}", field="file") from None
+        raise ValidationError(
+            f"{path.name} is not valid {suffix[1:].upper()}: {error}", field="file"
+        ) from None
     if isinstance(data, dict):
         overrides = {"code": code, "version": version, "title": title, "precision": precision}
         data.update({k: v for k, v in overrides.items() if v is not None})

@@ -23,18 +23,26 @@ def persistence_env(database_url: str) -> dict[str, str]:
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
-        path = unquote(database_url[len("sqlite:///"):]) if database_url.startswith("sqlite:///") else ""
+        path = (
+            unquote(database_url[len("sqlite:///") :])
+            if database_url.startswith("sqlite:///")
+            else ""
+        )
         if not path or path == ":memory:":
-            raise ValidationError("an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
-                                  field="PARLEDGER_DATABASE_URL")
+            raise ValidationError(
+                "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
+                field="PARLEDGER_DATABASE_URL",
+            )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path,
-                   SQLITE_LOCK_TIMEOUT="30")
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path, SQLITE_LOCK_TIMEOUT="30"
+        )
         return env
     if parsed.scheme in ("postgresql", "postgres"):
         if not parsed.path.strip("/"):
-            raise ValidationError("a PostgreSQL URL must name the database",
-                                  field="PARLEDGER_DATABASE_URL")
+            raise ValidationError(
+                "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
+            )
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",
             POSTGRES_DBNAME=unquote(parsed.path.strip("/")),

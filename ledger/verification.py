@@ -52,7 +52,7 @@ class Report:
 class Undecodable:
     """A stored row that could not be read back as an event."""
 
-    aggregate_id: UUID
+    aggregate_id: UUID | str
     version: int
     error: str
 
@@ -82,8 +82,14 @@ def verify_events(stream: Iterable[tuple[int, LedgerAggregate.Event | Undecodabl
 def _problem(position: int, event: LedgerAggregate.Event | Undecodable, reason: str) -> Problem:
     if isinstance(event, Undecodable):
         return Problem(position, "?", str(event.aggregate_id), event.version, "?", reason)
-    return Problem(position, aggregate_type_of(event), str(event.originator_id),
-                   event.originator_version, event.event_type, reason)
+    return Problem(
+        position,
+        aggregate_type_of(event),
+        str(event.originator_id),
+        event.originator_version,
+        event.event_type,
+        reason,
+    )
 
 
 def _check(
@@ -102,10 +108,14 @@ def _check(
     expected_prev = "0" * 64 if head is None else head.hash
     if version != expected_version:
         before = "nothing" if head is None else f"version {head.version}"
-        yield (f"version {version} follows {before} of its aggregate: events are missing "
-               "or out of order")
+        yield (
+            f"version {version} follows {before} of its aggregate: events are missing "
+            "or out of order"
+        )
     elif event.prev_hash != expected_prev:
-        yield "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
+        yield (
+            "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
+        )
     try:
         recomputed = event_hash(
             aggregate_type=aggregate_type,
@@ -121,8 +131,7 @@ def _check(
         yield f"its content cannot be put in canonical form ({error})"
         recomputed = ""
     if recomputed and recomputed != event.event_hash:
-        yield ("its content does not match its recorded hash: it was changed after it was "
-               "recorded")
+        yield ("its content does not match its recorded hash: it was changed after it was recorded")
     heads[event.originator_id] = _ChainHead(version, event.event_hash)
     yield from _check_command(event, keyring)
     if aggregate_type == "KeyRegistry":

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import Ledger, Receipt
-from ledger.clock import ManualClock
 from ledger.client import initialise
+from ledger.clock import ManualClock
 from ledger.commands import SignedCommand, sign_command
 from ledger.crypto import SigningKey
 from ledger.domain.campaign import MILESTONES
@@ -25,21 +25,42 @@ SMALL_SET: dict[str, Any] = {
     "precision": 2,
     "nodes": [
         {"code": "1", "level": "area", "title": "Chỉ đạo điều hành", "max_points": "3"},
-        {"code": "1.1", "level": "criterion", "title": "Kế hoạch", "max_points": "1",
-         "score_source": "appraisal", "lead_agency": "Sở Nội vụ"},
-        {"code": "1.2", "level": "criterion", "title": "Báo cáo", "max_points": "2",
-         "score_source": "appraisal", "lead_agency": "Sở Nội vụ", "applies_to": ["district"]},
+        {
+            "code": "1.1",
+            "level": "criterion",
+            "title": "Kế hoạch",
+            "max_points": "1",
+            "score_source": "appraisal",
+            "lead_agency": "Sở Nội vụ",
+        },
+        {
+            "code": "1.2",
+            "level": "criterion",
+            "title": "Báo cáo",
+            "max_points": "2",
+            "score_source": "appraisal",
+            "lead_agency": "Sở Nội vụ",
+            "applies_to": ["district"],
+        },
         {"code": "2", "level": "area", "title": "Tác động", "max_points": "2"},
-        {"code": "2.1", "level": "criterion", "title": "Khảo sát", "max_points": "2",
-         "score_source": "survey", "lead_agency": "Sở Nội vụ"},
+        {
+            "code": "2.1",
+            "level": "criterion",
+            "title": "Khảo sát",
+            "max_points": "2",
+            "score_source": "survey",
+            "lead_agency": "Sở Nội vụ",
+        },
     ],
 }
 
 
 def schedule(start: datetime = START) -> dict[str, str]:
     offsets = (0, 30, 45, 52, 60)
-    return {name: (start + timedelta(days=d)).isoformat()
-            for name, d in zip(MILESTONES, offsets, strict=True)}
+    return {
+        name: (start + timedelta(days=d)).isoformat()
+        for name, d in zip(MILESTONES, offsets, strict=True)
+    }
 
 
 @dataclass
@@ -50,18 +71,34 @@ class World:
     server: SigningKey
     keys: dict[str, SigningKey] = field(default_factory=dict)
 
-    def command(self, key: SigningKey, command_type: str, args: dict[str, Any],
-                nonce: str | None = None) -> SignedCommand:
-        return sign_command(key, ledger=self.ledger.keyring().ledger or "test-ledger",
-                            type=command_type, args=args, issued_at=self.clock.now(), nonce=nonce)
+    def command(
+        self, key: SigningKey, command_type: str, args: dict[str, Any], nonce: str | None = None
+    ) -> SignedCommand:
+        return sign_command(
+            key,
+            ledger=self.ledger.keyring().ledger or "test-ledger",
+            type=command_type,
+            args=args,
+            issued_at=self.clock.now(),
+            nonce=nonce,
+        )
 
     def send(self, key: SigningKey, command_type: str, args: dict[str, Any]) -> Receipt:
         return self.ledger.execute(self.command(key, command_type, args))
 
     def enrol(self, name: str, roles: list[dict[str, Any]]) -> SigningKey:
         key = SigningKey.generate()
-        self.send(self.admin, "enrol_key", {"public_key": key.public_key, "name": name,
-                                            "title": "Chuyên viên", "unit": "Sở", "roles": roles})
+        self.send(
+            self.admin,
+            "enrol_key",
+            {
+                "public_key": key.public_key,
+                "name": name,
+                "title": "Chuyên viên",
+                "unit": "Sở",
+                "roles": roles,
+            },
+        )
         self.keys[name] = key
         return key
 
@@ -85,9 +122,17 @@ def build_world(database_url: str, home: Path, *, with_campaign: bool = True) ->
     world.enrol("appraiser", [{"role": "appraiser", "scope": ["1"]}])
     world.send(admin, "define_indicator_set", SMALL_SET)
     if with_campaign:
-        world.send(admin, "create_campaign", {
-            "code": "C2023", "year": 2023, "title": "Kỳ đánh giá 2023",
-            "indicator_set": "T-SET", "indicator_set_version": 1,
-            "units": ["D1", "D2", "S1"], "schedule": schedule(),
-        })
+        world.send(
+            admin,
+            "create_campaign",
+            {
+                "code": "C2023",
+                "year": 2023,
+                "title": "Kỳ đánh giá 2023",
+                "indicator_set": "T-SET",
+                "indicator_set_version": 1,
+                "units": ["D1", "D2", "S1"],
+                "schedule": schedule(),
+            },
+        )
     return world

@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.commands import SignedCommand
 from ledger.crypto import key_id_of
-from ledger.domain.keyring import SYSTEM_ROLE, Keyring, KeyRecord
+from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord, Keyring
 from ledger.errors import AuthorizationError
 
 
@@ -24,8 +24,9 @@ class CommandSpec:
     key_holder_may: bool = False
 
 
-def _spec(roles: set[str], events: set[str], scope_arg: str | None = None,
-          key_holder_may: bool = False) -> CommandSpec:
+def _spec(
+    roles: set[str], events: set[str], scope_arg: str | None = None, key_holder_may: bool = False
+) -> CommandSpec:
     return CommandSpec(frozenset(roles), frozenset(events), scope_arg, key_holder_may)
 
 
@@ -72,17 +73,23 @@ def signer_of(keyring: Keyring, command: SignedCommand) -> KeyRecord:
                 field="signature",
             )
         if not command.signature_valid(public_key):
-            raise AuthorizationError("the signature does not verify", code="bad_signature",
-                                     field="signature")
-        return KeyRecord(command.key_id, public_key, "", "", "", (), datetime.min.replace(tzinfo=UTC))
+            raise AuthorizationError(
+                "the signature does not verify", code="bad_signature", field="signature"
+            )
+        return KeyRecord(
+            command.key_id, public_key, "", "", "", (), datetime.min.replace(tzinfo=UTC)
+        )
     record = keyring.get(command.key_id)
     if record is None:
         raise AuthorizationError(
-            f"key {command.key_id} is not enrolled on this ledger", code="unknown_key",
+            f"key {command.key_id} is not enrolled on this ledger",
+            code="unknown_key",
             field="command.key_id",
         )
     if not command.signature_valid(record.public_key):
-        raise AuthorizationError("the signature does not verify", code="bad_signature", field="signature")
+        raise AuthorizationError(
+            "the signature does not verify", code="bad_signature", field="signature"
+        )
     return record
 
 
@@ -91,7 +98,9 @@ def authorize(keyring: Keyring, command: SignedCommand, signer: KeyRecord) -> No
     spec = spec_for(command.type)
     if command.type == "init_ledger":
         if keyring.ledger:
-            raise AuthorizationError("the ledger is already initialised", code="already_initialised")
+            raise AuthorizationError(
+                "the ledger is already initialised", code="already_initialised"
+            )
         return
     if command.ledger != keyring.ledger:
         raise AuthorizationError(
@@ -101,7 +110,9 @@ def authorize(keyring: Keyring, command: SignedCommand, signer: KeyRecord) -> No
         )
     if not signer.active:
         raise AuthorizationError(
-            f"key {signer.key_id} ({signer.name}) was revoked", code="key_revoked", field="command.key_id"
+            f"key {signer.key_id} ({signer.name}) was revoked",
+            code="key_revoked",
+            field="command.key_id",
         )
     if spec.key_holder_may and command.args.get("key_id") == signer.key_id:
         return

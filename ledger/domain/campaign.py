@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,11 +40,13 @@ class Schedule:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"unknown time zone {timezone!r}", field="command.args.timezone") from None
+            raise ValidationError(
+                f"unknown time zone {timezone!r}", field="command.args.timezone"
+            ) from None
         milestones = {
             name: parse_time(raw[name], f"command.args.schedule.{name}") for name in MILESTONES
         }
-        for earlier, later in zip(MILESTONES, MILESTONES[1:], strict=False):
+        for earlier, later in pairwise(MILESTONES):
             if milestones[later] <= milestones[earlier]:
                 raise ValidationError(
                     f"schedule: {later} must come after {earlier}",
@@ -86,7 +89,13 @@ class Campaign(LedgerAggregate):
         Schedule.parse(args["schedule"], args.get("timezone", "Asia/Ho_Chi_Minh"))
         duplicates = sorted({u for u in args["units"] if args["units"].count(u) > 1})
         if duplicates:
-            raise ValidationError(f"units listed twice: {', '.join(duplicates)}",
-                                  field="command.args.units")
-        return cls.open(cls.CampaignCreated, aggregate_id=campaign_id(args["code"]),
-                        body=dict(args), command=command, at=at)
+            raise ValidationError(
+                f"units listed twice: {', '.join(duplicates)}", field="command.args.units"
+            )
+        return cls.open(
+            cls.CampaignCreated,
+            aggregate_id=campaign_id(args["code"]),
+            body=dict(args),
+            command=command,
+            at=at,
+        )

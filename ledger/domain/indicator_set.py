@@ -62,7 +62,8 @@ class IndicatorSet(LedgerAggregate):
         if self.frozen:
             raise DomainError(
                 f"indicator set {self.tree.code} version {self.tree.version} is used by campaign "
-                f"{self.frozen_by[0]} and frozen; import the change as version {self.tree.version + 1}",
+                f"{self.frozen_by[0]} and frozen; "
+                f"import the change as version {self.tree.version + 1}",
                 code="indicator_set_frozen",
                 field="command.args.version",
             )

@@ -223,7 +223,9 @@ def build_tree(definition: Mapping[str, Any]) -> IndicatorTree:
             if item["partial"]:
                 problems.append(f"{node_code}: only a node with listed children can be partial")
             if item["score_source"] is None:
-                problems.append(f"{node_code}: a leaf needs a score source ({', '.join(SCORE_SOURCES)})")
+                problems.append(
+                    f"{node_code}: a leaf needs a score source ({', '.join(SCORE_SOURCES)})"
+                )
         nodes[node_code] = Node(
             code=node_code,
             level=item["level"],
@@ -262,12 +264,16 @@ def build_tree(definition: Mapping[str, Any]) -> IndicatorTree:
             synthetic=True,
         )
         nodes[node_code] = Node(**{**node.__dict__, "children": (*node.children, rest_code)})
-        last_descendant = max(i for i, c in enumerate(final_order) if c.startswith(node_code + ".") or c == node_code)
+        last_descendant = max(
+            i for i, c in enumerate(final_order) if c.startswith(node_code + ".") or c == node_code
+        )
         final_order.insert(last_descendant + 1, rest_code)
 
     if problems:
         raise IndicatorSetError(problems)
-    assert isinstance(code, str) and isinstance(version, int) and isinstance(title, str)
+    assert isinstance(code, str)
+    assert isinstance(version, int)
+    assert isinstance(title, str)
     return IndicatorTree(
         code=code,
         version=version,
@@ -304,20 +310,28 @@ def _parse_node(
         problems.append(f"{where}: maximum {max_text} is negative")
         return None
     if decimals(max_points) > precision:
-        problems.append(f"{where}: maximum {max_text} has more decimals than the set's precision {precision}")
+        problems.append(
+            f"{where}: maximum {max_text} has more decimals than the set's precision {precision}"
+        )
     source = entry.get("score_source") or None
     if source is not None and source not in SCORE_SOURCES:
-        problems.append(f"{where}: score source {source!r} must be one of {', '.join(SCORE_SOURCES)}")
+        problems.append(
+            f"{where}: score source {source!r} must be one of {', '.join(SCORE_SOURCES)}"
+        )
         source = None
     agency = entry.get("lead_agency") or None
     if agency is not None and not isinstance(agency, str):
         problems.append(f"{where}: lead agency must be text")
         agency = None
     applies_to = entry.get("applies_to") or []
-    if not isinstance(applies_to, Sequence) or isinstance(applies_to, str) or not all(
-        is_unit_kind(k) for k in applies_to
+    if (
+        not isinstance(applies_to, Sequence)
+        or isinstance(applies_to, str)
+        or not all(is_unit_kind(k) for k in applies_to)
     ):
-        problems.append(f"{where}: applies_to must be a list of unit kinds such as province, district")
+        problems.append(
+            f"{where}: applies_to must be a list of unit kinds such as province, district"
+        )
         applies_to = []
     children_mark = entry.get("children", "all")
     if children_mark not in ("all", "partial"):

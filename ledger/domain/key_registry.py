@@ -8,7 +8,7 @@ from typing import Any
 from ledger.commands import SignedCommand
 from ledger.crypto import key_id_of
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.keyring import Keyring, KeyRecord
+from ledger.domain.keyring import KeyRecord, Keyring
 from ledger.errors import DomainError, NotFoundError
 from ledger.ids import KEY_REGISTRY_ID
 
@@ -38,12 +38,18 @@ class KeyRegistry(LedgerAggregate):
     @classmethod
     def initialise(cls, command: SignedCommand, at: datetime) -> KeyRegistry:
         args = command.args
-        if key_id_of(args["administrator"]["public_key"]) == key_id_of(args["server"]["public_key"]):
-            raise DomainError("the server key must differ from the administrator key",
-                              code="same_key", field="command.args.server.public_key")
+        if key_id_of(args["administrator"]["public_key"]) == key_id_of(
+            args["server"]["public_key"]
+        ):
+            raise DomainError(
+                "the server key must differ from the administrator key",
+                code="same_key",
+                field="command.args.server.public_key",
+            )
         body = {**args, "ledger": command.ledger}
-        return cls.open(cls.LedgerInitialised, aggregate_id=KEY_REGISTRY_ID, body=body,
-                        command=command, at=at)
+        return cls.open(
+            cls.LedgerInitialised, aggregate_id=KEY_REGISTRY_ID, body=body, command=command, at=at
+        )
 
     def key(self, key_id: str) -> KeyRecord:
         record = self.keyring.get(key_id)
@@ -54,29 +60,44 @@ class KeyRegistry(LedgerAggregate):
     def _refuse_known(self, public_key: str, field: str) -> str:
         key_id = key_id_of(public_key)
         if self.keyring.get(key_id) is not None:
-            raise DomainError(f"key {key_id} is already enrolled; a key is enrolled once",
-                              code="key_exists", field=field)
+            raise DomainError(
+                f"key {key_id} is already enrolled; a key is enrolled once",
+                code="key_exists",
+                field=field,
+            )
         return key_id
 
     def enrol(self, command: SignedCommand, at: datetime) -> None:
         key_id = self._refuse_known(command.args["public_key"], "command.args.public_key")
-        self.record(self.KeyEnrolled, body={**command.args, "key_id": key_id}, command=command, at=at)
+        self.record(
+            self.KeyEnrolled, body={**command.args, "key_id": key_id}, command=command, at=at
+        )
 
     def revoke(self, command: SignedCommand, at: datetime) -> None:
         record = self.key(command.args["key_id"])
         if not record.active:
-            raise DomainError(f"key {record.key_id} is already revoked", code="key_revoked",
-                              field="command.args.key_id")
+            raise DomainError(
+                f"key {record.key_id} is already revoked",
+                code="key_revoked",
+                field="command.args.key_id",
+            )
         if record.key_id == command.key_id:
-            raise DomainError("a key cannot revoke itself; rotate it instead",
-                              code="self_revocation", field="command.args.key_id")
+            raise DomainError(
+                "a key cannot revoke itself; rotate it instead",
+                code="self_revocation",
+                field="command.args.key_id",
+            )
         self.record(self.KeyRevoked, body=dict(command.args), command=command, at=at)
 
     def rotate(self, command: SignedCommand, at: datetime) -> None:
         record = self.key(command.args["key_id"])
         if not record.active:
-            raise DomainError(f"key {record.key_id} is revoked and cannot be rotated",
-                              code="key_revoked", field="command.args.key_id")
+            raise DomainError(
+                f"key {record.key_id} is revoked and cannot be rotated",
+                code="key_revoked",
+                field="command.args.key_id",
+            )
         new_id = self._refuse_known(command.args["new_public_key"], "command.args.new_public_key")
-        self.record(self.KeyRotated, body={**command.args, "new_key_id": new_id},
-                    command=command, at=at)
+        self.record(
+            self.KeyRotated, body={**command.args, "new_key_id": new_id}, command=command, at=at
+        )

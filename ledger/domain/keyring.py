@@ -94,8 +94,13 @@ class Keyring:
     def get(self, key_id: str) -> KeyRecord | None:
         return self.keys.get(key_id)
 
-    def _enrol(self, person: dict[str, Any], grants: tuple[Grant, ...], at: datetime,
-               predecessor: str | None = None) -> str:
+    def _enrol(
+        self,
+        person: dict[str, Any],
+        grants: tuple[Grant, ...],
+        at: datetime,
+        predecessor: str | None = None,
+    ) -> str:
         key_id = key_id_of(person["public_key"])
         self.keys[key_id] = KeyRecord(
             key_id=key_id,
@@ -124,14 +129,20 @@ class Keyring:
         elif event_type == "KeyRotated":
             old = self.keys[body["key_id"]]
             new_id = self._enrol(
-                {"public_key": body["new_public_key"], "name": old.name, "title": old.title,
-                 "unit": old.unit},
+                {
+                    "public_key": body["new_public_key"],
+                    "name": old.name,
+                    "title": old.title,
+                    "unit": old.unit,
+                },
                 old.grants,
                 at,
                 predecessor=old.key_id,
             )
             self.keys[old.key_id] = replace(
-                old, revoked_at=at, revocation_reason=body.get("reason") or "rotated",
+                old,
+                revoked_at=at,
+                revocation_reason=body.get("reason") or "rotated",
                 successor=new_id,
             )
         else:

@@ -14,7 +14,7 @@ def parse_points(text: object, field: str, *, precision: int | None = None) -> D
     """Parse a non-negative decimal written as a string ("1.424"); never a float."""
     if not isinstance(text, str) or not _POINTS.match(text):
         raise ValidationError(
-            f"{field}: {text!r} is not a non-negative decimal written as a string, e.g. \"1.25\"",
+            f'{field}: {text!r} is not a non-negative decimal written as a string, e.g. "1.25"',
             field=field,
         )
     try:
@@ -55,5 +55,4 @@ def display(value: Decimal, precision: int) -> str:
 
 def plain(value: Decimal) -> str:
     """Shortest text for a decimal, without exponent: 8.50 -> "8.5", 10 -> "10"."""
-    text = f"{value.normalize():f}"
-    return text
+    return f"{value.normalize():f}"

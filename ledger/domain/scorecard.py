@@ -97,8 +97,13 @@ class Scorecard(LedgerAggregate):
     @classmethod
     def open_for(cls, command: SignedCommand, at: datetime) -> Scorecard:
         args = command.args
-        return cls.open(cls.ScorecardOpened, aggregate_id=scorecard_id(args["campaign"], args["unit"]),
-                        body=dict(args), command=command, at=at)
+        return cls.open(
+            cls.ScorecardOpened,
+            aggregate_id=scorecard_id(args["campaign"], args["unit"]),
+            body=dict(args),
+            command=command,
+            at=at,
+        )
 
     # -- rules -------------------------------------------------------------------------
 
@@ -124,7 +129,8 @@ class Scorecard(LedgerAggregate):
         points = parse_points(text, "command.args.points", precision=precision)
         if points > leaf.max_points:
             raise DomainError(
-                f"criterion {leaf.code}: {text} points is above its maximum of {plain(leaf.max_points)}",
+                f"criterion {leaf.code}: {text} points is above "
+                f"its maximum of {plain(leaf.max_points)}",
                 code="above_maximum",
                 field="command.args.points",
             )
@@ -174,14 +180,21 @@ class Scorecard(LedgerAggregate):
                 + ", ".join(unsupported),
                 code="unsupported_self_score",
             )
-        self.record(self.SelfAssessmentSubmitted,
-                    body={**command.args, "submitted_by": command.key_id}, command=command, at=at)
+        self.record(
+            self.SelfAssessmentSubmitted,
+            body={**command.args, "submitted_by": command.key_id},
+            command=command,
+            at=at,
+        )
 
-    def record_external_score(self, command: SignedCommand, tree: IndicatorTree, at: datetime) -> None:
+    def record_external_score(
+        self, command: SignedCommand, tree: IndicatorTree, at: datetime
+    ) -> None:
         leaf = self._applicable_leaf(tree, command.args["criterion"])
         if leaf.score_source != command.args["source"]:
             raise DomainError(
-                f"criterion {leaf.code} is scored from {leaf.score_source}, not {command.args['source']}",
+                f"criterion {leaf.code} is scored from {leaf.score_source}, "
+                f"not {command.args['source']}",
                 code="source_mismatch",
                 field="command.args.source",
             )

@@ -31,7 +31,9 @@ def totals(tree: IndicatorTree, unit_kind: str, points: Mapping[str, Decimal]) -
     for leaf in tree.applicable_leaves(unit_kind):
         node: Node | None = leaf
         while node is not None:
-            by_node[node.code] = by_node.get(node.code, Decimal(0)) + points.get(leaf.code, Decimal(0))
+            by_node[node.code] = by_node.get(node.code, Decimal(0)) + points.get(
+                leaf.code, Decimal(0)
+            )
             max_by_node[node.code] = max_by_node.get(node.code, Decimal(0)) + leaf.max_points
             node = tree.nodes[node.parent] if node.parent else None
     total = sum((by_node.get(r, Decimal(0)) for r in tree.roots), Decimal(0))

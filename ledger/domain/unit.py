@@ -45,8 +45,13 @@ class Unit(LedgerAggregate):
 
     @classmethod
     def register(cls, command: SignedCommand, at: datetime) -> Unit:
-        return cls.open(cls.UnitRegistered, aggregate_id=unit_id(command.args["code"]),
-                        body=dict(command.args), command=command, at=at)
+        return cls.open(
+            cls.UnitRegistered,
+            aggregate_id=unit_id(command.args["code"]),
+            body=dict(command.args),
+            command=command,
+            at=at,
+        )
 
     def update(self, command: SignedCommand, at: datetime) -> None:
         self.record(self.UnitUpdated, body=dict(command.args), command=command, at=at)

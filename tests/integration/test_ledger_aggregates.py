@@ -17,7 +17,9 @@ from tests.world import SMALL_SET, World, schedule
 CARD = {"campaign": "C2023", "unit": "D1"}
 
 
-def refused(world: World, key: SigningKey, command_type: str, args: dict[str, object]) -> LedgerError:
+def refused(
+    world: World, key: SigningKey, command_type: str, args: dict[str, object]
+) -> LedgerError:
     before = world.ledger.recorder.max_notification_id()
     with pytest.raises(LedgerError) as caught:
         world.send(key, command_type, args)
@@ -43,29 +45,52 @@ def test_enrolled_key_carries_person_roles_and_scope(world: World) -> None:
 
 def test_a_key_is_enrolled_once(world: World) -> None:
     staff = world.keys["staff"]
-    error = refused(world, world.admin, "enrol_key", {
-        "public_key": staff.public_key, "name": "again", "roles": [{"role": "inspector"}]})
+    error = refused(
+        world,
+        world.admin,
+        "enrol_key",
+        {"public_key": staff.public_key, "name": "again", "roles": [{"role": "inspector"}]},
+    )
     assert error.code == "key_exists"
 
 
 def test_only_an_administrator_enrols_keys(world: World) -> None:
-    error = refused(world, world.keys["head"], "enrol_key", {
-        "public_key": SigningKey.generate().public_key, "name": "x", "roles": [{"role": "inspector"}]})
+    error = refused(
+        world,
+        world.keys["head"],
+        "enrol_key",
+        {
+            "public_key": SigningKey.generate().public_key,
+            "name": "x",
+            "roles": [{"role": "inspector"}],
+        },
+    )
     assert error.code == "out_of_scope"
     assert "administrator" in error.message
 
 
 def test_unit_roles_must_name_registered_units(world: World) -> None:
-    error = refused(world, world.admin, "enrol_key", {
-        "public_key": SigningKey.generate().public_key, "name": "x",
-        "roles": [{"role": "unit_staff", "scope": ["NOWHERE"]}]})
+    error = refused(
+        world,
+        world.admin,
+        "enrol_key",
+        {
+            "public_key": SigningKey.generate().public_key,
+            "name": "x",
+            "roles": [{"role": "unit_staff", "scope": ["NOWHERE"]}],
+        },
+    )
     assert error.code == "unknown_unit"
 
 
 def test_scoped_roles_need_a_scope_and_global_roles_refuse_one(world: World) -> None:
     for roles in ([{"role": "appraiser", "scope": []}], [{"role": "secretariat", "scope": ["D1"]}]):
-        error = refused(world, world.admin, "enrol_key", {
-            "public_key": SigningKey.generate().public_key, "name": "x", "roles": roles})
+        error = refused(
+            world,
+            world.admin,
+            "enrol_key",
+            {"public_key": SigningKey.generate().public_key, "name": "x", "roles": roles},
+        )
         assert error.code == "invalid_input"
         assert error.field == "command.args.roles.0"
 
@@ -73,8 +98,12 @@ def test_scoped_roles_need_a_scope_and_global_roles_refuse_one(world: World) -> 
 def test_a_revoked_key_can_no_longer_act(world: World) -> None:
     staff = world.keys["staff"]
     world.send(world.admin, "revoke_key", {"key_id": staff.key_id, "reason": "left the unit"})
-    error = refused(world, staff, "record_self_score",
-                    {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"})
+    error = refused(
+        world,
+        staff,
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+    )
     assert error.code == "key_revoked"
     again = refused(world, world.admin, "revoke_key", {"key_id": staff.key_id, "reason": "again"})
     assert again.code == "key_revoked"
@@ -87,19 +116,35 @@ def test_a_key_cannot_revoke_itself(world: World) -> None:
 
 def test_rotation_by_the_holder_moves_roles_to_the_new_key(world: World) -> None:
     staff, new = world.keys["staff"], SigningKey.generate()
-    world.send(staff, "rotate_key", {"key_id": staff.key_id, "new_public_key": new.public_key,
-                                     "reason": "new laptop"})
-    assert refused(world, staff, "record_self_score",
-                   {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}).code == "key_revoked"
-    world.send(new, "record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"})
+    world.send(
+        staff,
+        "rotate_key",
+        {"key_id": staff.key_id, "new_public_key": new.public_key, "reason": "new laptop"},
+    )
+    assert (
+        refused(
+            world,
+            staff,
+            "record_self_score",
+            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+        ).code
+        == "key_revoked"
+    )
+    world.send(
+        new, "record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}
+    )
     keyring = world.ledger.keyring()
     assert keyring.keys[staff.key_id].successor == new.key_id
     assert keyring.keys[new.key_id].predecessor == staff.key_id
 
 
 def test_someone_else_cannot_rotate_a_key(world: World) -> None:
-    error = refused(world, world.keys["staff2"], "rotate_key", {
-        "key_id": world.keys["staff"].key_id, "new_public_key": SigningKey.generate().public_key})
+    error = refused(
+        world,
+        world.keys["staff2"],
+        "rotate_key",
+        {"key_id": world.keys["staff"].key_id, "new_public_key": SigningKey.generate().public_key},
+    )
     assert error.code == "out_of_scope"
 
 
@@ -107,17 +152,40 @@ def test_someone_else_cannot_rotate_a_key(world: World) -> None:
 
 
 def test_units_register_once_with_an_existing_parent(world: World) -> None:
-    assert refused(world, world.admin, "register_unit",
-                   {"code": "D1", "name": "x", "kind": "district"}).code == "unit_exists"
-    assert refused(world, world.admin, "register_unit",
-                   {"code": "C1", "name": "x", "kind": "commune", "parent": "ZZ"}).code == "unknown_unit"
-    world.send(world.admin, "register_unit",
-               {"code": "C1", "name": "Xã 1", "kind": "commune", "parent": "D1"})
+    assert (
+        refused(
+            world, world.admin, "register_unit", {"code": "D1", "name": "x", "kind": "district"}
+        ).code
+        == "unit_exists"
+    )
+    assert (
+        refused(
+            world,
+            world.admin,
+            "register_unit",
+            {"code": "C1", "name": "x", "kind": "commune", "parent": "ZZ"},
+        ).code
+        == "unknown_unit"
+    )
+    world.send(
+        world.admin,
+        "register_unit",
+        {"code": "C1", "name": "Xã 1", "kind": "commune", "parent": "D1"},
+    )
     unit = world.ledger.unit("C1")
     assert unit is not None
     assert (unit.parent, unit.kind, unit.ranking_group) == ("D1", "commune", "commune")
-    world.send(world.admin, "update_unit", {"code": "C1", "name": "Phường 1", "kind": "commune",
-                                            "parent": "D1", "ranking_group": "ward"})
+    world.send(
+        world.admin,
+        "update_unit",
+        {
+            "code": "C1",
+            "name": "Phường 1",
+            "kind": "commune",
+            "parent": "D1",
+            "ranking_group": "ward",
+        },
+    )
     unit = world.ledger.unit("C1")
     assert unit is not None
     assert (unit.name, unit.ranking_group) == ("Phường 1", "ward")
@@ -156,8 +224,15 @@ def test_an_invalid_set_is_refused_with_every_problem(world: World) -> None:
     bad = copy.deepcopy(SMALL_SET)
     bad["version"] = 3
     bad["nodes"][1]["max_points"] = "5"
-    bad["nodes"].append({"code": "9.1", "level": "criterion", "title": "orphan", "max_points": "1",
-                         "score_source": "appraisal"})
+    bad["nodes"].append(
+        {
+            "code": "9.1",
+            "level": "criterion",
+            "title": "orphan",
+            "max_points": "1",
+            "score_source": "appraisal",
+        }
+    )
     error = refused(world, world.admin, "define_indicator_set", bad)
     assert error.code == "invalid_indicator_set"
     assert "1: its children 1.1, 1.2 sum to 7" in error.message
@@ -190,17 +265,36 @@ def test_a_campaign_opens_a_scorecard_for_each_unit(world: World) -> None:
     ],
 )
 def test_campaign_refusals(world: World, change: dict[str, object], code: str) -> None:
-    args = {"code": "C2024", "year": 2024, "title": "2024", "indicator_set": "T-SET",
-            "indicator_set_version": 1, "units": ["D1"], "schedule": schedule(), **change}
+    args = {
+        "code": "C2024",
+        "year": 2024,
+        "title": "2024",
+        "indicator_set": "T-SET",
+        "indicator_set_version": 1,
+        "units": ["D1"],
+        "schedule": schedule(),
+        **change,
+    }
     assert refused(world, world.admin, "create_campaign", args).code == code
 
 
 def test_a_schedule_must_run_forwards(world: World) -> None:
     backwards = schedule()
     backwards["explanation_closes"] = backwards["self_assessment_opens"]
-    error = refused(world, world.admin, "create_campaign", {
-        "code": "C2024", "year": 2024, "title": "2024", "indicator_set": "T-SET",
-        "indicator_set_version": 1, "units": ["D1"], "schedule": backwards})
+    error = refused(
+        world,
+        world.admin,
+        "create_campaign",
+        {
+            "code": "C2024",
+            "year": 2024,
+            "title": "2024",
+            "indicator_set": "T-SET",
+            "indicator_set_version": 1,
+            "units": ["D1"],
+            "schedule": backwards,
+        },
+    )
     assert error.field == "command.args.schedule.explanation_closes"
 
 
@@ -209,14 +303,34 @@ def test_a_schedule_must_run_forwards(world: World) -> None:
 
 def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: World) -> None:
     staff, head = world.keys["staff"], world.keys["head"]
-    world.send(staff, "record_self_score", {**CARD, "criterion": "1.1", "points": "0.75",
-                                            "note": "đạt một phần"})
+    world.send(
+        staff,
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "points": "0.75", "note": "đạt một phần"},
+    )
     stored = world.ledger.evidence.put_bytes(b"%PDF-1.4 minh chung")
-    world.send(staff, "attach_evidence", {**CARD, "criterion": "1.1", "sha256": stored.sha256,
-                                          "size": stored.size, "file_name": "bc.pdf",
-                                          "media_type": "application/pdf"})
-    world.send(staff, "record_self_score", {**CARD, "criterion": "1.2", "points": "2",
-                                            "explanation": "Không có văn bản; số liệu từ phần mềm"})
+    world.send(
+        staff,
+        "attach_evidence",
+        {
+            **CARD,
+            "criterion": "1.1",
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "file_name": "bc.pdf",
+            "media_type": "application/pdf",
+        },
+    )
+    world.send(
+        staff,
+        "record_self_score",
+        {
+            **CARD,
+            "criterion": "1.2",
+            "points": "2",
+            "explanation": "Không có văn bản; số liệu từ phần mềm",
+        },
+    )
     receipt = world.send(head, "submit_self_assessment", CARD)
     assert receipt.event_type == "SelfAssessmentSubmitted"
     card = world.ledger.scorecard("C2023", "D1")
@@ -233,7 +347,9 @@ def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: Worl
 
 
 def test_a_self_score_without_evidence_needs_an_explanation_to_submit(world: World) -> None:
-    world.send(world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"})
+    world.send(
+        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+    )
     error = refused(world, world.keys["head"], "submit_self_assessment", CARD)
     assert error.code == "unsupported_self_score"
     assert "1.1" in error.message
@@ -258,57 +374,111 @@ def test_self_score_refusals(world: World, args: dict[str, object], code: str) -
 
 def test_a_leaf_that_does_not_apply_to_the_unit_kind_is_refused(world: World) -> None:
     s1 = world.enrol("s1-staff", [{"role": "unit_staff", "scope": ["S1"]}])
-    error = refused(world, s1, "record_self_score",
-                    {"campaign": "C2023", "unit": "S1", "criterion": "1.2", "points": "1"})
+    error = refused(
+        world,
+        s1,
+        "record_self_score",
+        {"campaign": "C2023", "unit": "S1", "criterion": "1.2", "points": "1"},
+    )
     assert error.code == "not_applicable"
 
 
 def test_staff_act_only_for_their_own_unit(world: World) -> None:
-    error = refused(world, world.keys["staff2"], "record_self_score",
-                    {**CARD, "criterion": "1.1", "points": "1"})
+    error = refused(
+        world,
+        world.keys["staff2"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "points": "1"},
+    )
     assert error.code == "out_of_scope"
-    assert refused(world, world.keys["staff"], "submit_self_assessment", CARD).code == "out_of_scope"
+    assert (
+        refused(world, world.keys["staff"], "submit_self_assessment", CARD).code == "out_of_scope"
+    )
 
 
 def test_evidence_must_be_uploaded_with_the_stated_size(world: World) -> None:
     staff = world.keys["staff"]
-    missing = refused(world, staff, "attach_evidence", {
-        **CARD, "criterion": "1.1", "sha256": "ab" * 32, "size": 3, "file_name": "x.pdf",
-        "media_type": "application/pdf"})
+    missing = refused(
+        world,
+        staff,
+        "attach_evidence",
+        {
+            **CARD,
+            "criterion": "1.1",
+            "sha256": "ab" * 32,
+            "size": 3,
+            "file_name": "x.pdf",
+            "media_type": "application/pdf",
+        },
+    )
     assert missing.code == "evidence_missing"
     stored = world.ledger.evidence.put_bytes(b"abc")
-    wrong = refused(world, staff, "attach_evidence", {
-        **CARD, "criterion": "1.1", "sha256": stored.sha256, "size": 4, "file_name": "x.pdf",
-        "media_type": "application/pdf"})
+    wrong = refused(
+        world,
+        staff,
+        "attach_evidence",
+        {
+            **CARD,
+            "criterion": "1.1",
+            "sha256": stored.sha256,
+            "size": 4,
+            "file_name": "x.pdf",
+            "media_type": "application/pdf",
+        },
+    )
     assert wrong.code == "evidence_size_mismatch"
-    attach = {**CARD, "criterion": "1.1", "sha256": stored.sha256, "size": 3, "file_name": "x.pdf",
-              "media_type": "application/pdf"}
+    attach = {
+        **CARD,
+        "criterion": "1.1",
+        "sha256": stored.sha256,
+        "size": 3,
+        "file_name": "x.pdf",
+        "media_type": "application/pdf",
+    }
     world.send(staff, "attach_evidence", attach)
     assert refused(world, staff, "attach_evidence", attach).code == "evidence_exists"
-    world.send(staff, "remove_evidence", {**CARD, "criterion": "1.1", "sha256": stored.sha256,
-                                          "reason": "nhầm tệp"})
-    assert refused(world, staff, "remove_evidence",
-                   {**CARD, "criterion": "1.1", "sha256": stored.sha256}).code == "evidence_not_attached"
+    world.send(
+        staff,
+        "remove_evidence",
+        {**CARD, "criterion": "1.1", "sha256": stored.sha256, "reason": "nhầm tệp"},
+    )
+    assert (
+        refused(
+            world, staff, "remove_evidence", {**CARD, "criterion": "1.1", "sha256": stored.sha256}
+        ).code
+        == "evidence_not_attached"
+    )
 
 
 def test_the_survey_body_records_survey_scores(world: World) -> None:
     survey = world.keys["survey"]
-    args = {**CARD, "criterion": "2.1", "points": "1.6", "source": "survey",
-            "source_document": "Báo cáo điều tra XHH 2023"}
+    args = {
+        **CARD,
+        "criterion": "2.1",
+        "points": "1.6",
+        "source": "survey",
+        "source_document": "Báo cáo điều tra XHH 2023",
+    }
     world.send(survey, "record_external_score", args)
     card = world.ledger.scorecard("C2023", "D1")
     assert card is not None
     assert str(card.entries["2.1"].external_points) == "1.6"
-    assert refused(world, survey, "record_external_score",
-                   {**args, "source": "sipas"}).code == "source_mismatch"
+    assert (
+        refused(world, survey, "record_external_score", {**args, "source": "sipas"}).code
+        == "source_mismatch"
+    )
     assert refused(world, world.keys["staff"], "record_external_score", args).code == "out_of_scope"
 
 
 def test_a_unit_outside_the_campaign_has_no_scorecard(world: World) -> None:
     world.send(world.admin, "register_unit", {"code": "D9", "name": "D9", "kind": "district"})
     d9 = world.enrol("d9", [{"role": "unit_staff", "scope": ["D9"]}])
-    error = refused(world, d9, "record_self_score",
-                    {"campaign": "C2023", "unit": "D9", "criterion": "1.1", "points": "1"})
+    error = refused(
+        world,
+        d9,
+        "record_self_score",
+        {"campaign": "C2023", "unit": "D9", "criterion": "1.1", "points": "1"},
+    )
     assert error.code == "unknown_scorecard"
 
 
@@ -316,8 +486,11 @@ def test_a_unit_outside_the_campaign_has_no_scorecard(world: World) -> None:
 
 
 def test_a_command_sent_twice_records_once_and_answers_the_same(world: World) -> None:
-    command = world.command(world.keys["staff"], "record_self_score",
-                            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"})
+    command = world.command(
+        world.keys["staff"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+    )
     first = world.ledger.execute(command.envelope())
     events = count_events(world)
     world.clock.advance(timedelta(hours=2))
@@ -328,8 +501,9 @@ def test_a_command_sent_twice_records_once_and_answers_the_same(world: World) ->
 
 def test_a_replayed_command_answers_the_same_even_after_later_acts(world: World) -> None:
     staff, head = world.keys["staff"], world.keys["head"]
-    command = world.command(staff, "record_self_score",
-                            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"})
+    command = world.command(
+        staff, "record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}
+    )
     first = world.ledger.execute(command)
     world.send(head, "submit_self_assessment", CARD)
     assert world.ledger.execute(command) == first
@@ -338,19 +512,30 @@ def test_a_replayed_command_answers_the_same_even_after_later_acts(world: World)
 def test_a_nonce_is_used_once(world: World) -> None:
     staff = world.keys["staff"]
     nonce = "n" * 32
-    world.ledger.execute(world.command(staff, "record_self_score",
-                                       {**CARD, "criterion": "1.1", "points": "1",
-                                        "explanation": "x"}, nonce=nonce))
+    world.ledger.execute(
+        world.command(
+            staff,
+            "record_self_score",
+            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+            nonce=nonce,
+        )
+    )
     with pytest.raises(LedgerError) as caught:
-        world.ledger.execute(world.command(staff, "record_self_score",
-                                           {**CARD, "criterion": "1.1", "points": "0.5",
-                                            "explanation": "x"}, nonce=nonce))
+        world.ledger.execute(
+            world.command(
+                staff,
+                "record_self_score",
+                {**CARD, "criterion": "1.1", "points": "0.5", "explanation": "x"},
+                nonce=nonce,
+            )
+        )
     assert caught.value.code == "nonce_reused"
 
 
 def test_a_command_from_a_skewed_clock_is_refused(world: World) -> None:
-    command = world.command(world.keys["staff"], "record_self_score",
-                            {**CARD, "criterion": "1.1", "points": "1"})
+    command = world.command(
+        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+    )
     world.clock.advance(timedelta(minutes=30))
     with pytest.raises(LedgerError) as caught:
         world.ledger.execute(command)
@@ -358,8 +543,9 @@ def test_a_command_from_a_skewed_clock_is_refused(world: World) -> None:
 
 
 def test_a_forged_signature_is_refused(world: World) -> None:
-    real = world.command(world.keys["staff"], "record_self_score",
-                         {**CARD, "criterion": "1.1", "points": "1"})
+    real = world.command(
+        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+    )
     forged = SignedCommand({**real.payload, "args": {**real.args, "points": "0.5"}}, real.signature)
     with pytest.raises(LedgerError) as caught:
         world.ledger.execute(forged)
@@ -370,31 +556,53 @@ def test_a_command_for_another_ledger_is_refused(world: World) -> None:
     staff = world.keys["staff"]
     from ledger.commands import sign_command
 
-    other = sign_command(staff, ledger="another-province", type="record_self_score",
-                         args={**CARD, "criterion": "1.1", "points": "1"},
-                         issued_at=world.clock.now())
+    other = sign_command(
+        staff,
+        ledger="another-province",
+        type="record_self_score",
+        args={**CARD, "criterion": "1.1", "points": "1"},
+        issued_at=world.clock.now(),
+    )
     with pytest.raises(LedgerError) as caught:
         world.ledger.execute(other)
     assert caught.value.code == "wrong_ledger"
 
 
 def test_people_cannot_send_the_ledgers_own_commands(world: World) -> None:
-    error = refused(world, world.admin, "open_scorecard", {
-        "campaign": "C2023", "unit": "D1", "unit_kind": "district", "indicator_set": "T-SET",
-        "indicator_set_version": 1})
+    error = refused(
+        world,
+        world.admin,
+        "open_scorecard",
+        {
+            "campaign": "C2023",
+            "unit": "D1",
+            "unit_kind": "district",
+            "indicator_set": "T-SET",
+            "indicator_set_version": 1,
+        },
+    )
     assert error.code == "system_command"
 
 
 def test_the_ledger_is_initialised_once(world: World) -> None:
-    error = refused(world, world.admin, "init_ledger", {
-        "administrator": {"public_key": world.admin.public_key, "name": "again"},
-        "server": {"public_key": world.server.public_key, "name": "again"}})
+    error = refused(
+        world,
+        world.admin,
+        "init_ledger",
+        {
+            "administrator": {"public_key": world.admin.public_key, "name": "again"},
+            "server": {"public_key": world.server.public_key, "name": "again"},
+        },
+    )
     assert error.code == "already_initialised"
 
 
 def test_everything_recorded_verifies(world: World) -> None:
-    world.send(world.keys["staff"], "record_self_score",
-               {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"})
+    world.send(
+        world.keys["staff"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+    )
     report = verify_events(stored_events(world.ledger))
     assert report.ok, report.problems
     assert report.events == count_events(world)

@@ -1,0 +1,149 @@
+"""The ``parledger`` console script, run as a user would: in a fresh directory, on the
+embedded SQLite default under ./var."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from contextlib import closing
+from importlib import resources
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "parledger"
+DATABASE = Path("var") / "parledger.sqlite3"
+TIMEOUT = 120
+
+
+def parledger(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEDGER_")}
+    env.update(COLUMNS="200", PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True,
+        encoding="utf-8", timeout=TIMEOUT, check=False,
+    )
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, output(result)
+    assert "Traceback" not in output(result), output(result)
+    return result
+
+
+def row_count(cwd: Path) -> int:
+    with closing(sqlite3.connect(cwd / DATABASE)) as conn:
+        return int(conn.execute("SELECT count(*) FROM stored_events").fetchone()[0])
+
+
+def plan_csv() -> Path:
+    return Path(str(resources.files("ledger").joinpath("data/hanoi_par_2022_plan.csv")))
+
+
+@pytest.fixture(autouse=True)
+def _script_installed() -> None:
+    assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
+
+
+def test_demo_prints_the_scorecard_and_keeps_keys_private(tmp_path: Path) -> None:
+    result = ok(parledger(tmp_path, "demo"))
+
+    assert "88.54" in result.stdout
+    assert "100.00" in result.stdout
+    assert "Chỉ số" in result.stdout
+    assert (tmp_path / DATABASE).is_file()
+    keys = sorted((tmp_path / "var" / "keys").glob("*.key"))
+    assert {k.name for k in keys} >= {"admin.key", "server.key"}
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, f"{key} mode {key.stat().st_mode:o}"
+
+
+def test_demo_twice_records_nothing_more(tmp_path: Path) -> None:
+    ok(parledger(tmp_path, "demo"))
+    rows = row_count(tmp_path)
+
+    again = ok(parledger(tmp_path, "demo"))
+
+    assert row_count(tmp_path) == rows
+    assert "88.54" in again.stdout
+
+
+def test_verify_finds_an_edited_row(tmp_path: Path) -> None:
+    ok(parledger(tmp_path, "demo"))
+    clean = ok(parledger(tmp_path, "verify"))
+    assert "ok:" in clean.stdout
+
+    with closing(sqlite3.connect(tmp_path / DATABASE)) as conn, conn:
+        rows = conn.execute(
+            "SELECT rowid, originator_id, originator_version, state FROM stored_events "
+            "WHERE topic LIKE '%SelfScoreRecorded' ORDER BY rowid"
+        ).fetchall()
+        assert rows, "the demo recorded no self-score"
+        rowid, originator_id, version, state = rows[0]
+        event = json.loads(state)
+        event["body"]["points"] = "0" if event["body"]["points"] != "0" else "1"
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                     (json.dumps(event, ensure_ascii=False).encode("utf-8"), rowid))
+
+    result = parledger(tmp_path, "verify")
+
+    assert result.returncode != 0, output(result)
+    assert "Traceback" not in output(result), output(result)
+    assert "ok:" not in result.stdout
+    aggregate_id = str(UUID(str(originator_id)))
+    assert f"{aggregate_id} version {version} " in result.stderr, result.stderr
+    assert "does not match its recorded hash" in result.stderr, result.stderr
+
+
+def test_init_twice_is_a_one_line_error(tmp_path: Path) -> None:
+    first = ok(parledger(tmp_path, "init"))
+    assert "initialised" in first.stdout
+
+    second = parledger(tmp_path, "init")
+
+    assert second.returncode != 0, output(second)
+    assert "Traceback" not in output(second), output(second)
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    assert lines[0].startswith("error"), second.stderr
+    assert "already initialised" in lines[0]
+
+
+def _import_without_partial(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    ok(parledger(tmp_path, "init"))
+    return parledger(tmp_path, "import-indicator-set", str(plan_csv()),
+                     "--key", "var/keys/admin.key", "--code", "X", "--title", "T", "--check")
+
+
+def test_import_without_partial_is_refused(tmp_path: Path) -> None:
+    result = _import_without_partial(tmp_path)
+
+    assert result.returncode != 0, output(result)
+    assert "Traceback" not in output(result), output(result)
+    assert result.stderr.startswith("error (invalid_indicator_set)"), result.stderr
+    assert "7.1" in result.stderr
+    assert "partial" in result.stderr
+
+
+@pytest.mark.xfail(
+    reason="BUG: api/cli.py _errors() prints with Rich's default hard wrapping (no "
+           "soft_wrap=True, unlike `verify`), so an error longer than the terminal width "
+           "(COLUMNS, 80 when piped) is split over several lines instead of one",
+    strict=True,
+)
+def test_import_without_partial_error_is_one_line(tmp_path: Path) -> None:
+    result = _import_without_partial(tmp_path)
+
+    assert result.returncode != 0, output(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "7.1" in lines[0]

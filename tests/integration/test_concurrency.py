@@ -1,0 +1,62 @@
+"""Two ledger instances (as two server processes would be) writing to one scorecard at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ledger.application import stored_events
+from ledger.verification import verify_events
+from tests.world import World, build_world, make_ledger
+
+
+def test_concurrent_writers_lose_nothing(database_url: str, tmp_path: Path) -> None:
+    world: World = build_world(database_url, tmp_path / "home")
+    other = make_ledger(database_url, tmp_path / "home", world.clock, world.server)
+    errors: list[BaseException] = []
+    per_writer = 15
+
+    def write(ledger_index: int, key_name: str, unit: str) -> None:
+        ledger = (world.ledger, other)[ledger_index]
+        key = world.keys[key_name]
+        try:
+            for i in range(per_writer):
+                command = world.command(
+                    key,
+                    "record_self_score",
+                    {
+                        "campaign": "C2023",
+                        "unit": unit,
+                        "criterion": "1.1",
+                        "points": ("0.25", "0.5", "0.75")[i % 3],
+                        "note": f"{key_name} {i}",
+                    },
+                )
+                ledger.execute(command)
+        except BaseException as error:
+            errors.append(error)
+
+    # two people on the same scorecard (one through each instance), one on another card
+    world.keys["staff-bis"] = world.enrol("staff-bis", [{"role": "unit_staff", "scope": ["D1"]}])
+    threads = [
+        threading.Thread(target=write, args=(0, "staff", "D1")),
+        threading.Thread(target=write, args=(1, "staff-bis", "D1")),
+        threading.Thread(target=write, args=(1, "staff2", "D2")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not errors, errors
+        card = world.ledger.scorecard("C2023", "D1")
+        assert card is not None
+        assert card.version == 1 + 2 * per_writer
+        d2 = other.scorecard("C2023", "D2")
+        assert d2 is not None
+        assert d2.version == 1 + per_writer
+        report = verify_events(stored_events(world.ledger))
+        assert report.ok, report.problems
+    finally:
+        other.close()
+        world.ledger.close()
