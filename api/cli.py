@@ -46,13 +46,13 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except LedgerError as error:
-        err.print(f"[red]error[/] ({error.code}): {error.message}", highlight=False)
+        err.print(f"[red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except Failure as error:
-        err.print(f"[red]error[/]: {error}", highlight=False)
+        err.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except OSError as error:
-        err.print(f"[red]error[/]: {error}", highlight=False)
+        err.print(f"[red]error[/]: {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -8,14 +8,16 @@ raises a :class:`~ledger.errors.LedgerError` and records nothing.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError, Notification, Recording
 
 from ledger.clock import Clock, SystemClock
 from ledger.command_args import parse_args
@@ -50,7 +52,7 @@ from ledger.settings import Settings
 from ledger.storage import APPLICATION_NAME, notification_id_of, persistence_env
 from ledger.verification import Undecodable
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 20
 
 Act = Callable[[Any], Sequence[LedgerAggregate]]
 
@@ -118,13 +120,14 @@ class Ledger(Application[UUID]):
                 field="command.type",
             )
         handler = self._handlers[command.type]
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             keyring = self.keyring()
             signer = signer_of(keyring, command)
             try:
                 return handler(command, keyring, signer)
             except IntegrityError:
-                continue
+                # another writer recorded on the same aggregate first: reload and try again
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
         raise ConflictError(
             "the record changed while this command was being recorded; send it again"
         )
@@ -468,27 +471,24 @@ def stored_events(
         if not notifications:
             return
         for notification in notifications:
-            try:
-                event = ledger.mapper.to_domain_event(notification)
-            except Exception as error:
-                yield (
-                    notification.id,
-                    Undecodable(
-                        notification.originator_id,
-                        notification.originator_version,
-                        f"{type(error).__name__}: {error}",
-                    ),
-                )
-                continue
-            if not isinstance(event, LedgerAggregate.Event):
-                yield (
-                    notification.id,
-                    Undecodable(
-                        notification.originator_id,
-                        notification.originator_version,
-                        f"unexpected event class {type(event).__name__}",
-                    ),
-                )
-                continue
-            yield notification.id, event
+            yield notification.id, _decode(ledger, notification)
         start = notifications[-1].id
+
+
+def _decode(ledger: Ledger, notification: Notification) -> LedgerAggregate.Event | Undecodable:
+    if isinstance(notification.state, str):  # a row rewritten as text by hand
+        notification = replace(notification, state=notification.state.encode("utf-8"))
+    try:
+        event = ledger.mapper.to_domain_event(notification)
+    except Exception as error:  # any decoding failure is a finding
+        reason = f"{type(error).__name__}: {error}"
+    else:
+        if isinstance(event, LedgerAggregate.Event):
+            return event
+        reason = f"unexpected event class {type(event).__name__}"
+    return Undecodable(
+        UUID(str(notification.originator_id)),
+        notification.originator_version,
+        notification.topic,
+        reason,
+    )

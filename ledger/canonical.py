@@ -8,6 +8,7 @@ so no binary float ever reaches a hash.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -64,14 +65,27 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_LOCAL = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?)?"
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
 def parse_time(text: str, field: str = "time") -> datetime:
-    """Parse an RFC 3339 timestamp that carries its offset."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise ValidationError(
-            f"{field}: {text!r} is not an RFC 3339 timestamp", field=field
-        ) from None
-    if moment.tzinfo is None:
+    """Parse an RFC 3339 timestamp: date, 'T', time, and 'Z' or an offset."""
+    if isinstance(text, str) and re.fullmatch(_LOCAL, text):
         raise ValidationError(f"{field}: {text!r} has no time zone offset", field=field)
+    if not isinstance(text, str) or not _RFC3339.fullmatch(text):
+        raise ValidationError(f"{field}: {text!r} is not an RFC 3339 timestamp", field=field)
+    date_time, dot, rest = text.upper().partition(".")
+    if dot:  # keep microseconds, Python's resolution
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{date_time}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"{field}: {text!r} is not an RFC 3339 timestamp (no such date or time)", field=field
+        ) from None
     return moment

@@ -14,7 +14,7 @@ from ledger.errors import ValidationError
 CODE = r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
 UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 SHA256 = r"^[0-9a-f]{64}$"
-POINTS = r"^\d{1,6}(\.\d{1,6})?$"
+POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
 KEY_ID = r"^[0-9a-f]{32}$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
 

@@ -17,9 +17,9 @@ from ledger.crypto import SigningKey, verify_signature
 from ledger.errors import ValidationError
 
 COMMAND_FIELDS = frozenset({"ledger", "type", "args", "key_id", "issued_at", "nonce"})
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_TYPE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
-_KEY_ID = re.compile(r"^[0-9a-f]{32}$")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_TYPE = re.compile(r"[a-z][a-z0-9_]{1,63}")
+_KEY_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class SignedCommand:
         check_json_value(payload, "command")
         for name, pattern in (("type", _TYPE), ("key_id", _KEY_ID), ("nonce", _NONCE)):
             value = payload[name]
-            if not isinstance(value, str) or not pattern.match(value):
+            if not isinstance(value, str) or not pattern.fullmatch(value):
                 raise ValidationError(
                     f"command.{name}: {value!r} is not well formed", field=f"command.{name}"
                 )

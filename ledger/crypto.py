@@ -104,6 +104,12 @@ class SigningKey:
             )
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except TypeError:
+            raise ValidationError(
+                f"key file {path} is protected by a passphrase, which parledger does not use; "
+                "keep the file private (mode 0600) instead",
+                field="key",
+            ) from None
         except ValueError:
             raise ValidationError(
                 f"key file {path} is not a PEM private key", field="key"

@@ -89,26 +89,41 @@ def definition_from_csv(
 
 
 def _with_line(problem: str, lines: Mapping[str, int]) -> str:
-    code = problem.split(":", 1)[0].split(" ")[0]
+    """Point a problem at its CSV line: "node 12 (2.4.1): …" or "2.4: …" -> "line 13 …"."""
+    head, _, rest = problem.partition(":")
+    if head.startswith("node "):
+        code = head.split("(")[-1].rstrip(")")
+        return f"line {lines[code]} ({code}):{rest}" if code in lines else problem
+    code = head.split(" ")[0]
     return f"line {lines[code]}: {problem}" if code in lines else problem
 
 
 def _flatten(nodes: Iterable[Any], parent: str | None = None) -> list[dict[str, Any]]:
+    """Nested ``children`` lists become a flat list; ``partial: true`` means
+    ``children: partial``."""
     flat: list[dict[str, Any]] = []
     for node in nodes:
         if not isinstance(node, Mapping):
             raise ValidationError("every node must be a mapping", field="nodes")
-        entry = {k: v for k, v in node.items() if k != "children" or isinstance(v, str)}
-        for key in ("max_points",):
-            if isinstance(entry.get(key), int | float):
-                entry[key] = str(entry[key])
-        flat.append(entry)
+        entry = {k: v for k, v in node.items() if k not in ("children", "partial")}
+        if isinstance(entry.get("max_points"), int | float) and not isinstance(
+            entry.get("max_points"), bool
+        ):
+            entry["max_points"] = str(entry["max_points"])
         kids = node.get("children")
+        if isinstance(kids, str):
+            entry["children"] = kids
+        if node.get("partial") is True:
+            entry["children"] = "partial"
+        code = str(node.get("code"))
+        if parent is not None and not code.startswith(parent + "."):
+            raise ValidationError(
+                f"node {code} is nested under {parent} but its code does not extend {parent}",
+                field="nodes",
+            )
+        flat.append(entry)
         if isinstance(kids, list):
-            flat.extend(_flatten(kids, str(node.get("code"))))
-            if "children" not in entry or entry.get("children") not in ("all", "partial"):
-                entry["children"] = "partial" if node.get("partial") else "all"
-        entry.pop("partial", None)
+            flat.extend(_flatten(kids, code))
     return flat
 
 

@@ -52,9 +52,17 @@ class Report:
 class Undecodable:
     """A stored row that could not be read back as an event."""
 
-    aggregate_id: UUID | str
+    aggregate_id: UUID
     version: int
+    topic: str
     error: str
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """Aggregate and event type from the stored topic (``Scorecard``, ``SelfScoreRecorded``)."""
+        qualname = self.topic.rpartition(":")[2]
+        aggregate_type, _, event_type = qualname.partition(".")
+        return aggregate_type or "?", event_type or "?"
 
 
 @dataclass
@@ -81,7 +89,10 @@ def verify_events(stream: Iterable[tuple[int, LedgerAggregate.Event | Undecodabl
 
 def _problem(position: int, event: LedgerAggregate.Event | Undecodable, reason: str) -> Problem:
     if isinstance(event, Undecodable):
-        return Problem(position, "?", str(event.aggregate_id), event.version, "?", reason)
+        aggregate_type, event_type = event.names
+        return Problem(
+            position, aggregate_type, str(event.aggregate_id), event.version, event_type, reason
+        )
     return Problem(
         position,
         aggregate_type_of(event),

@@ -181,20 +181,25 @@ def build_tree(definition: Mapping[str, Any]) -> IndicatorTree:
     nodes: dict[str, Node] = {}
     final_order: list[str] = []
 
+    resolved: dict[str, tuple[str, ...]] = {}
+
     def resolve_applies(node_code: str) -> tuple[str, ...]:
+        if node_code in resolved:
+            return resolved[node_code]
         own = tuple(raw[node_code]["applies_to"])
         parent = raw[node_code]["parent"]
-        if parent is None or parent not in raw:
-            return own
-        inherited = resolve_applies(parent)
-        if not own:
-            return inherited
-        if inherited and not set(own) <= set(inherited):
-            problems.append(
-                f"{node_code}: applies to {', '.join(own)} but its parent {parent} "
-                f"only to {', '.join(inherited)}"
-            )
-        return own
+        result = own
+        if parent is not None and parent in raw:
+            inherited = resolve_applies(parent)
+            if not own:
+                result = inherited
+            elif inherited and not set(own) <= set(inherited):
+                problems.append(
+                    f"{node_code}: applies to {', '.join(own)} but its parent {parent} "
+                    f"only to {', '.join(inherited)}"
+                )
+        resolved[node_code] = result
+        return result
 
     for node_code in order:
         item = raw[node_code]

@@ -7,12 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ledger.errors import ValidationError
 
-_POINTS = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
+_POINTS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
 
 
 def parse_points(text: object, field: str, *, precision: int | None = None) -> Decimal:
     """Parse a non-negative decimal written as a string ("1.424"); never a float."""
-    if not isinstance(text, str) or not _POINTS.match(text):
+    if not isinstance(text, str) or not _POINTS.fullmatch(text):
         raise ValidationError(
             f'{field}: {text!r} is not a non-negative decimal written as a string, e.g. "1.25"',
             field=field,

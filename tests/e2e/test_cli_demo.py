@@ -25,8 +25,14 @@ def parledger(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEDGER_")}
     env.update(COLUMNS="200", PYTHONIOENCODING="utf-8")
     return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True,
-        encoding="utf-8", timeout=TIMEOUT, check=False,
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
     )
 
 
@@ -91,8 +97,10 @@ def test_verify_finds_an_edited_row(tmp_path: Path) -> None:
         rowid, originator_id, version, state = rows[0]
         event = json.loads(state)
         event["body"]["points"] = "0" if event["body"]["points"] != "0" else "1"
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
-                     (json.dumps(event, ensure_ascii=False).encode("utf-8"), rowid))
+        conn.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (json.dumps(event, ensure_ascii=False).encode("utf-8"), rowid),
+        )
 
     result = parledger(tmp_path, "verify")
 
@@ -120,8 +128,18 @@ def test_init_twice_is_a_one_line_error(tmp_path: Path) -> None:
 
 def _import_without_partial(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     ok(parledger(tmp_path, "init"))
-    return parledger(tmp_path, "import-indicator-set", str(plan_csv()),
-                     "--key", "var/keys/admin.key", "--code", "X", "--title", "T", "--check")
+    return parledger(
+        tmp_path,
+        "import-indicator-set",
+        str(plan_csv()),
+        "--key",
+        "var/keys/admin.key",
+        "--code",
+        "X",
+        "--title",
+        "T",
+        "--check",
+    )
 
 
 def test_import_without_partial_is_refused(tmp_path: Path) -> None:
@@ -134,12 +152,6 @@ def test_import_without_partial_is_refused(tmp_path: Path) -> None:
     assert "partial" in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="BUG: api/cli.py _errors() prints with Rich's default hard wrapping (no "
-           "soft_wrap=True, unlike `verify`), so an error longer than the terminal width "
-           "(COLUMNS, 80 when piped) is split over several lines instead of one",
-    strict=True,
-)
 def test_import_without_partial_error_is_one_line(tmp_path: Path) -> None:
     result = _import_without_partial(tmp_path)
 

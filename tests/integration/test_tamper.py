@@ -45,15 +45,23 @@ def verify(world: World) -> Report:
 def self_score_args(
     criterion: str, points: str, explanation: str, unit: str = "D1"
 ) -> dict[str, Any]:
-    return {"campaign": CAMPAIGN, "unit": unit, "criterion": criterion, "points": points,
-            "explanation": explanation}
+    return {
+        "campaign": CAMPAIGN,
+        "unit": unit,
+        "criterion": criterion,
+        "points": points,
+        "explanation": explanation,
+    }
 
 
 def record_activity(world: World) -> None:
     """Three self-scores on D1: the scorecard then has versions 1 (opened) to 4."""
     staff = world.keys["staff"]
-    for criterion, points, explanation in (("1.1", "0.75", "x"), ("1.2", "1.5", "y"),
-                                           ("1.1", "1", "z")):
+    for criterion, points, explanation in (
+        ("1.1", "0.75", "x"),
+        ("1.2", "1.5", "y"),
+        ("1.1", "1", "z"),
+    ):
         world.send(staff, "record_self_score", self_score_args(criterion, points, explanation))
 
 
@@ -83,7 +91,7 @@ class Rows(Protocol):
 class SqliteRows:
     def __init__(self, url: str) -> None:
         assert url.startswith("sqlite:///"), url
-        self.path = url[len("sqlite:///"):]
+        self.path = url[len("sqlite:///") :]
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
@@ -152,15 +160,17 @@ class PostgresRows:
 
     def write(self, aggregate_id: UUID, version: int, state: bytes) -> None:
         self._change(
-            sql.SQL("UPDATE {} SET state = %s WHERE originator_id = %s AND originator_version = %s")
-            .format(self.table),
+            sql.SQL(
+                "UPDATE {} SET state = %s WHERE originator_id = %s AND originator_version = %s"
+            ).format(self.table),
             (state, aggregate_id, version),
         )
 
     def delete(self, aggregate_id: UUID, version: int) -> None:
         self._change(
-            sql.SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version = %s")
-            .format(self.table),
+            sql.SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version = %s").format(
+                self.table
+            ),
             (aggregate_id, version),
         )
 
@@ -247,8 +257,9 @@ def test_swapped_events_no_longer_match_their_hashes(active: World) -> None:
     problem = first_problem(report)
     assert problem.aggregate_id == str(CARD_ID), str(problem)
     assert problem.version == 2, str(problem)
-    at_version_2 = [p.reason for p in report.problems
-                    if p.aggregate_id == str(CARD_ID) and p.version == 2]
+    at_version_2 = [
+        p.reason for p in report.problems if p.aggregate_id == str(CARD_ID) and p.version == 2
+    ]
     assert any(HASH_MISMATCH in reason for reason in at_version_2), at_version_2
 
 
@@ -281,10 +292,12 @@ def test_event_signed_by_a_key_out_of_scope(active: World) -> None:
 
 
 def test_event_with_a_forged_signature(active: World) -> None:
-    real = active.command(active.keys["staff"], "record_self_score",
-                          self_score_args("1.2", "2", "forged"))
-    forged = SignedCommand(payload=real.payload,
-                           signature=base64.b64encode(os.urandom(64)).decode("ascii"))
+    real = active.command(
+        active.keys["staff"], "record_self_score", self_score_args("1.2", "2", "forged")
+    )
+    forged = SignedCommand(
+        payload=real.payload, signature=base64.b64encode(os.urandom(64)).decode("ascii")
+    )
     with pytest.raises(AuthorizationError):
         active.ledger.execute(forged)
 

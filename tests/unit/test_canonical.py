@@ -18,7 +18,7 @@ from ledger.errors import ValidationError
 
 # RFC 8785 section 3.2.2 / 3.2.3 input, minus the "numbers" member: the string
 # "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/" decodes to these characters.
-RFC_STRING = "€$\x0f\nA'B\"\\\\\"/"
+RFC_STRING = '€$\x0f\nA\'B"\\\\"/'
 
 
 # -- key ordering -------------------------------------------------------------------
@@ -64,8 +64,7 @@ def test_key_order_does_not_depend_on_insertion_order():
 def test_rfc8785_sample_string_and_literals():
     value = {"string": RFC_STRING, "literals": [None, True, False]}
     expected = (
-        '{"literals":[null,true,false],'
-        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+        '{"literals":[null,true,false],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
     ).encode()
     assert canonical_bytes(value) == expected
 

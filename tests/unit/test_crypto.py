@@ -206,7 +206,9 @@ def test_load_refuses_public_key_pem(tmp_path):
     path = tmp_path / "k.pem"
     public = Ed25519PrivateKey.generate().public_key()
     path.write_bytes(
-        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     os.chmod(path, 0o600)
     with pytest.raises(ValidationError, match="not a PEM private key"):
@@ -229,11 +231,6 @@ def test_load_refuses_non_ed25519_pem(tmp_path):
     assert info.value.field == "key"
 
 
-@pytest.mark.xfail(
-    reason="BUG: SigningKey.load lets cryptography's TypeError escape for a "
-    "passphrase-protected PEM instead of raising ValidationError",
-    strict=True,
-)
 def test_load_refuses_encrypted_pem_with_validation_error(tmp_path):
     path = tmp_path / "enc.pem"
     path.write_bytes(

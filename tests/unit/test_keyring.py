@@ -23,8 +23,16 @@ T2 = T0 + timedelta(days=2)
 
 @pytest.mark.parametrize(
     ("target", "covered"),
-    [("3", True), ("3.4", True), ("3.4.1", True), ("30.1", False), ("30", False),
-     ("4.3", False), ("", False), (None, False)],
+    [
+        ("3", True),
+        ("3.4", True),
+        ("3.4.1", True),
+        ("30.1", False),
+        ("30", False),
+        ("4.3", False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_appraiser_scope_is_a_dotted_prefix(target, covered):
     assert Grant("appraiser", ("3",)).covers(target) is covered
@@ -80,8 +88,12 @@ class World:
             "LedgerInitialised",
             {
                 "ledger": LEDGER,
-                "administrator": {"public_key": self.admin.public_key, "name": "Admin",
-                                  "title": "Quản trị", "unit": "SNV"},
+                "administrator": {
+                    "public_key": self.admin.public_key,
+                    "name": "Admin",
+                    "title": "Quản trị",
+                    "unit": "SNV",
+                },
                 "server": {"public_key": self.server.public_key, "name": "server"},
             },
             T0,
@@ -91,13 +103,21 @@ class World:
         key = SigningKey.generate()
         self.keyring.apply(
             "KeyEnrolled",
-            {"public_key": key.public_key, "name": name, "title": "Chuyên viên", "unit": "SNV",
-             "roles": roles, "key_id": key.key_id},
+            {
+                "public_key": key.public_key,
+                "name": name,
+                "title": "Chuyên viên",
+                "unit": "SNV",
+                "roles": roles,
+                "key_id": key.key_id,
+            },
             at,
         )
         return key
 
-    def command(self, key: SigningKey, type_: str, args: dict, ledger: str = LEDGER) -> SignedCommand:
+    def command(
+        self, key: SigningKey, type_: str, args: dict, ledger: str = LEDGER
+    ) -> SignedCommand:
         return sign_command(key, ledger=ledger, type=type_, args=args, issued_at=T1)
 
 
@@ -151,8 +171,12 @@ def test_key_rotated(world):
     new = SigningKey.generate()
     world.keyring.apply(
         "KeyRotated",
-        {"key_id": old.key_id, "new_public_key": new.public_key, "reason": "",
-         "new_key_id": new.key_id},
+        {
+            "key_id": old.key_id,
+            "new_public_key": new.public_key,
+            "reason": "",
+            "new_key_id": new.key_id,
+        },
         T2,
     )
     old_record = world.keyring.get(old.key_id)
@@ -207,8 +231,9 @@ def test_signer_of_unknown_key(world):
 
 def test_signer_of_bad_signature(world):
     command = world.command(world.admin, "enrol_key", {})
-    forged = SignedCommand(payload={**command.payload, "args": {"name": "Mallory"}},
-                           signature=command.signature)
+    forged = SignedCommand(
+        payload={**command.payload, "args": {"name": "Mallory"}}, signature=command.signature
+    )
     with pytest.raises(AuthorizationError) as info:
         signer_of(world.keyring, forged)
     assert info.value.code == "bad_signature"
@@ -225,8 +250,10 @@ def test_signer_of_signature_by_another_key_claiming_an_enrolled_id(world):
 
 
 def _genesis(admin: SigningKey, server: SigningKey, signer: SigningKey) -> SignedCommand:
-    args = {"administrator": {"public_key": admin.public_key, "name": "Admin"},
-            "server": {"public_key": server.public_key, "name": "server"}}
+    args = {
+        "administrator": {"public_key": admin.public_key, "name": "Admin"},
+        "server": {"public_key": server.public_key, "name": "server"},
+    }
     return sign_command(signer, ledger=LEDGER, type="init_ledger", args=args, issued_at=T0)
 
 
@@ -367,4 +394,3 @@ def test_unknown_command_type(world):
     assert error.code == "unknown_command"
     with pytest.raises(AuthorizationError):
         spec_for("nope")
-

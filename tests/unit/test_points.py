@@ -82,23 +82,11 @@ def test_parse_points_accepts_up_to_the_precision(text, precision):
     assert parse_points(text, FIELD, precision=precision) == Decimal(text)
 
 
-@pytest.mark.xfail(
-    reason="BUG: _POINTS ends in '$' and is applied with re.match, so '1.5\\n' is accepted "
-    "(command_args' pydantic pattern happens to catch it first); use fullmatch or \\Z",
-    strict=True,
-)
 def test_parse_points_refuses_trailing_newline():
     with pytest.raises(ValidationError):
         parse_points("1.5\n", FIELD)
 
 
-@pytest.mark.xfail(
-    reason="BUG: _POINTS uses \\d, which in a str pattern matches any Unicode digit, so "
-    "'١.٥' (Arabic-Indic) and fullwidth digits are accepted "
-    "(command_args' POINTS pattern lets them through too, so they reach the ledger text); "
-    "use [0-9] or re.ASCII",
-    strict=True,
-)
 @pytest.mark.parametrize("text", ["١.٥", "１２"])
 def test_parse_points_refuses_non_ascii_digits(text):
     with pytest.raises(ValidationError):
