@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from api.render import print_scorecard
 from ledger.application import Ledger, Receipt, stored_events
@@ -89,11 +90,8 @@ def init(
         for name in ("admin.key", "server.key"):
             if (folder / name).exists():
                 raise Failure(f"{folder / name} exists but the ledger is new; move it away first")
-        admin, server = (
-            load_or_create_key(folder / "admin.key"),
-            load_or_create_key(folder / "server.key"),
-        )
-        ledger._server_key = server
+        admin = load_or_create_key(folder / "admin.key")
+        server = load_or_create_key(folder / "server.key")
         _receipt(
             initialise(
                 ledger,
@@ -278,8 +276,6 @@ def keys_list() -> None:
     """List enrolled keys with their roles (public keys only)."""
 
     def act() -> None:
-        from rich.table import Table
-
         table = Table("key id", "name", "title", "unit", "roles", "status")
         for record in _ledger().keyring().keys.values():
             roles = "; ".join(
@@ -340,9 +336,8 @@ def import_indicator_set(
             partial=partial or (),
             applies_to=applies_to or (),
         )
-        leaves = sum(1 for n in definition["nodes"] if True)
         if check:
-            out.print(f"{file}: valid, {leaves} nodes")
+            out.print(f"{file}: valid, {len(definition['nodes'])} nodes")
             return
         _receipt(send(_ledger(), SigningKey.load(key), "define_indicator_set", definition))
 

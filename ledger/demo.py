@@ -139,8 +139,6 @@ def run_demo(ledger: Ledger) -> None:
             applies_to=["province"],
         )
         send(ledger, keys.admin, "define_indicator_set", definition)
-    tree = ledger.tree(SET_CODE, SET_VERSION) if ledger.campaign(CAMPAIGN) else None
-
     if ledger.campaign(CAMPAIGN) is None:
         start = ledger.clock.now() - timedelta(days=1)
         offsets = (0, 45, 60, 67, 75)
@@ -162,14 +160,15 @@ def run_demo(ledger: Ledger) -> None:
                 "timezone": "Asia/Ho_Chi_Minh",
             },
         )
-    tree = tree or ledger.tree(SET_CODE, SET_VERSION)
+    tree = ledger.tree(SET_CODE, SET_VERSION)
+    scores = plan_scores(tree)
 
     card = ledger.scorecard(CAMPAIGN, UNIT)
     assert card is not None
     if card.submitted_at is not None:
         return
     for leaf in tree.applicable_leaves("province"):
-        points = plan_scores(tree)[leaf.code]
+        points = scores[leaf.code]
         entry = card.entries.get(leaf.code)
         if leaf.score_source == "appraisal":
             if entry is None or entry.self_points != points:

@@ -14,16 +14,20 @@ from importlib import resources
 from pathlib import Path
 from uuid import UUID
 
+import psycopg
 import pytest
+from psycopg import sql
 
 SCRIPT = Path(sys.executable).parent / "parledger"
 DATABASE = Path("var") / "parledger.sqlite3"
 TIMEOUT = 120
 
 
-def parledger(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def parledger(
+    cwd: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEDGER_")}
-    env.update(COLUMNS="200", PYTHONIOENCODING="utf-8")
+    env.update(COLUMNS="200", PYTHONIOENCODING="utf-8", **(extra_env or {}))
     return subprocess.run(
         [str(SCRIPT), *args],
         cwd=cwd,
@@ -159,3 +163,35 @@ def test_import_without_partial_error_is_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "7.1" in lines[0]
+
+
+def test_demo_and_verify_on_postgresql_name_an_edited_row(tmp_path: Path, pg_url: str) -> None:
+    env = {"PARLEDGER_DATABASE_URL": pg_url}
+    demo = parledger(tmp_path, "demo", extra_env=env)
+    assert demo.returncode == 0, output(demo)
+    assert "88.54" in demo.stdout
+    verified = parledger(tmp_path, "verify", extra_env=env)
+    assert verified.returncode == 0, output(verified)
+    database, _, schema = pg_url.rpartition("?schema=")
+    with psycopg.connect(database, autocommit=True) as conn:
+        table = sql.Identifier(schema, "ledger_events")
+        row = conn.execute(
+            sql.SQL(
+                "SELECT originator_id, originator_version, state FROM {} "
+                "WHERE topic LIKE %s ORDER BY notification_id LIMIT 1"
+            ).format(table),
+            ("%SelfScoreRecorded",),
+        ).fetchone()
+        assert row is not None
+        aggregate_id, version, state = row
+        edited = bytes(state).replace(b'"points":"1.5"', b'"points":"1.25"', 1)
+        assert edited != bytes(state)
+        conn.execute(
+            sql.SQL(
+                "UPDATE {} SET state = %s WHERE originator_id = %s AND originator_version = %s"
+            ).format(table),
+            (edited, aggregate_id, version),
+        )
+    failed = parledger(tmp_path, "verify", extra_env=env)
+    assert failed.returncode != 0
+    assert f"{aggregate_id} version {version}" in failed.stderr, failed.stderr
