@@ -153,7 +153,8 @@ def verify() -> None:
         if report.ok:
             out.print(
                 f"ok: {report.events} events in {report.aggregates} aggregates verified "
-                "(canonical hashes, hash chains, signatures, signers' keys and scopes)"
+                "(canonical hashes, hash chains, signatures, signers' keys and scopes)",
+                soft_wrap=True,
             )
             return
         first = report.problems[0]
