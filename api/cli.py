@@ -71,6 +71,7 @@ def _receipt(receipt: Receipt) -> None:
         f"recorded {receipt.event_type} at log position {receipt.position} "
         f"(event {receipt.event_id}, hash {receipt.event_hash})",
         highlight=False,
+        soft_wrap=True,
     )
 
 

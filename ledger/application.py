@@ -18,7 +18,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, Recording
+from eventsourcing.utils import get_topic
 
+from ledger.canonical import format_time
 from ledger.clock import Clock, SystemClock
 from ledger.command_args import parse_args
 from ledger.commands import SignedCommand, sign_command
@@ -30,7 +32,7 @@ from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord, Keyring
-from ledger.domain.scorecard import Scorecard
+from ledger.domain.scorecard import Context, Scorecard
 from ledger.domain.unit import Unit
 from ledger.errors import (
     AuthorizationError,
@@ -100,8 +102,16 @@ class Ledger(Application[UUID]):
             "record_self_score": self._scorecard_command(Scorecard.record_self_score),
             "attach_evidence": self._attach_evidence,
             "remove_evidence": self._scorecard_command(Scorecard.remove_evidence),
-            "submit_self_assessment": self._submit,
+            "submit_self_assessment": self._scorecard_command(Scorecard.submit),
             "record_external_score": self._scorecard_command(Scorecard.record_external_score),
+            "record_appraisal": self._scorecard_command(Scorecard.record_appraisal),
+            "request_explanation": self._scorecard_command(Scorecard.request_explanation),
+            "submit_explanation": self._scorecard_command(Scorecard.submit_explanation),
+            "record_final_appraisal": self._scorecard_command(Scorecard.record_final_appraisal),
+            "accept_self_scores": self._scorecard_command(Scorecard.accept_self_scores),
+            "record_adjustment": self._scorecard_command(Scorecard.record_adjustment),
+            "correct_score": self._scorecard_command(Scorecard.correct_score),
+            "finalise_campaign": self._finalise_campaign,
         }
 
     # -- the command path ------------------------------------------------------------
@@ -133,9 +143,17 @@ class Ledger(Application[UUID]):
         )
 
     def _act(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord, target: UUID, act: Act
+        self,
+        command: SignedCommand,
+        keyring: Keyring,
+        signer: KeyRecord,
+        target: UUID,
+        act: Act,
+        prepare: Callable[[Any], object] | None = None,
     ) -> Receipt:
         existing = self._get(target)
+        if prepare is not None:
+            prepare(existing)
         if existing is not None:
             version = existing.previous_command(command)
             if version is not None:
@@ -405,22 +423,83 @@ class Ledger(Application[UUID]):
         return self._act(command, keyring, signer, campaign_id(args["code"]), act)
 
     def _scorecard_command(
-        self, method: Callable[[Scorecard, SignedCommand, IndicatorTree, datetime], None]
+        self, method: Callable[[Scorecard, SignedCommand, Context], None]
     ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
         def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
             def act(card: Scorecard | None) -> list[LedgerAggregate]:
                 card = self._require_card(command, card)
-                method(
-                    card,
-                    command,
-                    self.tree(card.indicator_set, card.indicator_set_version),
-                    self.clock.now(),
-                )
+                method(card, command, self.context(card))
                 return [card]
 
-            return self._act(command, keyring, signer, target_of(command.type, command.args), act)
+            return self._act(
+                command,
+                keyring,
+                signer,
+                target_of(command.type, command.args),
+                act,
+                prepare=lambda card: self._lock_if_due(card, keyring),
+            )
 
         return handle
+
+    def context(self, card: Scorecard) -> Context:
+        campaign = self.campaign(card.campaign)
+        assert campaign is not None
+        return Context(
+            self.tree(card.indicator_set, card.indicator_set_version), campaign, self.clock.now()
+        )
+
+    def _lock_if_due(self, card: Scorecard | None, keyring: Keyring) -> Receipt | None:
+        """Record the lock of a scorecard whose self-assessment closed unsubmitted; it is
+        recorded once, whoever notices the deadline first."""
+        if card is None:
+            return None
+        ctx = self.context(card)
+        if not card.lock_due(ctx):
+            return None
+        deadline = ctx.milestone("self_assessment_closes")
+        card.lock(
+            self._system_command(
+                keyring,
+                "lock_scorecard",
+                {"campaign": card.campaign, "unit": card.unit, "deadline": format_time(deadline)},
+            ),
+            ctx,
+        )
+        return self._receipt_from(self.save(card), card.id)
+
+    def tick(self) -> list[Receipt]:
+        """Notice every deadline that has passed: lock the scorecards not submitted when
+        self-assessment closed. Safe to run at any time and as often as wanted."""
+        keyring = self.keyring()
+        receipts = []
+        for campaign in self.campaigns():
+            for unit in campaign.units:
+                for _ in range(MAX_ATTEMPTS):
+                    try:
+                        receipt = self._lock_if_due(
+                            self._get(scorecard_id(campaign.code, unit)), keyring
+                        )
+                    except IntegrityError:
+                        continue
+                    if receipt is not None:
+                        receipts.append(receipt)
+                    break
+        return receipts
+
+    def campaigns(self) -> list[Campaign]:
+        topic = get_topic(Campaign.CampaignCreated)
+        found: list[Campaign] = []
+        start: int | None = None
+        while notifications := self.recorder.select_notifications(
+            start, 500, topics=[topic], inclusive_of_start=False
+        ):
+            for notification in notifications:
+                campaign = self._get(UUID(str(notification.originator_id)), copy=False)
+                if campaign is not None:
+                    found.append(campaign)
+            start = notifications[-1].id
+        return found
 
     @staticmethod
     def _require_card(command: SignedCommand, card: Scorecard | None) -> Scorecard:
@@ -451,13 +530,27 @@ class Ledger(Application[UUID]):
             )
         return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
 
-    def _submit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
-        def act(card: Scorecard | None) -> list[LedgerAggregate]:
-            card = self._require_card(command, card)
-            card.submit(command, self.clock.now())
-            return [card]
+    def _finalise_campaign(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
+        code = command.args["campaign"]
 
-        return self._act(command, keyring, signer, target_of(command.type, command.args), act)
+        def act(campaign: Campaign | None) -> list[LedgerAggregate]:
+            if campaign is None:
+                raise NotFoundError(
+                    f"campaign {code} does not exist", field="command.args.campaign"
+                )
+            tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
+            unsettled = []
+            for unit in campaign.units:
+                card = self.scorecard(code, unit)
+                missing = card.unsettled(tree) if card is not None else ["(no scorecard)"]
+                if missing:
+                    unsettled.append(f"{unit}: {', '.join(missing)}")
+            campaign.finalise(command, self.clock.now(), unsettled)
+            return [campaign]
+
+        return self._act(command, keyring, signer, campaign_id(code), act)
 
 
 def stored_events(

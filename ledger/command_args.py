@@ -112,6 +112,13 @@ class Schedule(Args):
     final_appraisal_closes: str
 
 
+class AdjustmentItem(Args):
+    code: str = Field(pattern=CODE)
+    title: str = Field(min_length=1, max_length=300)
+    kind: Literal["bonus", "penalty"]
+    cap: str = Field(pattern=POINTS)
+
+
 class CreateCampaign(Args):
     code: str = Field(pattern=UNIT_CODE)
     year: int = Field(ge=2000, le=2100)
@@ -121,6 +128,7 @@ class CreateCampaign(Args):
     units: list[str] = Field(min_length=1, max_length=20000)
     schedule: Schedule
     timezone: str = "Asia/Ho_Chi_Minh"
+    adjustments: list[AdjustmentItem] = Field(default_factory=list, max_length=50)
 
 
 class FreezeIndicatorSet(Args):
@@ -142,11 +150,61 @@ class ScorecardArgs(Args):
     unit: str = Field(pattern=UNIT_CODE)
 
 
+Inputs = dict[str, int | str | bool]
+
+
 class RecordSelfScore(ScorecardArgs):
     criterion: str = Field(pattern=CODE)
-    points: str = Field(pattern=POINTS)
+    inputs: Inputs = Field(min_length=1, max_length=5)
     note: str = Field(default="", max_length=4000)
     explanation: str = Field(default="", max_length=8000)
+
+
+class RecordAppraisal(ScorecardArgs):
+    criterion: str = Field(pattern=CODE)
+    inputs: Inputs = Field(min_length=1, max_length=5)
+    reason: str = Field(default="", max_length=8000)
+
+
+class RequestExplanation(ScorecardArgs):
+    criterion: str = Field(pattern=CODE)
+    note: str = Field(default="", max_length=4000)
+
+
+class SubmitExplanation(ScorecardArgs):
+    criterion: str = Field(pattern=CODE)
+    explanation: str = Field(min_length=1, max_length=8000)
+
+
+class RecordFinalAppraisal(ScorecardArgs):
+    criterion: str = Field(pattern=CODE)
+    decision: Literal["confirm", "revise"]
+    inputs: Inputs | None = Field(default=None, min_length=1, max_length=5)
+    reason: str = Field(default="", max_length=8000)
+
+
+class AcceptSelfScores(ScorecardArgs):
+    pass
+
+
+class RecordAdjustment(ScorecardArgs):
+    code: str = Field(pattern=CODE)
+    points: str = Field(pattern=POINTS)
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class CorrectScore(ScorecardArgs):
+    criterion: str = Field(pattern=CODE)
+    points: str = Field(pattern=POINTS)
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class LockScorecard(ScorecardArgs):
+    deadline: str
+
+
+class FinaliseCampaign(Args):
+    campaign: str = Field(pattern=UNIT_CODE)
 
 
 class AttachEvidence(ScorecardArgs):
@@ -190,6 +248,15 @@ ARGS: dict[str, type[Args]] = {
     "remove_evidence": RemoveEvidence,
     "submit_self_assessment": SubmitSelfAssessment,
     "record_external_score": RecordExternalScore,
+    "lock_scorecard": LockScorecard,
+    "record_appraisal": RecordAppraisal,
+    "request_explanation": RequestExplanation,
+    "submit_explanation": SubmitExplanation,
+    "record_final_appraisal": RecordFinalAppraisal,
+    "accept_self_scores": AcceptSelfScores,
+    "record_adjustment": RecordAdjustment,
+    "finalise_campaign": FinaliseCampaign,
+    "correct_score": CorrectScore,
 }
 
 

@@ -180,7 +180,7 @@ def run_demo(ledger: Ledger) -> None:
                         "campaign": CAMPAIGN,
                         "unit": UNIT,
                         "criterion": leaf.code,
-                        "points": f"{points:f}",
+                        "inputs": {"points": f"{points:f}"},
                         "note": "Theo kết quả thẩm định năm 2021",
                         "explanation": f"Điểm thẩm định năm 2021 nêu tại {PLAN_SOURCE}.",
                     },

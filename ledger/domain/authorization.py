@@ -49,6 +49,17 @@ COMMANDS: Mapping[str, CommandSpec] = {
     "remove_evidence": _spec({"unit_staff"}, {"EvidenceRemoved"}, "unit"),
     "submit_self_assessment": _spec({"unit_head"}, {"SelfAssessmentSubmitted"}, "unit"),
     "record_external_score": _spec({"survey_body", "secretariat"}, {"ExternalScoreRecorded"}),
+    "lock_scorecard": _spec({SYSTEM_ROLE}, {"ScorecardLockedAtDeadline"}),
+    "record_appraisal": _spec({"appraiser"}, {"AppraisalRecorded"}, "criterion"),
+    "request_explanation": _spec({"appraiser"}, {"ExplanationRequested"}, "criterion"),
+    "submit_explanation": _spec({"unit_staff"}, {"ExplanationSubmitted"}, "unit"),
+    "record_final_appraisal": _spec(
+        {"appraiser"}, {"AppraisalConfirmed", "AppraisalRevised"}, "criterion"
+    ),
+    "accept_self_scores": _spec({"secretariat"}, {"SelfScoresAccepted"}),
+    "record_adjustment": _spec({"secretariat"}, {"AdjustmentRecorded"}),
+    "finalise_campaign": _spec({"secretariat"}, {"CampaignFinalised"}),
+    "correct_score": _spec({"secretariat"}, {"ScoreCorrected"}),
 }
 
 

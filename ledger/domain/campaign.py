@@ -1,9 +1,11 @@
-"""A campaign (kỳ đánh giá): a year, an indicator-set version, the units, the schedule."""
+"""A campaign (kỳ đánh giá): a year, an indicator-set version, the units, the schedule,
+the bonus and penalty items, and its closing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ledger.canonical import parse_time
 from ledger.commands import SignedCommand
 from ledger.domain.base import LedgerAggregate
-from ledger.errors import ValidationError
+from ledger.domain.rules import adjustment_problems
+from ledger.errors import DomainError, ValidationError
 from ledger.ids import campaign_id
 
 MILESTONES = (
@@ -27,6 +30,23 @@ MILESTONE_TITLES = {
     "preliminary_appraisal_closes": "Hạn thẩm định sơ bộ",
     "explanation_closes": "Hạn giải trình",
     "final_appraisal_closes": "Hạn thẩm định chính thức",
+}
+PHASES = (
+    "planned",
+    "self_assessment",
+    "preliminary_appraisal",
+    "explanation",
+    "final_appraisal",
+    "closing",
+)
+PHASE_TITLES = {
+    "planned": "Chưa mở",
+    "self_assessment": "Tự đánh giá",
+    "preliminary_appraisal": "Thẩm định sơ bộ",
+    "explanation": "Giải trình",
+    "final_appraisal": "Thẩm định chính thức",
+    "closing": "Tổng hợp kết quả",
+    "finalised": "Đã chốt kết quả",
 }
 
 
@@ -57,6 +77,27 @@ class Schedule:
     def local(self, name: str) -> datetime:
         return self.milestones[name].astimezone(ZoneInfo(self.timezone))
 
+    def phase(self, now: datetime) -> str:
+        """The phase at ``now``: each milestone starts the next phase."""
+        passed = sum(1 for name in MILESTONES if now >= self.milestones[name])
+        return PHASES[passed]
+
+    def __getitem__(self, name: str) -> datetime:
+        return self.milestones[name]
+
+    def describe(self, name: str) -> str:
+        return f"{self.local(name):%Y-%m-%d %H:%M} ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A bonus or penalty item (điểm thưởng / điểm trừ) and its cap."""
+
+    code: str
+    title: str
+    kind: str
+    cap: Decimal
+
 
 class Campaign(LedgerAggregate):
     AGGREGATE_TYPE = "Campaign"
@@ -70,11 +111,19 @@ class Campaign(LedgerAggregate):
         self.indicator_set_version = 0
         self.units: list[str] = []
         self.schedule: Schedule | None = None
+        self.adjustments: dict[str, Adjustment] = {}
+        self.finalised_at: datetime | None = None
 
     class CampaignCreated(LedgerAggregate.Created):
         pass
 
+    class CampaignFinalised(LedgerAggregate.Event):
+        pass
+
     def when(self, event_type: str, body: dict[str, Any], at: datetime) -> None:
+        if event_type == "CampaignFinalised":
+            self.finalised_at = at
+            return
         self.code = body["code"]
         self.year = body["year"]
         self.title = body["title"]
@@ -82,6 +131,20 @@ class Campaign(LedgerAggregate):
         self.indicator_set_version = body["indicator_set_version"]
         self.units = list(body["units"])
         self.schedule = Schedule.parse(body["schedule"], body.get("timezone", "Asia/Ho_Chi_Minh"))
+        self.adjustments = {
+            item["code"]: Adjustment(
+                item["code"], item["title"], item["kind"], Decimal(item["cap"])
+            )
+            for item in body.get("adjustments", [])
+        }
+
+    @property
+    def plan(self) -> Schedule:
+        assert self.schedule is not None
+        return self.schedule
+
+    def phase(self, now: datetime) -> str:
+        return "finalised" if self.finalised_at else self.plan.phase(now)
 
     @classmethod
     def create(cls, command: SignedCommand, at: datetime) -> Campaign:
@@ -92,6 +155,9 @@ class Campaign(LedgerAggregate):
             raise ValidationError(
                 f"units listed twice: {', '.join(duplicates)}", field="command.args.units"
             )
+        problems = adjustment_problems(args.get("adjustments", []))
+        if problems:
+            raise ValidationError("; ".join(problems), field="command.args.adjustments")
         return cls.open(
             cls.CampaignCreated,
             aggregate_id=campaign_id(args["code"]),
@@ -99,3 +165,25 @@ class Campaign(LedgerAggregate):
             command=command,
             at=at,
         )
+
+    def finalise(self, command: SignedCommand, at: datetime, unsettled: list[str]) -> None:
+        if self.finalised_at is not None:
+            raise DomainError(
+                f"campaign {self.code} is already finalised", code="campaign_finalised"
+            )
+        closes = self.plan["final_appraisal_closes"]
+        if at < closes:
+            raise DomainError(
+                f"campaign {self.code} can be finalised once final appraisal closes, "
+                f"at {self.plan.describe('final_appraisal_closes')}",
+                code="wrong_phase",
+            )
+        if unsettled:
+            shown = "; ".join(unsettled[:10]) + (
+                f"; and {len(unsettled) - 10} more" if len(unsettled) > 10 else ""
+            )
+            raise DomainError(
+                f"campaign {self.code} has criteria without a final score: {shown}",
+                code="unsettled_scores",
+            )
+        self.record(self.CampaignFinalised, body=dict(command.args), command=command, at=at)

@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.domain.points import decimals, plain
+from ledger.domain.rules import rule_problems
 from ledger.errors import IndicatorSetError, ValidationError
 
 LEVELS = ("area", "criterion", "sub_criterion")
 SCORE_SOURCES = ("appraisal", "survey", "sipas", "published")
-RULE_KINDS = ("free",)
 REMAINDER_SUFFIX = "rest"
 
 _CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
@@ -207,6 +207,8 @@ def build_tree(definition: Mapping[str, Any]) -> IndicatorTree:
         applies_to = resolve_applies(node_code)
         max_points: Decimal = item["max_points"]
         if kids:
+            if item["rule"] != {"kind": "free"}:
+                problems.append(f"{node_code}: only a leaf has a scoring rule")
             kid_sum = sum((raw[k]["max_points"] for k in kids), Decimal(0))
             if item["partial"]:
                 if kid_sum > max_points:
@@ -227,6 +229,7 @@ def build_tree(definition: Mapping[str, Any]) -> IndicatorTree:
         else:
             if item["partial"]:
                 problems.append(f"{node_code}: only a node with listed children can be partial")
+            problems.extend(rule_problems(node_code, item["rule"], max_points, precision))
             if item["score_source"] is None:
                 problems.append(
                     f"{node_code}: a leaf needs a score source ({', '.join(SCORE_SOURCES)})"
@@ -342,8 +345,8 @@ def _parse_node(
     if children_mark not in ("all", "partial"):
         problems.append(f"{where}: children must be 'all' or 'partial', not {children_mark!r}")
     rule = entry.get("rule") or {"kind": "free"}
-    if not isinstance(rule, Mapping) or rule.get("kind") not in RULE_KINDS:
-        problems.append(f"{where}: unknown scoring rule {rule!r}")
+    if not isinstance(rule, Mapping):
+        problems.append(f"{where}: the scoring rule must be an object")
         rule = {"kind": "free"}
     return {
         "level": level,

@@ -28,7 +28,7 @@ def test_concurrent_writers_lose_nothing(database_url: str, tmp_path: Path) -> N
                         "campaign": "C2023",
                         "unit": unit,
                         "criterion": "1.1",
-                        "points": ("0.25", "0.5", "0.75")[i % 3],
+                        "inputs": {"points": ("0.25", "0.5", "0.75")[i % 3]},
                         "note": f"{key_name} {i}",
                     },
                 )

@@ -102,7 +102,7 @@ def test_a_revoked_key_can_no_longer_act(world: World) -> None:
         world,
         staff,
         "record_self_score",
-        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
     )
     assert error.code == "key_revoked"
     again = refused(world, world.admin, "revoke_key", {"key_id": staff.key_id, "reason": "again"})
@@ -126,12 +126,14 @@ def test_rotation_by_the_holder_moves_roles_to_the_new_key(world: World) -> None
             world,
             staff,
             "record_self_score",
-            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+            {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
         ).code
         == "key_revoked"
     )
     world.send(
-        new, "record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}
+        new,
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
     )
     keyring = world.ledger.keyring()
     assert keyring.keys[staff.key_id].successor == new.key_id
@@ -306,7 +308,7 @@ def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: Worl
     world.send(
         staff,
         "record_self_score",
-        {**CARD, "criterion": "1.1", "points": "0.75", "note": "đạt một phần"},
+        {**CARD, "criterion": "1.1", "inputs": {"points": "0.75"}, "note": "đạt một phần"},
     )
     stored = world.ledger.evidence.put_bytes(b"%PDF-1.4 minh chung")
     world.send(
@@ -327,7 +329,7 @@ def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: Worl
         {
             **CARD,
             "criterion": "1.2",
-            "points": "2",
+            "inputs": {"points": "2"},
             "explanation": "Không có văn bản; số liệu từ phần mềm",
         },
     )
@@ -339,7 +341,10 @@ def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: Worl
     assert str(card.entries["1.1"].self_points) == "0.75"
     assert list(card.entries["1.1"].evidence) == [stored.sha256]
     for command_type, args in (
-        ("record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}),
+        (
+            "record_self_score",
+            {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
+        ),
         ("remove_evidence", {**CARD, "criterion": "1.1", "sha256": stored.sha256}),
     ):
         assert refused(world, staff, command_type, args).code == "already_submitted"
@@ -348,7 +353,9 @@ def test_staff_record_self_scores_and_evidence_then_the_head_submits(world: Worl
 
 def test_a_self_score_without_evidence_needs_an_explanation_to_submit(world: World) -> None:
     world.send(
-        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+        world.keys["staff"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}},
     )
     error = refused(world, world.keys["head"], "submit_self_assessment", CARD)
     assert error.code == "unsupported_self_score"
@@ -358,13 +365,13 @@ def test_a_self_score_without_evidence_needs_an_explanation_to_submit(world: Wor
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        ({"criterion": "1.1", "points": "1.5"}, "above_maximum"),
-        ({"criterion": "1.1", "points": "0.125"}, "invalid_input"),
-        ({"criterion": "2.1", "points": "1"}, "not_self_assessed"),
-        ({"criterion": "1", "points": "1"}, "not_a_leaf"),
-        ({"criterion": "7.7", "points": "1"}, "unknown_criterion"),
-        ({"criterion": "1.1", "points": "-1"}, "invalid_input"),
-        ({"criterion": "1.1", "points": 1}, "invalid_input"),
+        ({"criterion": "1.1", "inputs": {"points": "1.5"}}, "above_maximum"),
+        ({"criterion": "1.1", "inputs": {"points": "0.125"}}, "invalid_input"),
+        ({"criterion": "2.1", "inputs": {"points": "1"}}, "not_self_assessed"),
+        ({"criterion": "1", "inputs": {"points": "1"}}, "not_a_leaf"),
+        ({"criterion": "7.7", "inputs": {"points": "1"}}, "unknown_criterion"),
+        ({"criterion": "1.1", "inputs": {"points": "-1"}}, "invalid_input"),
+        ({"criterion": "1.1", "inputs": {"points": 1}}, "invalid_input"),
     ],
 )
 def test_self_score_refusals(world: World, args: dict[str, object], code: str) -> None:
@@ -378,7 +385,7 @@ def test_a_leaf_that_does_not_apply_to_the_unit_kind_is_refused(world: World) ->
         world,
         s1,
         "record_self_score",
-        {"campaign": "C2023", "unit": "S1", "criterion": "1.2", "points": "1"},
+        {"campaign": "C2023", "unit": "S1", "criterion": "1.2", "inputs": {"points": "1"}},
     )
     assert error.code == "not_applicable"
 
@@ -388,7 +395,7 @@ def test_staff_act_only_for_their_own_unit(world: World) -> None:
         world,
         world.keys["staff2"],
         "record_self_score",
-        {**CARD, "criterion": "1.1", "points": "1"},
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}},
     )
     assert error.code == "out_of_scope"
     assert (
@@ -477,7 +484,7 @@ def test_a_unit_outside_the_campaign_has_no_scorecard(world: World) -> None:
         world,
         d9,
         "record_self_score",
-        {"campaign": "C2023", "unit": "D9", "criterion": "1.1", "points": "1"},
+        {"campaign": "C2023", "unit": "D9", "criterion": "1.1", "inputs": {"points": "1"}},
     )
     assert error.code == "unknown_scorecard"
 
@@ -489,7 +496,7 @@ def test_a_command_sent_twice_records_once_and_answers_the_same(world: World) ->
     command = world.command(
         world.keys["staff"],
         "record_self_score",
-        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
     )
     first = world.ledger.execute(command.envelope())
     events = count_events(world)
@@ -502,7 +509,9 @@ def test_a_command_sent_twice_records_once_and_answers_the_same(world: World) ->
 def test_a_replayed_command_answers_the_same_even_after_later_acts(world: World) -> None:
     staff, head = world.keys["staff"], world.keys["head"]
     command = world.command(
-        staff, "record_self_score", {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"}
+        staff,
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
     )
     first = world.ledger.execute(command)
     world.send(head, "submit_self_assessment", CARD)
@@ -516,7 +525,7 @@ def test_a_nonce_is_used_once(world: World) -> None:
         world.command(
             staff,
             "record_self_score",
-            {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+            {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
             nonce=nonce,
         )
     )
@@ -525,7 +534,7 @@ def test_a_nonce_is_used_once(world: World) -> None:
             world.command(
                 staff,
                 "record_self_score",
-                {**CARD, "criterion": "1.1", "points": "0.5", "explanation": "x"},
+                {**CARD, "criterion": "1.1", "inputs": {"points": "0.5"}, "explanation": "x"},
                 nonce=nonce,
             )
         )
@@ -534,7 +543,9 @@ def test_a_nonce_is_used_once(world: World) -> None:
 
 def test_a_command_from_a_skewed_clock_is_refused(world: World) -> None:
     command = world.command(
-        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+        world.keys["staff"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}},
     )
     world.clock.advance(timedelta(minutes=30))
     with pytest.raises(LedgerError) as caught:
@@ -544,9 +555,13 @@ def test_a_command_from_a_skewed_clock_is_refused(world: World) -> None:
 
 def test_a_forged_signature_is_refused(world: World) -> None:
     real = world.command(
-        world.keys["staff"], "record_self_score", {**CARD, "criterion": "1.1", "points": "1"}
+        world.keys["staff"],
+        "record_self_score",
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}},
     )
-    forged = SignedCommand({**real.payload, "args": {**real.args, "points": "0.5"}}, real.signature)
+    forged = SignedCommand(
+        {**real.payload, "args": {**real.args, "inputs": {"points": "0.5"}}}, real.signature
+    )
     with pytest.raises(LedgerError) as caught:
         world.ledger.execute(forged)
     assert caught.value.code == "bad_signature"
@@ -560,7 +575,7 @@ def test_a_command_for_another_ledger_is_refused(world: World) -> None:
         staff,
         ledger="another-province",
         type="record_self_score",
-        args={**CARD, "criterion": "1.1", "points": "1"},
+        args={**CARD, "criterion": "1.1", "inputs": {"points": "1"}},
         issued_at=world.clock.now(),
     )
     with pytest.raises(LedgerError) as caught:
@@ -601,7 +616,7 @@ def test_everything_recorded_verifies(world: World) -> None:
     world.send(
         world.keys["staff"],
         "record_self_score",
-        {**CARD, "criterion": "1.1", "points": "1", "explanation": "x"},
+        {**CARD, "criterion": "1.1", "inputs": {"points": "1"}, "explanation": "x"},
     )
     report = verify_events(stored_events(world.ledger))
     assert report.ok, report.problems

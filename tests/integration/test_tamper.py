@@ -49,7 +49,7 @@ def self_score_args(
         "campaign": CAMPAIGN,
         "unit": unit,
         "criterion": criterion,
-        "points": points,
+        "inputs": {"points": points},
         "explanation": explanation,
     }
 
@@ -187,7 +187,7 @@ def forge_self_score(world: World, command: SignedCommand) -> int:
     method and save, bypassing the signature, key and scope checks of ``execute``.
     Returns the version the forged event got."""
     card = world.ledger.repository.get(CARD_ID)
-    card.record_self_score(command, world.ledger.tree("T-SET", 1), world.clock.now())
+    card.record_self_score(command, world.ledger.context(card))
     world.ledger.save(card)
     return int(card.version)
 
