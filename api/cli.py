@@ -12,11 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.render import print_scorecard
+from api.render import cycle_table, print_scorecard
 from ledger.application import Ledger, Receipt, stored_events
 from ledger.client import initialise, load_or_create_key, send
 from ledger.crypto import SigningKey, key_id_of
-from ledger.demo import CAMPAIGN, UNIT, run_demo
+from ledger.demo import CAMPAIGN, UNIT, demo_clock, run_demo
+from ledger.demo_cycle import CAMPAIGN as CYCLE_CAMPAIGN
+from ledger.demo_cycle import cycle_results
 from ledger.domain.keyring import ROLES, SCOPED_ROLES
 from ledger.errors import LedgerError
 from ledger.indicator_import import load_definition
@@ -116,9 +118,11 @@ def demo() -> None:
     """Build the demo campaign (Hanoi, 2022) on the configured store and print its scorecard."""
 
     def act() -> None:
-        ledger = _ledger()
+        ledger = Ledger(Settings(), clock=demo_clock())
         run_demo(ledger)
         _show(ledger, CAMPAIGN, UNIT)
+        out.print()
+        out.print(cycle_table(cycle_results(ledger), CYCLE_CAMPAIGN))
 
     _run(act)
 
@@ -166,6 +170,19 @@ def verify() -> None:
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+    _run(act)
+
+
+@app.command()
+def tick() -> None:
+    """Notice passed deadlines: lock the scorecards not submitted when self-assessment closed."""
+
+    def act() -> None:
+        receipts = _ledger().tick()
+        for receipt in receipts:
+            _receipt(receipt)
+        out.print(f"{len(receipts)} scorecard(s) locked at their deadline")
 
     _run(act)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
+from ledger.demo_cycle import HANOI, UnitResult
 from ledger.domain.indicators import SOURCE_TITLES, IndicatorTree
 from ledger.domain.points import display
 from ledger.domain.scorecard import Scorecard, current_points
 from ledger.domain.scoring import totals
+from ledger.domain.unit import KIND_TITLES
 
 
 def scorecard_table(card: Scorecard, tree: IndicatorTree, unit_name: str) -> Table:
@@ -84,9 +87,40 @@ def print_scorecard(console: Console, card: Scorecard, tree: IndicatorTree, unit
     result = totals(tree, card.unit_kind, current_points(card, tree))
     p = tree.precision
     state = (
-        f"đã gửi lúc {card.submitted_at:%Y-%m-%d %H:%M} UTC" if card.submitted_at else "chưa gửi"
+        f"đã gửi lúc {card.submitted_at.astimezone(HANOI):%H:%M ngày %d/%m/%Y} (giờ Hà Nội)"
+        if card.submitted_at
+        else "chưa gửi"
     )
     console.print(
         f"Tổng điểm: {display(result.total, p)} / {display(result.max_total, p)} "
         f"— Chỉ số {display(result.index, p)} % — {state}"
     )
+
+
+def cycle_table(results: Sequence[UnitResult], campaign: str) -> Table:
+    table = Table(title=f"Kết quả kỳ đánh giá {campaign}")
+    for column, justify in (
+        ("Mã", "left"),
+        ("Đơn vị", "left"),
+        ("Loại", "left"),
+        ("Tự đánh giá", "right"),
+        ("Thẩm định sơ bộ", "right"),
+        ("Điểm thẩm định", "right"),
+        ("Điểm tối đa", "right"),
+        ("Chỉ số (%)", "right"),
+        ("Hồ sơ", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        table.add_row(
+            r.unit,
+            r.name,
+            KIND_TITLES.get(r.kind, r.kind),
+            display(r.self_total, 2),
+            display(r.preliminary_total, 2),
+            display(r.final_total, 2),
+            display(r.max_total, 2),
+            display(r.index, 2),
+            r.state,
+        )
+    return table

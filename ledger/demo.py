@@ -1,23 +1,29 @@
-"""The demo campaign: Hanoi's 2022 indicator set, the unit Hanoi, demo keys, a 2022
-campaign, and Hanoi's 2021 appraised scores recorded as signed acts.
+"""The demo: Hanoi's 2022 indicator set, the unit Hanoi, demo keys, a 2022 campaign with
+Hanoi's 2021 appraised scores recorded as signed acts; then a whole assessment cycle for
+Hanoi's departments and districts (:mod:`ledger.demo_cycle`).
 
-Safe to run again: every step checks what the ledger already holds first."""
+The demo replays the past on a simulated clock (from January 2023), so its events carry
+those times. Safe to run again: every step checks what the ledger already holds first."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 from ledger.application import Ledger
 from ledger.client import initialise, load_or_create_key, send
+from ledger.clock import ManualClock
 from ledger.crypto import SigningKey
+from ledger.demo_cycle import HANOI, run_cycle
+from ledger.demo_files import pdf
 from ledger.domain.campaign import MILESTONES
 from ledger.domain.indicators import IndicatorTree
+from ledger.domain.scorecard import Scorecard
 from ledger.indicator_import import definition_from_csv
 
 SET_CODE = "HN-PAR"
@@ -26,6 +32,7 @@ CAMPAIGN = "HN-2022"
 UNIT = "HN"
 PARTIAL = ("7.1", "7.2")
 PLAN_SOURCE = "Kế hoạch cải thiện Chỉ số CCHC năm 2022 của UBND Thành phố Hà Nội"
+DEMO_START = datetime(2023, 1, 5, 8, 0, tzinfo=HANOI)
 
 
 def plan_csv() -> str:
@@ -71,7 +78,14 @@ def _enrol(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str,
         send(ledger, admin, "enrol_key", {"public_key": key.public_key, **person})
 
 
+def demo_clock() -> ManualClock:
+    return ManualClock(DEMO_START)
+
+
 def run_demo(ledger: Ledger) -> None:
+    clock = ledger.clock
+    assert isinstance(clock, ManualClock), "the demo runs on a simulated clock (demo_clock())"
+    clock.set(DEMO_START)
     keys = _keys(ledger)
     if not ledger.is_initialised():
         initialise(
@@ -161,12 +175,16 @@ def run_demo(ledger: Ledger) -> None:
             },
         )
     tree = ledger.tree(SET_CODE, SET_VERSION)
-    scores = plan_scores(tree)
 
     card = ledger.scorecard(CAMPAIGN, UNIT)
     assert card is not None
-    if card.submitted_at is not None:
-        return
+    if card.submitted_at is None:
+        _province_scores(ledger, keys, tree, card)
+    run_cycle(ledger, keys.admin, keys.survey, plan_csv())
+
+
+def _province_scores(ledger: Ledger, keys: DemoKeys, tree: IndicatorTree, card: Scorecard) -> None:
+    scores = plan_scores(tree)
     for leaf in tree.applicable_leaves("province"):
         points = scores[leaf.code]
         entry = card.entries.get(leaf.code)
@@ -199,9 +217,9 @@ def run_demo(ledger: Ledger) -> None:
                     "source_document": f"Kết quả năm 2021 nêu tại {PLAN_SOURCE}",
                 },
             )
-    evidence = ledger.evidence.put_bytes(plan_csv().encode("utf-8"))
-    card = ledger.scorecard(CAMPAIGN, UNIT)
-    assert card is not None
+    evidence = ledger.evidence.put_bytes(
+        pdf(["Ke hoach cai thien Chi so CCHC nam 2022", "UBND Thanh pho Ha Noi"])
+    )
     if evidence.sha256 not in card.entry("1.1").evidence:
         send(
             ledger,
@@ -213,8 +231,8 @@ def run_demo(ledger: Ledger) -> None:
                 "criterion": "1.1",
                 "sha256": evidence.sha256,
                 "size": evidence.size,
-                "file_name": "hanoi_par_2022_plan.csv",
-                "media_type": "text/csv",
+                "file_name": "ke-hoach-cchc-2022.pdf",
+                "media_type": "application/pdf",
             },
         )
     send(ledger, keys.head, "submit_self_assessment", {"campaign": CAMPAIGN, "unit": UNIT})

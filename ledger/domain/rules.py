@@ -126,17 +126,20 @@ def rule_problems(
     if kind in ("tiers", "proportional") and "zero_denominator_points" in rule:
         amount("zero_denominator_points", rule["zero_denominator_points"])
     if kind == "tiers":
-        problems.extend(_tier_problems(code, rule.get("tiers"), amount))
+        _tier_problems(code, rule.get("tiers"), amount, problems)
     return problems
 
 
-def _tier_problems(code: str, tiers: Any, amount: Any) -> list[str]:
+def _tier_problems(code: str, tiers: Any, amount: Any, problems: list[str]) -> None:
+    """Append the problems of a tier list; tiers are only compared once each is readable."""
     if not isinstance(tiers, list) or not tiers:
-        return [f"{code}: a tiers rule needs a list of tiers"]
-    problems: list[str] = []
+        problems.append(f"{code}: a tiers rule needs a list of tiers")
+        return
+    found = len(problems)
     for i, tier in enumerate(tiers, start=1):
         if not isinstance(tier, Mapping):
-            return [f"{code}: tier {i} must be an object"]
+            problems.append(f"{code}: tier {i} must be an object")
+            return
         unknown = set(tier) - {"min", "max", "min_inclusive", "max_inclusive", "points"}
         if unknown:
             problems.append(f"{code}: tier {i} has unknown field(s) {', '.join(sorted(unknown))}")
@@ -147,8 +150,8 @@ def _tier_problems(code: str, tiers: Any, amount: Any) -> list[str]:
         for flag in ("min_inclusive", "max_inclusive"):
             if flag in tier and not isinstance(tier[flag], bool):
                 problems.append(f"{code}: tier {i} {flag} must be true or false")
-    if problems:
-        return problems
+    if len(problems) > found:
+        return
     parsed = _tiers({"tiers": tiers})
     for i, tier in enumerate(parsed, start=1):
         if tier.low > tier.high:
@@ -164,7 +167,6 @@ def _tier_problems(code: str, tiers: Any, amount: Any) -> list[str]:
                 f"{code}: tiers {' and '.join(map(str, matching))} both cover "
                 f"{plain(quantize(probe, 4))} %"
             )
-    return problems
 
 
 def _count(code: str, inputs: Mapping[str, Any], name: str) -> int:
