@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from contextlib import closing
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from uuid import UUID
@@ -75,6 +76,29 @@ def test_demo_prints_the_scorecard_and_keeps_keys_private(tmp_path: Path) -> Non
     assert {k.name for k in keys} >= {"admin.key", "server.key"}
     for key in keys:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, f"{key} mode {key.stat().st_mode:o}"
+
+
+def test_demo_runs_a_whole_cycle_and_prints_each_units_final_total(tmp_path: Path) -> None:
+    result = ok(parledger(tmp_path, "demo"))
+    rows = {
+        cells[1]: cells
+        for line in result.stdout.splitlines()
+        if (cells := [c.strip() for c in line.split("│")]) and len(cells) > 9
+    }
+    assert set(rows) >= {"SNV", "STP", "STC", "HK", "BD"}
+    # the department that never submitted was locked at the deadline and still appraised
+    assert rows["STC"][9] == "khoá khi hết hạn"
+    assert [rows[u][9] for u in ("SNV", "STP", "HK", "BD")] == ["gửi đúng hạn"] * 4
+    # departments have fewer applicable points than districts
+    assert rows["SNV"][7] == "95.50"
+    assert rows["HK"][7] == "100.00"
+    # Hoan Kiem's explanation won back the point the preliminary appraisal took
+    self_total, preliminary, final = (Decimal(rows["HK"][i]) for i in (4, 5, 6))
+    assert preliminary == self_total - 1
+    assert final == self_total
+    # the council's changes stand where nobody explained
+    assert Decimal(rows["STP"][6]) < Decimal(rows["STP"][4])
+    ok(parledger(tmp_path, "verify"))
 
 
 def test_demo_twice_records_nothing_more(tmp_path: Path) -> None:

@@ -27,9 +27,14 @@ EXPLANATION_CLOSES = START + timedelta(days=52)
 FINAL_CLOSES = START + timedelta(days=60)
 
 
-def refused(world: World, key: SigningKey, command_type: str, args: dict[str, Any]) -> str:
+def refused(
+    world: World, key: SigningKey, command_type: str, args: dict[str, Any], *, locks: int = 0
+) -> str:
+    """The refusal's code; a refusal records nothing (but the lock of a deadline it noticed)."""
+    before = world.ledger.recorder.max_notification_id()
     with pytest.raises(LedgerError) as caught:
         world.send(key, command_type, args)
+    assert world.ledger.recorder.max_notification_id() == before + locks
     return caught.value.code
 
 
@@ -68,7 +73,10 @@ def test_a_whole_cycle(world: World) -> None:
 
     # the deadline passes: the first command that notices it locks D2, stamped at the deadline
     at(world, SELF_CLOSES + timedelta(hours=3))
-    assert refused(world, staff2, "record_self_score", score(D2, "1.1", "1")) == "deadline_passed"
+    assert (
+        refused(world, staff2, "record_self_score", score(D2, "1.1", "1"), locks=1)
+        == "deadline_passed"
+    )
     d2 = world.ledger.scorecard("C2023", "D2")
     assert d2 is not None
     assert d2.locked_at == SELF_CLOSES
@@ -256,11 +264,10 @@ def test_nothing_is_self_scored_before_the_campaign_opens(world: World) -> None:
 
 def test_a_refused_command_after_the_deadline_still_leaves_the_lock(world: World) -> None:
     at(world, SELF_CLOSES)
-    before = world.ledger.recorder.max_notification_id()
-    assert refused(world, world.keys["staff"], "record_self_score", score(D1, "1.1", "1")) == (
-        "deadline_passed"
+    assert (
+        refused(world, world.keys["staff"], "record_self_score", score(D1, "1.1", "1"), locks=1)
+        == "deadline_passed"
     )
-    assert world.ledger.recorder.max_notification_id() == before + 1
     card = world.ledger.scorecard("C2023", "D1")
     assert card is not None
     assert card.locked_at == SELF_CLOSES
