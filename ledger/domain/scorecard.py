@@ -326,7 +326,7 @@ class Scorecard(LedgerAggregate):
 
     def attach_evidence(self, command: SignedCommand, ctx: Context) -> None:
         code = command.args["criterion"]
-        leaf = self._applicable_leaf(ctx, code)
+        leaf = self._self_assessed_leaf(ctx, code)
         entry = self.entry(leaf.code)
         supplementary = self.closed_for_unit or ctx.now >= ctx.milestone("self_assessment_closes")
         if supplementary:

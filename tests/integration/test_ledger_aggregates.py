@@ -621,3 +621,21 @@ def test_everything_recorded_verifies(world: World) -> None:
     report = verify_events(stored_events(world.ledger))
     assert report.ok, report.problems
     assert report.events == count_events(world)
+
+
+def test_evidence_goes_only_on_self_assessed_leaves(world: World) -> None:
+    stored = world.ledger.evidence.put_bytes(b"%PDF-1.4 survey")
+    error = refused(
+        world,
+        world.keys["staff"],
+        "attach_evidence",
+        {
+            **CARD,
+            "criterion": "2.1",
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "file_name": "x.pdf",
+            "media_type": "application/pdf",
+        },
+    )
+    assert error.code == "not_self_assessed"
