@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
-from api.render import cycle_table, print_scorecard
+from api.render import (
+    gaps_table,
+    progress_tables,
+    ranking_table,
+    scorecard_summary,
+    scorecard_table,
+    stages_table,
+    to_csv,
+    to_json,
+    trace_table,
+)
 from ledger.application import Ledger, Receipt, stored_events
+from ledger.canonical import parse_time
 from ledger.client import initialise, load_or_create_key, send
 from ledger.crypto import SigningKey, key_id_of
 from ledger.demo import CAMPAIGN, UNIT, demo_clock, run_demo
 from ledger.demo_cycle import CAMPAIGN as CYCLE_CAMPAIGN
-from ledger.demo_cycle import cycle_results
 from ledger.domain.keyring import ROLES, SCOPED_ROLES
 from ledger.errors import LedgerError
 from ledger.indicator_import import load_definition
 from ledger.settings import Settings
 from ledger.verification import verify_events
+from projections.projector import Projector, attach
+from projections.queries import AsOf, ReadModels
+from projections.trace import to_csv as trace_csv
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -59,8 +76,40 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _ledger() -> Ledger:
-    return Ledger(Settings())
+def _ledger(**kwargs: Any) -> Ledger:
+    """The configured ledger, with its read models catching up after every command."""
+    ledger = Ledger(Settings(), **kwargs)
+    attach(ledger)
+    return ledger
+
+
+def _reads() -> ReadModels:
+    ledger = Ledger(Settings())
+    projector = Projector(ledger)
+    projector.catch_up()
+    return ReadModels(projector.views, owner=ledger)
+
+
+FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json", "csv"):
+        raise Failure(f"unknown format {fmt!r}: use table, json or csv")
+
+
+def _as_of(position: int | None, at: str | None) -> AsOf | None:
+    if position is None and at is None:
+        return None
+    return AsOf(position=position, at=parse_time(at, "--as-of") if at else None)
+
+
+AsOfPosition = Annotated[
+    int | None, typer.Option("--as-of-position", help="as it stood at this log position")
+]
+AsOfTime = Annotated[
+    str | None, typer.Option("--as-of", help="as it stood at this time (RFC 3339)")
+]
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -118,35 +167,244 @@ def demo() -> None:
     """Build the demo campaign (Hanoi, 2022) on the configured store and print its scorecard."""
 
     def act() -> None:
-        ledger = Ledger(Settings(), clock=demo_clock())
-        run_demo(ledger)
-        _show(ledger, CAMPAIGN, UNIT)
+        run_demo(_ledger(clock=demo_clock()))
+        reads = _reads()
+        _show(reads, CAMPAIGN, UNIT, None)
         out.print()
-        out.print(cycle_table(cycle_results(ledger), CYCLE_CAMPAIGN))
+        names = {u["code"]: u["name"] for u in reads.units()}
+        out.print(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
+        out.print(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
 
     _run(act)
 
 
-def _show(ledger: Ledger, campaign: str, unit: str) -> None:
-    card = ledger.scorecard(campaign, unit)
-    if card is None:
+def _show(reads: ReadModels, campaign: str, unit: str, as_of: AsOf | None) -> None:
+    view = reads.scorecard(campaign, unit, as_of)
+    if view is None:
         raise Failure(f"unit {unit} takes no part in campaign {campaign}")
-    registered = ledger.unit(unit)
-    print_scorecard(
-        out,
-        card,
-        ledger.tree(card.indicator_set, card.indicator_set_version),
-        registered.name if registered else unit,
-    )
+    set_doc = reads.indicator_set(view["indicator_set"]["code"], view["indicator_set"]["version"])
+    titles = {n["code"]: n["title"] for n in set_doc["definition"]["nodes"]} if set_doc else {}
+    registered = reads.unit(unit)
+    out.print(scorecard_table(view, registered["name"] if registered else unit, titles))
+    out.print(scorecard_summary(view))
 
 
 @app.command()
 def scorecard(
     campaign: Annotated[str, typer.Option(help="campaign code")],
     unit: Annotated[str, typer.Option(help="unit code")],
+    fmt: FormatOption = "table",
+    as_of_position: AsOfPosition = None,
+    as_of: AsOfTime = None,
 ) -> None:
-    """Print a unit's scorecard with area totals, the grand total and the index."""
-    _run(lambda: _show(_ledger(), campaign, unit))
+    """A unit's scorecard: every leaf at every stage, totals, index (now or as of)."""
+
+    def act() -> None:
+        _check_format(fmt)
+        reads, when = _reads(), _as_of(as_of_position, as_of)
+        if fmt == "table":
+            _show(reads, campaign, unit, when)
+            return
+        view = reads.scorecard(campaign, unit, when)
+        if view is None:
+            raise Failure(f"unit {unit} takes no part in campaign {campaign}")
+        if fmt == "json":
+            out.print_json(to_json(view))
+        else:
+            print(
+                to_csv(
+                    (
+                        {**leaf, "self_points": (leaf["self_score"] or {}).get("points")}
+                        for leaf in view["leaves"]
+                    ),
+                    (
+                        "code",
+                        "title",
+                        "max_points",
+                        "score_source",
+                        "lead_agency",
+                        "self_points",
+                        "final_points",
+                        "points",
+                        "target",
+                    ),
+                ),
+                end="",
+            )
+
+    _run(act)
+
+
+@app.command()
+def trace(
+    campaign: Annotated[str, typer.Option(help="campaign code")],
+    unit: Annotated[str | None, typer.Option(help="unit code (default: every unit)")] = None,
+    criterion: Annotated[str | None, typer.Option(help="criterion code")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Every change of every score: when, who, what, why, on which evidence."""
+
+    def act() -> None:
+        _check_format(fmt)
+        rows = _reads().trace(campaign, unit, criterion)
+        if fmt == "json":
+            print(to_json(rows))
+        elif fmt == "csv":
+            print(trace_csv(rows), end="")
+        else:
+            out.print(trace_table(rows))
+
+    _run(act)
+
+
+@app.command()
+def ranking(
+    campaign: Annotated[str, typer.Option(help="campaign code")],
+    group: Annotated[str | None, typer.Option(help="ranking group")] = None,
+    fmt: FormatOption = "table",
+    as_of_position: AsOfPosition = None,
+    as_of: AsOfTime = None,
+) -> None:
+    """Ranking per group: total, index, rank, grade, change against the previous campaign."""
+
+    def act() -> None:
+        _check_format(fmt)
+        rows = _reads().ranking(campaign, group, _as_of(as_of_position, as_of))
+        if fmt == "json":
+            print(to_json(rows))
+        elif fmt == "csv":
+            print(
+                to_csv(
+                    rows,
+                    (
+                        "ranking_group",
+                        "rank",
+                        "of",
+                        "unit",
+                        "name",
+                        "total",
+                        "max_total",
+                        "index",
+                        "grade",
+                        "previous_rank",
+                        "rank_change",
+                    ),
+                ),
+                end="",
+            )
+        else:
+            out.print(ranking_table(rows, campaign))
+
+    _run(act)
+
+
+@app.command()
+def progress(
+    campaign: Annotated[str, typer.Option(help="campaign code")],
+    at: Annotated[str | None, typer.Option(help="the moment to report on (default now)")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Progress for the secretariat: per unit, per appraiser, and the deadlines."""
+
+    def act() -> None:
+        _check_format(fmt)
+        now = parse_time(at, "--at") if at else datetime.now(UTC)
+        report = _reads().progress(campaign, now)
+        if report is None:
+            raise Failure(f"campaign {campaign} does not exist")
+        if fmt == "table":
+            for table in progress_tables(report):
+                out.print(table)
+        elif fmt == "json":
+            print(to_json(report))
+        else:
+            print(
+                to_csv(report["units"], list(report["units"][0]) if report["units"] else []), end=""
+            )
+
+    _run(act)
+
+
+@app.command()
+def gaps(
+    campaign: Annotated[str, typer.Option(help="campaign code")],
+    unit: Annotated[str, typer.Option(help="unit code")],
+    fmt: FormatOption = "table",
+) -> None:
+    """Criteria below their maximum, points lost by agency in charge, and next year's targets."""
+
+    def act() -> None:
+        _check_format(fmt)
+        report = _reads().gaps(campaign, unit)
+        if report is None:
+            raise Failure(f"unit {unit} takes no part in campaign {campaign}")
+        if fmt == "table":
+            out.print(gaps_table(report))
+        elif fmt == "json":
+            print(to_json(report))
+        else:
+            rows = [{"agency": a["agency"], **c} for a in report["agencies"] for c in a["criteria"]]
+            print(
+                to_csv(
+                    rows,
+                    (
+                        "agency",
+                        "code",
+                        "title",
+                        "max_points",
+                        "points",
+                        "lost",
+                        "target",
+                        "to_gain",
+                    ),
+                ),
+                end="",
+            )
+
+    _run(act)
+
+
+@app.command()
+def project(
+    once: Annotated[bool, typer.Option("--once", help="catch up and stop")] = False,
+) -> None:
+    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
+
+    def act() -> None:
+        projector = Projector(Ledger(Settings()))
+        applied = projector.catch_up()
+        out.print(
+            f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
+        )
+        if once:
+            return
+        stop = threading.Event()
+        try:
+            projector.follow(stop)
+        except KeyboardInterrupt:
+            stop.set()
+
+    _run(act)
+
+
+@app.command()
+def rebuild() -> None:
+    """Drop every read model and rebuild it from the first event."""
+
+    def act() -> None:
+        projector = Projector(Ledger(Settings()))
+        started = time.perf_counter()
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("rebuilding", total=None)
+            projector.views.reset()
+            applied = 0
+            while step := projector.catch_up(batch_size=2000, limit=2000):
+                applied += step
+                bar.update(task, completed=applied)
+        elapsed = time.perf_counter() - started
+        out.print(f"rebuilt every read model from {applied} events in {elapsed:.2f} s")
+
+    _run(act)
 
 
 @app.command()

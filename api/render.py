@@ -1,51 +1,53 @@
-"""Tables printed by the command line."""
+"""Tables printed by the command line, drawn from the read models' documents."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-from ledger.demo_cycle import HANOI, UnitResult
-from ledger.domain.indicators import SOURCE_TITLES, IndicatorTree
+from ledger.domain.campaign import PHASE_TITLES
+from ledger.domain.indicators import SOURCE_TITLES
+from ledger.domain.keyring import ROLE_TITLES
 from ledger.domain.points import display
-from ledger.domain.scorecard import LeafEntry, Scorecard, current_points
-from ledger.domain.scoring import totals
 from ledger.domain.unit import KIND_TITLES
 
-
-def _flags(entry: LeafEntry | None) -> str:
-    """What an appraiser should notice about a leaf."""
-    if entry is None:
-        return ""
-    flags = []
-    if entry.unsupported:
-        flags.append("⚠ không có minh chứng, giải trình")
-    if entry.preliminary is not None and entry.contested:
-        flags.append("điểm thẩm định khác điểm tự chấm")
-    if entry.explanation_requested is not None:
-        flags.append("đề nghị giải trình")
-    if entry.unit_explanations:
-        flags.append("đã giải trình")
-    if entry.corrected_points is not None:
-        flags.append("đã đính chính")
-    return "; ".join(flags)
+STATE_TITLES = {"submitted": "đã gửi", "locked": "khoá khi hết hạn", "open": "đang tự đánh giá"}
 
 
-def scorecard_table(card: Scorecard, tree: IndicatorTree, unit_name: str) -> Table:
-    """Every applicable leaf: its maximum, self-score, current score (the final score
-    where there is one), source, evidence and flags; area and grand totals."""
-    points = current_points(card, tree)
-    result = totals(tree, card.unit_kind, points)
-    p = tree.precision
+def _fmt(value: str | None, precision: int) -> str:
+    return "—" if value is None else display(Decimal(value), precision)
 
-    def fmt(value: Decimal | None) -> str:
-        return "—" if value is None else display(value, p)
 
+def _flags(leaf: dict[str, Any]) -> str:
+    flags = leaf["flags"]
+    notes = []
+    if flags["unsupported"]:
+        notes.append("⚠ không có minh chứng, giải trình")
+    if leaf["preliminary_appraisal"] and flags["contested"]:
+        notes.append("điểm thẩm định khác điểm tự chấm")
+    if flags["explanation_requested"]:
+        notes.append("đề nghị giải trình")
+    if leaf["explanations"]:
+        notes.append("đã giải trình")
+    if flags["corrected"]:
+        notes.append("đã đính chính")
+    return "; ".join(notes)
+
+
+def scorecard_table(view: dict[str, Any], unit_name: str, titles: dict[str, str]) -> Table:
+    """Every applicable leaf with its self-score, current score, source, evidence and
+    flags; criterion and area subtotals; the total and index."""
+    p = view["precision"]
+    final = view["totals"]["final"]
     table = Table(
-        title=f"Bảng điểm {unit_name} — kỳ đánh giá {card.campaign} ({tree.code} v{tree.version})"
+        title=f"Bảng điểm {unit_name} — kỳ đánh giá {view['campaign']} "
+        f"({view['indicator_set']['code']} v{view['indicator_set']['version']})"
     )
     for column, justify in (
         ("Mã", "left"),
@@ -58,67 +60,65 @@ def scorecard_table(card: Scorecard, tree: IndicatorTree, unit_name: str) -> Tab
         ("Lưu ý", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for code in tree.order:
-        node = tree.nodes[code]
-        if not node.applies(card.unit_kind):
-            continue
-        entry = card.entries.get(code)
-        if node.level == "area":
-            table.add_section()
+    seen: set[str] = set()
+    for leaf in view["leaves"]:
+        parents = []
+        code = leaf["parent"]
+        while code and code not in seen:
+            parents.append(code)
+            code = code.rsplit(".", 1)[0] if "." in code else None
+        for code in reversed(parents):
+            seen.add(code)
+            bold = "bold" if "." not in code else "italic"
+            if bold == "bold":
+                table.add_section()
             table.add_row(
-                f"[bold]{code}[/]",
-                f"[bold]{node.title}[/]",
-                f"[bold]{fmt(result.max_by_node.get(code))}[/]",
+                f"[{bold}]{code}[/]",
+                f"[{bold}]{titles.get(code, '')}[/]",
+                f"[{bold}]{_fmt(final['max_nodes'].get(code), p)}[/]",
                 "",
-                f"[bold]{fmt(result.by_node.get(code))}[/]",
+                f"[{bold}]{_fmt(final['nodes'].get(code), p)}[/]",
             )
-        elif node.is_leaf:
-            table.add_row(
-                code,
-                node.title,
-                fmt(node.max_points),
-                fmt(entry.self_points) if entry and entry.self_points is not None else "",
-                fmt(points.get(code)),
-                SOURCE_TITLES.get(node.score_source or "", ""),
-                str(len(entry.evidence)) if entry and entry.evidence else "",
-                _flags(entry),
-            )
-        else:
-            table.add_row(
-                code,
-                f"[italic]{node.title}[/]",
-                fmt(node.max_points),
-                "",
-                fmt(result.by_node.get(code)),
-            )
+        self_score = leaf["self_score"]
+        table.add_row(
+            leaf["code"],
+            leaf["title"],
+            _fmt(leaf["max_points"], p),
+            _fmt(self_score["points"], p) if self_score else "",
+            _fmt(leaf["points"], p),
+            SOURCE_TITLES.get(leaf["score_source"] or "", ""),
+            str(leaf["evidence"]["count"] or ""),
+            _flags(leaf),
+        )
     table.add_section()
     table.add_row(
         "",
         "[bold]TỔNG ĐIỂM[/]",
-        f"[bold]{fmt(result.max_total)}[/]",
+        f"[bold]{_fmt(final['max_total'], p)}[/]",
         "",
-        f"[bold]{fmt(result.total)}[/]",
+        f"[bold]{_fmt(final['total'], p)}[/]",
     )
-    table.add_row("", "[bold]Chỉ số CCHC (%)[/]", "", "", f"[bold]{display(result.index, p)}[/]")
+    table.add_row("", "[bold]Chỉ số CCHC (%)[/]", "", "", f"[bold]{_fmt(final['index'], p)}[/]")
     return table
 
 
-def print_scorecard(console: Console, card: Scorecard, tree: IndicatorTree, unit_name: str) -> None:
-    console.print(scorecard_table(card, tree, unit_name))
-    result = totals(tree, card.unit_kind, current_points(card, tree))
-    p = tree.precision
-    state = (
-        f"đã gửi lúc {card.submitted_at.astimezone(HANOI):%H:%M ngày %d/%m/%Y} (giờ Hà Nội)"
-        if card.submitted_at
-        else "chưa gửi"
-    )
-    console.print(
-        f"Tổng điểm: {display(result.total, p)} / {display(result.max_total, p)} "
-        f"— Chỉ số {display(result.index, p)} % — {state}"
+def scorecard_summary(view: dict[str, Any]) -> str:
+    p = view["precision"]
+    final = view["totals"]["final"]
+    if view["submitted_at"]:
+        state = f"đã gửi ({view['submitted_at']})"
+    elif view["locked_at"]:
+        state = f"khoá khi hết hạn ({view['locked_at']})"
+    else:
+        state = "chưa gửi"
+    return (
+        f"Tổng điểm: {_fmt(final['total'], p)} / {_fmt(final['max_total'], p)} — "
+        f"Chỉ số {_fmt(final['index'], p)} % — {state}"
     )
 
 
-def cycle_table(results: Sequence[UnitResult], campaign: str) -> Table:
+def stages_table(views: Sequence[dict[str, Any]], names: dict[str, str], campaign: str) -> Table:
+    """Each unit's total as self-assessed, after preliminary appraisal, and final."""
     table = Table(title=f"Kết quả kỳ đánh giá {campaign}")
     for column, justify in (
         ("Mã", "left"),
@@ -132,16 +132,183 @@ def cycle_table(results: Sequence[UnitResult], campaign: str) -> Table:
         ("Hồ sơ", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for r in results:
+    for view in views:
+        p, stages = view["precision"], view["totals"]
+        state = "submitted" if view["submitted_at"] else "locked" if view["locked_at"] else "open"
         table.add_row(
-            r.unit,
-            r.name,
-            KIND_TITLES.get(r.kind, r.kind),
-            display(r.self_total, 2),
-            display(r.preliminary_total, 2),
-            display(r.final_total, 2),
-            display(r.max_total, 2),
-            display(r.index, 2),
-            r.state,
+            view["unit"],
+            names.get(view["unit"], view["unit"]),
+            KIND_TITLES.get(view["unit_kind"], view["unit_kind"]),
+            _fmt(stages["self_assessment"]["total"], p),
+            _fmt(stages["preliminary"]["total"], p),
+            _fmt(stages["final"]["total"], p),
+            _fmt(stages["final"]["max_total"], p),
+            _fmt(stages["final"]["index"], p),
+            STATE_TITLES[state],
         )
     return table
+
+
+def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
+    table = Table(title=f"Xếp hạng Chỉ số CCHC — {campaign}")
+    for column, justify in (
+        ("Nhóm", "left"),
+        ("Hạng", "right"),
+        ("Đơn vị", "left"),
+        ("Tổng điểm", "right"),
+        ("Điểm tối đa", "right"),
+        ("Chỉ số (%)", "right"),
+        ("Xếp loại", "left"),
+        ("So với kỳ trước", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        change = r["rank_change"]
+        moved = (
+            "—"
+            if change is None
+            else "giữ nguyên"
+            if change == 0
+            else f"tăng {change} bậc"
+            if change > 0
+            else f"giảm {-change} bậc"
+        )
+        table.add_row(
+            KIND_TITLES.get(r["ranking_group"], r["ranking_group"]),
+            f"{r['rank']}/{r['of']}",
+            f"{r['name']} ({r['unit']})",
+            _fmt(r["total"], r["precision"]),
+            _fmt(r["max_total"], r["precision"]),
+            _fmt(r["index"], r["precision"]),
+            r["grade"] or "",
+            moved,
+        )
+    return table
+
+
+def trace_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="Lịch sử thay đổi điểm")
+    for column in (
+        "Vị trí",
+        "Thời điểm",
+        "Đơn vị",
+        "Tiêu chí",
+        "Sự kiện",
+        "Từ → đến",
+        "Lý do",
+        "Người thực hiện",
+        "Vai trò",
+    ):
+        table.add_column(column)
+    for r in rows:
+        change = (
+            ""
+            if r["from_points"] is None and r["to_points"] is None
+            else (f"{r['from_points'] or '—'} → {r['to_points'] or '—'}")
+        )
+        table.add_row(
+            str(r["position"]),
+            r["recorded_at"],
+            r["unit"],
+            r["criterion"] or "(phiếu)",
+            r["event_type"],
+            change,
+            r["why"],
+            f"{r['name']} ({r['key_id'][:8]})",
+            ROLE_TITLES.get(r["role"], r["role"]),
+        )
+    return table
+
+
+def progress_tables(progress: dict[str, Any]) -> list[Table]:
+    deadlines = Table(
+        title=f"{progress['campaign']} — giai đoạn: {PHASE_TITLES[progress['phase']]}"
+    )
+    for column in ("Mốc", "Thời hạn", "Còn lại"):
+        deadlines.add_column(column)
+    for d in progress["deadlines"]:
+        left = d["seconds_left"]
+        deadlines.add_row(
+            d["title"],
+            d["at"],
+            "đã qua" if d["passed"] else f"{left // 86400} ngày {left % 86400 // 3600} giờ",
+        )
+    units = Table(title="Tiến độ các đơn vị")
+    for column in (
+        "Đơn vị",
+        "Trạng thái",
+        "Đã chấm",
+        "Không minh chứng",
+        "Thẩm định sơ bộ",
+        "Bị điều chỉnh",
+        "Thẩm định chính thức",
+        "Chờ giải trình",
+    ):
+        units.add_column(column)
+    for u in progress["units"]:
+        units.add_row(
+            f"{u['name']} ({u['unit']})",
+            STATE_TITLES[u["state"]],
+            f"{u['scored']}/{u['leaves']}",
+            str(u["without_evidence"]),
+            f"{u['preliminary_appraised']}/{u['leaves']}",
+            str(u["contested"]),
+            f"{u['final_appraised']}/{u['contested']}",
+            str(u["explanations_pending"]),
+        )
+    appraisers = Table(title="Việc còn lại của thành viên Hội đồng thẩm định")
+    for column in ("Thành viên", "Lĩnh vực", "Chưa thẩm định sơ bộ", "Chưa thẩm định chính thức"):
+        appraisers.add_column(column)
+    for a in progress["appraisers"]:
+        appraisers.add_row(
+            f"{a['name']} ({a['key_id'][:8]})",
+            ", ".join(a["scope"]),
+            str(a["remaining_preliminary"]),
+            str(a["remaining_final"]),
+        )
+    return [deadlines, units, appraisers]
+
+
+def gaps_table(gaps: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Tiêu chí bị mất điểm — {gaps['unit']}, {gaps['campaign']} "
+        f"(tổng {gaps['total']}/{gaps['max_total']}, mất {gaps['lost']} điểm)"
+    )
+    for column, justify in (
+        ("Cơ quan chủ trì", "left"),
+        ("Mã", "left"),
+        ("Tiêu chí", "left"),
+        ("Điểm tối đa", "right"),
+        ("Điểm đạt", "right"),
+        ("Mất", "right"),
+        (f"Chỉ tiêu {gaps['targets_year'] or ''}".strip(), "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for agency in gaps["agencies"]:
+        table.add_section()
+        for i, r in enumerate(agency["criteria"]):
+            table.add_row(
+                f"{agency['agency']} (−{agency['lost']})" if i == 0 else "",
+                r["code"],
+                r["title"],
+                r["max_points"],
+                r["points"],
+                r["lost"],
+                r["target"] or "",
+            )
+    return table
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return out.getvalue()

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, Recording
 from eventsourcing.utils import get_topic
@@ -55,6 +56,7 @@ from ledger.storage import APPLICATION_NAME, notification_id_of, persistence_env
 from ledger.verification import Undecodable
 
 MAX_ATTEMPTS = 20
+log = structlog.get_logger(__name__)
 
 Act = Callable[[Any], Sequence[LedgerAggregate]]
 
@@ -90,6 +92,9 @@ class Ledger(Application[UUID]):
         self._server_key = server_key
         self.evidence = EvidenceStore(self.settings.evidence_dir)
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
+        # called after every save, e.g. by read models that catch up with the log; a
+        # failure there is logged and never undoes or refuses what was recorded
+        self.after_save: list[Callable[[], None]] = []
         self._handlers: dict[str, Callable[[SignedCommand, Keyring, KeyRecord], Receipt]] = {
             "init_ledger": self._init_ledger,
             "enrol_key": self._key_command(KeyRegistry.enrol),
@@ -111,6 +116,7 @@ class Ledger(Application[UUID]):
             "accept_self_scores": self._scorecard_command(Scorecard.accept_self_scores),
             "record_adjustment": self._scorecard_command(Scorecard.record_adjustment),
             "correct_score": self._scorecard_command(Scorecard.correct_score),
+            "record_targets": self._scorecard_command(Scorecard.record_targets),
             "finalise_campaign": self._finalise_campaign,
         }
 
@@ -163,6 +169,15 @@ class Ledger(Application[UUID]):
         changed = act(existing)
         recordings = self.save(*changed)
         return self._receipt_from(recordings, target)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        for hook in self.after_save:
+            try:
+                hook()
+            except Exception:
+                log.exception("after_save_hook_failed", hook=getattr(hook, "__qualname__", hook))
+        return recordings
 
     def _check_clock(self, command: SignedCommand) -> None:
         skew = abs(command.issued_at - self.clock.now())

@@ -119,6 +119,11 @@ class AdjustmentItem(Args):
     cap: str = Field(pattern=POINTS)
 
 
+class GradeBand(Args):
+    min: str = Field(pattern=POINTS)
+    grade: str = Field(min_length=1, max_length=100)
+
+
 class CreateCampaign(Args):
     code: str = Field(pattern=UNIT_CODE)
     year: int = Field(ge=2000, le=2100)
@@ -129,6 +134,7 @@ class CreateCampaign(Args):
     schedule: Schedule
     timezone: str = "Asia/Ho_Chi_Minh"
     adjustments: list[AdjustmentItem] = Field(default_factory=list, max_length=50)
+    grade_bands: list[GradeBand] = Field(default_factory=list, max_length=20)
 
 
 class FreezeIndicatorSet(Args):
@@ -199,6 +205,12 @@ class CorrectScore(ScorecardArgs):
     reason: str = Field(min_length=1, max_length=4000)
 
 
+class RecordTargets(ScorecardArgs):
+    year: int = Field(ge=2000, le=2100)
+    targets: dict[str, str] = Field(min_length=1, max_length=2000)
+    note: str = Field(default="", max_length=4000)
+
+
 class LockScorecard(ScorecardArgs):
     deadline: str
 
@@ -257,6 +269,7 @@ ARGS: dict[str, type[Args]] = {
     "record_adjustment": RecordAdjustment,
     "finalise_campaign": FinaliseCampaign,
     "correct_score": CorrectScore,
+    "record_targets": RecordTargets,
 }
 
 

@@ -39,10 +39,10 @@ def plan_csv() -> str:
     return resources.files("ledger").joinpath("data/hanoi_par_2022_plan.csv").read_text("utf-8")
 
 
-def plan_scores(tree: IndicatorTree) -> dict[str, Decimal]:
-    """The 2021 appraised score of every leaf; a remainder leaf gets its parent's score
-    less that of the listed sub-criteria."""
-    rows = {r["code"]: Decimal(r["score_2021"]) for r in csv.DictReader(io.StringIO(plan_csv()))}
+def plan_scores(tree: IndicatorTree, column: str = "score_2021") -> dict[str, Decimal]:
+    """A column of the plan for every leaf (the 2021 appraised score by default, or the
+    2022 target); a remainder leaf gets its parent's value less the listed sub-criteria's."""
+    rows = {r["code"]: Decimal(r[column]) for r in csv.DictReader(io.StringIO(plan_csv()))}
     scores: dict[str, Decimal] = {}
     for leaf in tree.leaves:
         if leaf.synthetic and leaf.parent:
@@ -180,6 +180,20 @@ def run_demo(ledger: Ledger) -> None:
     assert card is not None
     if card.submitted_at is None:
         _province_scores(ledger, keys, tree, card)
+    if not card.targets:
+        targets = plan_scores(tree, "target_2022")
+        send(
+            ledger,
+            keys.head,
+            "record_targets",
+            {
+                "campaign": CAMPAIGN,
+                "unit": UNIT,
+                "year": 2022,
+                "targets": {code: f"{points:f}" for code, points in targets.items()},
+                "note": PLAN_SOURCE,
+            },
+        )
     run_cycle(ledger, keys.admin, keys.survey, plan_csv())
 
 

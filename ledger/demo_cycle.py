@@ -26,8 +26,7 @@ from ledger.crypto import SigningKey
 from ledger.demo_files import pdf
 from ledger.domain.indicators import IndicatorTree, Node
 from ledger.domain.points import quantize
-from ledger.domain.scorecard import Scorecard, adjustment_total, current_points
-from ledger.domain.scoring import totals
+from ledger.domain.scorecard import Scorecard
 from ledger.indicator_import import definition_from_csv
 
 SET_CODE = "HN-SH"
@@ -229,6 +228,12 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
                 "units": list(UNITS),
                 "timezone": "Asia/Ho_Chi_Minh",
                 "schedule": {k: v.isoformat() for k, v in SCHEDULE.items()},
+                "grade_bands": [
+                    {"min": "90", "grade": "Xuất sắc"},
+                    {"min": "80", "grade": "Tốt"},
+                    {"min": "70", "grade": "Khá"},
+                    {"min": "0", "grade": "Trung bình"},
+                ],
             },
         )
 
@@ -443,54 +448,3 @@ def run_cycle(ledger: Ledger, admin: SigningKey, survey: SigningKey, plan_csv: s
     _final(ledger, keys, tree)
     clock.set(local("2024-03-27T15:00"))
     _closing(ledger, keys, survey, tree)
-
-
-@dataclass(frozen=True)
-class UnitResult:
-    unit: str
-    name: str
-    kind: str
-    state: str
-    self_total: Decimal
-    preliminary_total: Decimal
-    final_total: Decimal
-    max_total: Decimal
-    index: Decimal
-
-
-def cycle_results(ledger: Ledger) -> list[UnitResult]:
-    """Each unit's totals: as self-assessed, after preliminary appraisal, and final."""
-    campaign = ledger.campaign(CAMPAIGN)
-    if campaign is None:
-        return []
-    tree = ledger.tree(SET_CODE, SET_VERSION)
-    results = []
-    for unit in campaign.units:
-        card = _card(ledger, unit)
-        final = totals(
-            tree, card.unit_kind, current_points(card, tree), adjustment_total(card, campaign)
-        )
-        own: dict[str, Decimal] = {}
-        preliminary: dict[str, Decimal] = {}
-        for code, entry in card.entries.items():
-            value = entry.self_points if entry.self_points is not None else entry.external_points
-            if value is not None:
-                own[code] = value
-            appraised = entry.preliminary.points if entry.preliminary else value
-            if appraised is not None:
-                preliminary[code] = appraised
-        registered = ledger.unit(unit)
-        results.append(
-            UnitResult(
-                unit=unit,
-                name=registered.name if registered else unit,
-                kind=card.unit_kind,
-                state="gửi đúng hạn" if card.submitted_at else "khoá khi hết hạn",
-                self_total=totals(tree, card.unit_kind, own).total,
-                preliminary_total=totals(tree, card.unit_kind, preliminary).total,
-                final_total=final.total,
-                max_total=final.max_total,
-                index=final.index,
-            )
-        )
-    return results

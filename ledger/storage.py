@@ -73,7 +73,7 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
     datastore: Any = getattr(recorder, "datastore")  # noqa: B009
     if is_postgres(recorder):
         statement = (
-            f"SELECT notification_id FROM {datastore.schema}.{POSTGRES_TABLE} "  # noqa: S608
+            f"SELECT notification_id FROM {datastore.schema}.{POSTGRES_TABLE} "
             "WHERE originator_id = %s AND originator_version = %s"
         )
         with datastore.transaction(commit=False) as cursor:
@@ -82,7 +82,7 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
             return int(row["notification_id"])
     with datastore.transaction(commit=False) as cursor:
         cursor.execute(
-            f"SELECT rowid FROM {SQLITE_TABLE} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            f"SELECT rowid FROM {SQLITE_TABLE} WHERE originator_id = ? AND originator_version = ?",
             (aggregate_id.hex, version),
         )
         return int(cursor.fetchone()[0])

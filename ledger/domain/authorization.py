@@ -60,6 +60,7 @@ COMMANDS: Mapping[str, CommandSpec] = {
     "record_adjustment": _spec({"secretariat"}, {"AdjustmentRecorded"}),
     "finalise_campaign": _spec({"secretariat"}, {"CampaignFinalised"}),
     "correct_score": _spec({"secretariat"}, {"ScoreCorrected"}),
+    "record_targets": _spec({"unit_head", "secretariat"}, {"TargetsRecorded"}, "unit"),
 }
 
 

@@ -112,6 +112,7 @@ class Campaign(LedgerAggregate):
         self.units: list[str] = []
         self.schedule: Schedule | None = None
         self.adjustments: dict[str, Adjustment] = {}
+        self.grade_bands: list[tuple[Decimal, str]] = []
         self.finalised_at: datetime | None = None
 
     class CampaignCreated(LedgerAggregate.Created):
@@ -137,6 +138,7 @@ class Campaign(LedgerAggregate):
             )
             for item in body.get("adjustments", [])
         }
+        self.grade_bands = [(Decimal(b["min"]), b["grade"]) for b in body.get("grade_bands", [])]
 
     @property
     def plan(self) -> Schedule:
@@ -158,6 +160,13 @@ class Campaign(LedgerAggregate):
         problems = adjustment_problems(args.get("adjustments", []))
         if problems:
             raise ValidationError("; ".join(problems), field="command.args.adjustments")
+        bands = [Decimal(b["min"]) for b in args.get("grade_bands", [])]
+        if bands != sorted(set(bands), reverse=True) or any(b > 100 for b in bands):
+            raise ValidationError(
+                "grade bands go from the highest minimum index down, each from 0 to 100, "
+                "without repeating a minimum",
+                field="command.args.grade_bands",
+            )
         return cls.open(
             cls.CampaignCreated,
             aggregate_id=campaign_id(args["code"]),

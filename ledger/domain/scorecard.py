@@ -107,6 +107,8 @@ class Scorecard(LedgerAggregate):
         self.locked_at: datetime | None = None
         self.accepted_at: datetime | None = None
         self.adjustments: dict[str, Decimal] = {}
+        self.targets: dict[str, Decimal] = {}
+        self.targets_year: int | None = None
 
     class ScorecardOpened(LedgerAggregate.Created):
         pass
@@ -153,6 +155,9 @@ class Scorecard(LedgerAggregate):
     class ScoreCorrected(LedgerAggregate.Event):
         pass
 
+    class TargetsRecorded(LedgerAggregate.Event):
+        pass
+
     def entry(self, code: str) -> LeafEntry:
         return self.entries.setdefault(code, LeafEntry())
 
@@ -182,6 +187,10 @@ class Scorecard(LedgerAggregate):
             return
         if event_type == "AdjustmentRecorded":
             self.adjustments[body["code"]] = Decimal(body["points"])
+            return
+        if event_type == "TargetsRecorded":
+            self.targets_year = body["year"]
+            self.targets = {code: Decimal(points) for code, points in body["targets"].items()}
             return
         entry = self.entry(body["criterion"])
         if event_type == "SelfScoreRecorded":
@@ -603,6 +612,12 @@ class Scorecard(LedgerAggregate):
             at=ctx.now,
         )
 
+    def record_targets(self, command: SignedCommand, ctx: Context) -> None:
+        """Targets for next year (the improvement plan), criterion by criterion. They
+        change no score, so they may be recorded at any time, also after finalisation."""
+        _check_targets(self, command, ctx)
+        self.record(self.TargetsRecorded, body=dict(command.args), command=command, at=ctx.now)
+
     def correct_score(self, command: SignedCommand, ctx: Context) -> None:
         if ctx.campaign.finalised_at is None:
             raise DomainError(
@@ -621,6 +636,19 @@ class Scorecard(LedgerAggregate):
                 field="command.args.points",
             )
         self.record(self.ScoreCorrected, body=body, command=command, at=ctx.now)
+
+
+def _check_targets(card: Scorecard, command: SignedCommand, ctx: Context) -> None:
+    for code, text in command.args["targets"].items():
+        leaf = card._applicable_leaf(ctx, code)
+        points = parse_points(text, f"command.args.targets.{code}", precision=ctx.tree.precision)
+        if points > leaf.max_points:
+            raise DomainError(
+                f"criterion {code}: the target {text} is above its maximum of "
+                f"{plain(leaf.max_points)}",
+                code="above_maximum",
+                field=f"command.args.targets.{code}",
+            )
 
 
 def current_points(card: Scorecard, tree: IndicatorTree) -> dict[str, Decimal]:

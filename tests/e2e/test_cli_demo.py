@@ -88,7 +88,7 @@ def test_demo_runs_a_whole_cycle_and_prints_each_units_final_total(tmp_path: Pat
     assert set(rows) >= {"SNV", "STP", "STC", "HK", "BD"}
     # the department that never submitted was locked at the deadline and still appraised
     assert rows["STC"][9] == "khoá khi hết hạn"
-    assert [rows[u][9] for u in ("SNV", "STP", "HK", "BD")] == ["gửi đúng hạn"] * 4
+    assert [rows[u][9] for u in ("SNV", "STP", "HK", "BD")] == ["đã gửi"] * 4
     # departments have fewer applicable points than districts
     assert rows["SNV"][7] == "95.50"
     assert rows["HK"][7] == "100.00"

@@ -1,0 +1,406 @@
+"""Follows the ledger's notification log and keeps the read models up to date.
+
+Events are applied in log order, in batches. Each batch is written in one transaction
+together with the position of its last event (exactly-once: a batch is applied
+completely or not at all, and never twice). In-memory state is a cache of what the
+tables hold at the tracked position; it is dropped whenever that might not be true, for
+example after a failed batch or when another projector has moved the position on."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Notification
+
+from ledger.application import Ledger
+from ledger.canonical import format_time, parse_time
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.campaign import Campaign
+from ledger.domain.indicators import IndicatorTree, build_tree
+from ledger.domain.keyring import Grant, KeyRecord, Keyring
+from ledger.domain.scorecard import Scorecard
+from ledger.storage import is_postgres
+from ledger.verification import aggregate_type_of
+from projections.scorecard_view import final_totals, render
+from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
+from projections.trace import trace_rows
+
+log = structlog.get_logger(__name__)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def open_views(ledger: Ledger) -> ViewStore:
+    """The read-model store in the ledger's own database (tables created if missing)."""
+    view_class = PostgresViews if is_postgres(ledger.recorder) else SQLiteViews
+    views = ledger.factory.tracking_recorder(view_class)
+    assert isinstance(views, ViewStore)
+    return views
+
+
+def key_doc(record: KeyRecord) -> dict[str, Any]:
+    return {
+        "key_id": record.key_id,
+        "public_key": record.public_key,
+        "name": record.name,
+        "title": record.title,
+        "unit": record.unit,
+        "roles": [g.as_json() for g in record.grants],
+        "enrolled_at": format_time(record.enrolled_at),
+        "revoked_at": format_time(record.revoked_at) if record.revoked_at else None,
+        "revocation_reason": record.revocation_reason,
+        "successor": record.successor,
+        "predecessor": record.predecessor,
+    }
+
+
+def key_from_doc(doc: dict[str, Any]) -> KeyRecord:
+    return KeyRecord(
+        key_id=doc["key_id"],
+        public_key=doc["public_key"],
+        name=doc["name"],
+        title=doc["title"],
+        unit=doc["unit"],
+        grants=tuple(Grant(g["role"], tuple(g["scope"])) for g in doc["roles"]),
+        enrolled_at=parse_time(doc["enrolled_at"]),
+        revoked_at=parse_time(doc["revoked_at"]) if doc["revoked_at"] else None,
+        revocation_reason=doc["revocation_reason"],
+        successor=doc["successor"],
+        predecessor=doc["predecessor"],
+    )
+
+
+def campaign_from_doc(doc: dict[str, Any]) -> Campaign:
+    campaign = Campaign.__new__(Campaign)
+    Campaign.__init__(campaign)
+    campaign.when("CampaignCreated", doc, parse_time(doc["created_at"]))
+    if doc.get("finalised_at"):
+        campaign.when("CampaignFinalised", {}, parse_time(doc["finalised_at"]))
+    return campaign
+
+
+def replay_card(events: Iterable[dict[str, Any]]) -> Scorecard:
+    """A scorecard's state from its events (rows of pv_card_events, in log order)."""
+    card = Scorecard.__new__(Scorecard)
+    Scorecard.__init__(card)
+    for row in events:
+        card.when(row["event_type"], json.loads(row["body"]), parse_time(row["recorded_at"]))
+    return card
+
+
+@dataclass
+class Cache:
+    """The read models' state at ``position``, as far as the projector needs it."""
+
+    position: int
+    keyring: Keyring | None = None
+    units: dict[str, dict[str, Any]] | None = None
+    sets: dict[tuple[str, int], dict[str, Any]] | None = None
+    campaigns: dict[str, dict[str, Any]] | None = None
+    cards: dict[tuple[str, str], Scorecard] | None = None
+
+
+class Projector:
+    def __init__(self, ledger: Ledger, views: ViewStore | None = None) -> None:
+        self.ledger = ledger
+        self.views = views or open_views(ledger)
+        self._cache: Cache | None = None
+        self._trees: dict[tuple[str, int], IndicatorTree] = {}
+        self._lock = threading.Lock()
+
+    # -- state, loaded lazily from the tables --------------------------------------------
+
+    def _state(self) -> Cache:
+        position = self.views.position()
+        if self._cache is None or self._cache.position != position:
+            self._cache = Cache(position)
+        return self._cache
+
+    def _keyring(self, cache: Cache) -> Keyring:
+        if cache.keyring is None:
+            keyring = Keyring()
+            for row in self.views.rows("SELECT doc FROM {pv_keys}"):
+                record = key_from_doc(json.loads(row["doc"]))
+                keyring.keys[record.key_id] = record
+            cache.keyring = keyring
+        return cache.keyring
+
+    def _units(self, cache: Cache) -> dict[str, dict[str, Any]]:
+        if cache.units is None:
+            cache.units = {
+                r["code"]: json.loads(r["doc"]) for r in self.views.rows("SELECT * FROM {pv_units}")
+            }
+        return cache.units
+
+    def _sets(self, cache: Cache) -> dict[tuple[str, int], dict[str, Any]]:
+        if cache.sets is None:
+            cache.sets = {
+                (r["code"], r["version"]): json.loads(r["doc"])
+                for r in self.views.rows("SELECT * FROM {pv_sets}")
+            }
+        return cache.sets
+
+    def _campaigns(self, cache: Cache) -> dict[str, dict[str, Any]]:
+        if cache.campaigns is None:
+            cache.campaigns = {
+                r["code"]: json.loads(r["doc"])
+                for r in self.views.rows("SELECT * FROM {pv_campaigns}")
+            }
+        return cache.campaigns
+
+    def _card(self, cache: Cache, campaign: str, unit: str) -> Scorecard:
+        if cache.cards is None:
+            cache.cards = {}
+        card = cache.cards.get((campaign, unit))
+        if card is None:
+            card = replay_card(
+                self.views.rows(
+                    "SELECT * FROM {pv_card_events} WHERE campaign = ? AND unit = ? "
+                    "ORDER BY position",
+                    (campaign, unit),
+                )
+            )
+            cache.cards[(campaign, unit)] = card
+        return card
+
+    def tree(self, code: str, version: int, cache: Cache | None = None) -> IndicatorTree:
+        tree = self._trees.get((code, version))
+        if tree is None:
+            doc = self._sets(cache or self._state())[(code, version)]
+            tree = build_tree(doc["definition"])
+            if doc["frozen_by"]:
+                self._trees[(code, version)] = tree
+        return tree
+
+    # -- applying events -----------------------------------------------------------------
+
+    def catch_up(self, batch_size: int = 500, limit: int | None = None) -> int:
+        """Apply every event recorded after the tracked position; the number applied."""
+        applied = 0
+        with self._lock:
+            while limit is None or applied < limit:
+                size = batch_size if limit is None else min(batch_size, limit - applied)
+                cache = self._state()
+                notifications = self.ledger.recorder.select_notifications(
+                    cache.position, size, inclusive_of_start=False
+                )
+                if not notifications:
+                    break
+                try:
+                    self._apply(cache, notifications)
+                except IntegrityError:
+                    # another projector applied these first: start again from its position
+                    self._cache = None
+                    continue
+                except BaseException:
+                    self._cache = None
+                    raise
+                applied += len(notifications)
+        return applied
+
+    def _apply(self, cache: Cache, notifications: Sequence[Notification]) -> None:
+        changes = Changes()
+        dirty: dict[tuple[str, str], int] = {}
+        for notification in notifications:
+            event = self.ledger.mapper.to_domain_event(notification)
+            if not isinstance(event, LedgerAggregate.Event):
+                raise TypeError(f"unexpected event at log position {notification.id}")
+            self._event(cache, notification.id, event, changes, dirty)
+        for (campaign, unit), position in dirty.items():
+            self._write_card(cache, campaign, unit, position, changes)
+        last = notifications[-1].id
+        self.views.write(changes, last)
+        cache.position = last
+
+    def _event(
+        self,
+        cache: Cache,
+        position: int,
+        event: LedgerAggregate.Event,
+        changes: Changes,
+        dirty: dict[tuple[str, str], int],
+    ) -> None:
+        aggregate_type = aggregate_type_of(event)
+        event_type, body, at = event.event_type, event.body, event.timestamp
+        changes.append(
+            "pv_log",
+            (
+                position,
+                aggregate_type,
+                str(event.originator_id),
+                event.originator_version,
+                event_type,
+                event.event_hash,
+                format_time(at),
+            ),
+        )
+        if aggregate_type == "KeyRegistry":
+            keyring = self._keyring(cache)
+            keyring.apply(event_type, body, at)
+            touched = (
+                [keyring.administrator, keyring.server]
+                if event_type == "LedgerInitialised"
+                else [body.get("key_id"), body.get("new_key_id")]
+            )
+            for key_id in filter(None, touched):
+                changes.upsert("pv_keys", (key_id, dumps(key_doc(keyring.keys[key_id]))))
+        elif aggregate_type == "Unit":
+            units = self._units(cache)
+            before = units.get(body["code"])
+            doc = {
+                "code": body["code"],
+                "name": body["name"],
+                "kind": body["kind"],
+                "parent": body.get("parent"),
+                "ranking_group": body.get("ranking_group") or body["kind"],
+            }
+            units[body["code"]] = doc
+            changes.upsert("pv_units", (doc["code"], dumps(doc)))
+            if before is not None and before["ranking_group"] != doc["ranking_group"]:
+                changes.group_moves.append((doc["code"], doc["ranking_group"]))
+        elif aggregate_type == "IndicatorSet":
+            sets = self._sets(cache)
+            key = (body["code"], body["version"])
+            if event_type == "IndicatorSetFrozen":
+                doc = {**sets[key], "frozen_by": [*sets[key]["frozen_by"], body["campaign"]]}
+            else:
+                doc = {"definition": body, "frozen_by": [], "defined_at": format_time(at)}
+                self._trees.pop(key, None)
+            sets[key] = doc
+            changes.upsert("pv_sets", (key[0], key[1], dumps(doc)))
+        elif aggregate_type == "Campaign":
+            campaigns = self._campaigns(cache)
+            if event_type == "CampaignFinalised":
+                code = body["campaign"]
+                doc = {**campaigns[code], "finalised_at": format_time(at)}
+            else:
+                code = body["code"]
+                doc = {**body, "created_at": format_time(at), "finalised_at": None}
+            campaigns[code] = doc
+            changes.upsert("pv_campaigns", (code, doc["year"], dumps(doc)))
+        elif aggregate_type == "Scorecard":
+            self._scorecard_event(cache, position, event, changes)
+            dirty[(body["campaign"], body["unit"])] = position
+
+    def _scorecard_event(
+        self, cache: Cache, position: int, event: LedgerAggregate.Event, changes: Changes
+    ) -> None:
+        body, event_type, at = event.body, event.event_type, event.timestamp
+        campaign, unit = body["campaign"], body["unit"]
+        if event_type == "ScorecardOpened":
+            card = replay_card([])
+            if cache.cards is None:
+                cache.cards = {}
+            cache.cards[(campaign, unit)] = card
+        else:
+            card = self._card(cache, campaign, unit)
+        command = event.command["command"]
+        signer = self._keyring(cache).get(command["key_id"])
+        rows = trace_rows(card, event_type, body, command, signer)
+        card.when(event_type, body, at)
+        recorded_at = format_time(at)
+        changes.append(
+            "pv_card_events", (position, campaign, unit, recorded_at, event_type, dumps(body))
+        )
+        for seq, row in enumerate(rows):
+            changes.append(
+                "pv_trace",
+                (
+                    position,
+                    seq,
+                    campaign,
+                    unit,
+                    row["criterion"],
+                    recorded_at,
+                    event_type,
+                    row["key_id"],
+                    dumps(row["signer"]),
+                    row["role"],
+                    row["from"],
+                    row["to"],
+                    row["why"],
+                    dumps(row["evidence"]),
+                    event.event_hash,
+                ),
+            )
+
+    def _write_card(
+        self, cache: Cache, campaign_code: str, unit: str, position: int, changes: Changes
+    ) -> None:
+        card = self._card(cache, campaign_code, unit)
+        tree = self.tree(card.indicator_set, card.indicator_set_version, cache)
+        campaign_doc = self._campaigns(cache).get(campaign_code)
+        campaign = campaign_from_doc(campaign_doc) if campaign_doc else None
+        changes.upsert(
+            "pv_cards", (campaign_code, unit, position, dumps(render(card, tree, campaign)))
+        )
+        result = final_totals(card, tree, campaign)
+        group = self._units(cache).get(unit, {}).get("ranking_group", card.unit_kind)
+        changes.upsert(
+            "pv_totals",
+            (
+                campaign_code,
+                unit,
+                group,
+                card.unit_kind,
+                str(result.total),
+                str(result.max_total),
+                str(result.index),
+            ),
+        )
+
+    # -- whole-log operations --------------------------------------------------------
+
+    def rebuild(self, batch_size: int = 2000) -> int:
+        """Drop every read model and build it again from the first event."""
+        with self._lock:
+            self.views.reset()
+            self._cache = None
+            self._trees.clear()
+        return self.catch_up(batch_size=batch_size)
+
+    def lag(self) -> int:
+        """How many log positions the read models are behind the log."""
+        return max(0, (self.ledger.recorder.max_notification_id() or 0) - self.views.position())
+
+    def follow(self, stop: threading.Event, batch_size: int = 500) -> None:
+        """Keep up with the log until ``stop`` is set: by subscription on PostgreSQL,
+        by polling on SQLite."""
+        if is_postgres(self.ledger.recorder):
+            while not stop.is_set():
+                self.catch_up(batch_size)
+                with self.ledger.recorder.subscribe(gt=self.views.position()) as subscription:
+
+                    def wake(subscription: Any = subscription) -> None:
+                        stop.wait()
+                        subscription.stop()
+
+                    waker = threading.Thread(target=wake, daemon=True)
+                    waker.start()
+                    for _ in subscription:
+                        self.catch_up(batch_size)
+                        if stop.is_set():
+                            break
+        else:
+            while not stop.is_set():
+                self.catch_up(batch_size)
+                stop.wait(0.5)
+
+
+def attach(ledger: Ledger) -> Projector:
+    """A projector that catches up after every command the ledger records."""
+    projector = Projector(ledger)
+
+    def catch_up() -> None:
+        projector.catch_up()
+
+    ledger.after_save.append(catch_up)
+    projector.catch_up()
+    return projector
