@@ -93,6 +93,11 @@ def _reads() -> ReadModels:
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv")]
 
 
+def _require_campaign(reads: ReadModels, campaign: str) -> None:
+    if reads.campaign_doc(campaign) is None:
+        raise Failure(f"campaign {campaign} does not exist")
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json", "csv"):
         raise Failure(f"unknown format {fmt!r}: use table, json or csv")
@@ -246,7 +251,9 @@ def trace(
 
     def act() -> None:
         _check_format(fmt)
-        rows = _reads().trace(campaign, unit, criterion)
+        reads = _reads()
+        _require_campaign(reads, campaign)
+        rows = reads.trace(campaign, unit, criterion)
         if fmt == "json":
             print(to_json(rows))
         elif fmt == "csv":
@@ -269,7 +276,9 @@ def ranking(
 
     def act() -> None:
         _check_format(fmt)
-        rows = _reads().ranking(campaign, group, _as_of(as_of_position, as_of))
+        reads = _reads()
+        _require_campaign(reads, campaign)
+        rows = reads.ranking(campaign, group, _as_of(as_of_position, as_of))
         if fmt == "json":
             print(to_json(rows))
         elif fmt == "csv":

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synthetic import CAMPAIGN, build, fresh_schema  # noqa: E402
-from projections.projector import Projector  # noqa: E402
-from projections.queries import ReadModels  # noqa: E402
+from bench.synthetic import CAMPAIGN, build, fresh_schema
+from projections.projector import Projector
+from projections.queries import ReadModels
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -19,22 +19,17 @@ from eventsourcing.persistence import IntegrityError, Notification
 
 from ledger.application import Ledger
 from ledger.canonical import format_time, parse_time
-from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant, KeyRecord, Keyring
 from ledger.domain.scorecard import Scorecard
 from ledger.storage import is_postgres
-from ledger.verification import aggregate_type_of
-from projections.scorecard_view import final_totals, render
+from projections.decoding import LoggedEvent, decode, dumps
+from projections.scorecard_view import final_totals, summary
 from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
 from projections.trace import trace_rows
 
 log = structlog.get_logger(__name__)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def open_views(ledger: Ledger) -> ViewStore:
@@ -105,6 +100,8 @@ class Cache:
     sets: dict[tuple[str, int], dict[str, Any]] | None = None
     campaigns: dict[str, dict[str, Any]] | None = None
     cards: dict[tuple[str, str], Scorecard] | None = None
+    campaign_objects: dict[str, Campaign] = field(default_factory=dict)
+    signers: dict[str, str] = field(default_factory=dict)
 
 
 class Projector:
@@ -209,10 +206,7 @@ class Projector:
         changes = Changes()
         dirty: dict[tuple[str, str], int] = {}
         for notification in notifications:
-            event = self.ledger.mapper.to_domain_event(notification)
-            if not isinstance(event, LedgerAggregate.Event):
-                raise TypeError(f"unexpected event at log position {notification.id}")
-            self._event(cache, notification.id, event, changes, dirty)
+            self._event(cache, decode(notification), changes, dirty)
         for (campaign, unit), position in dirty.items():
             self._write_card(cache, campaign, unit, position, changes)
         last = notifications[-1].id
@@ -222,20 +216,19 @@ class Projector:
     def _event(
         self,
         cache: Cache,
-        position: int,
-        event: LedgerAggregate.Event,
+        event: LoggedEvent,
         changes: Changes,
         dirty: dict[tuple[str, str], int],
     ) -> None:
-        aggregate_type = aggregate_type_of(event)
+        position, aggregate_type = event.position, event.aggregate_type
         event_type, body, at = event.event_type, event.body, event.timestamp
         changes.append(
             "pv_log",
             (
                 position,
                 aggregate_type,
-                str(event.originator_id),
-                event.originator_version,
+                event.aggregate_id,
+                event.version,
                 event_type,
                 event.event_hash,
                 format_time(at),
@@ -244,6 +237,7 @@ class Projector:
         if aggregate_type == "KeyRegistry":
             keyring = self._keyring(cache)
             keyring.apply(event_type, body, at)
+            cache.signers.clear()
             touched = (
                 [keyring.administrator, keyring.server]
                 if event_type == "LedgerInitialised"
@@ -284,15 +278,19 @@ class Projector:
                 code = body["code"]
                 doc = {**body, "created_at": format_time(at), "finalised_at": None}
             campaigns[code] = doc
+            cache.campaign_objects.pop(code, None)
             changes.upsert("pv_campaigns", (code, doc["year"], dumps(doc)))
         elif aggregate_type == "Scorecard":
-            self._scorecard_event(cache, position, event, changes)
+            self._scorecard_event(cache, event, changes)
             dirty[(body["campaign"], body["unit"])] = position
 
-    def _scorecard_event(
-        self, cache: Cache, position: int, event: LedgerAggregate.Event, changes: Changes
-    ) -> None:
-        body, event_type, at = event.body, event.event_type, event.timestamp
+    def _scorecard_event(self, cache: Cache, event: LoggedEvent, changes: Changes) -> None:
+        position, body, event_type, at = (
+            event.position,
+            event.body,
+            event.event_type,
+            event.timestamp,
+        )
         campaign, unit = body["campaign"], body["unit"]
         if event_type == "ScorecardOpened":
             card = replay_card([])
@@ -309,6 +307,9 @@ class Projector:
         changes.append(
             "pv_card_events", (position, campaign, unit, recorded_at, event_type, dumps(body))
         )
+        signer_json = cache.signers.get(command["key_id"])
+        if signer_json is None and rows:
+            signer_json = cache.signers[command["key_id"]] = dumps(rows[0]["signer"])
         for seq, row in enumerate(rows):
             changes.append(
                 "pv_trace",
@@ -321,7 +322,7 @@ class Projector:
                     recorded_at,
                     event_type,
                     row["key_id"],
-                    dumps(row["signer"]),
+                    signer_json,
                     row["role"],
                     row["from"],
                     row["to"],
@@ -336,11 +337,12 @@ class Projector:
     ) -> None:
         card = self._card(cache, campaign_code, unit)
         tree = self.tree(card.indicator_set, card.indicator_set_version, cache)
-        campaign_doc = self._campaigns(cache).get(campaign_code)
-        campaign = campaign_from_doc(campaign_doc) if campaign_doc else None
-        changes.upsert(
-            "pv_cards", (campaign_code, unit, position, dumps(render(card, tree, campaign)))
-        )
+        campaign = cache.campaign_objects.get(campaign_code)
+        if campaign is None:
+            doc = self._campaigns(cache).get(campaign_code)
+            if doc is not None:
+                campaign = cache.campaign_objects[campaign_code] = campaign_from_doc(doc)
+        changes.upsert("pv_cards", (campaign_code, unit, position, dumps(summary(card, tree))))
         result = final_totals(card, tree, campaign)
         group = self._units(cache).get(unit, {}).get("ranking_group", card.unit_kind)
         changes.upsert(

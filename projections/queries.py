@@ -110,20 +110,25 @@ class ReadModels:
     def scorecard(
         self, campaign: str, unit: str, as_of: AsOf | None = None
     ) -> dict[str, Any] | None:
-        if as_of is not None:
-            return self._scorecard_as_of(campaign, unit, as_of)
-        docs = self._docs(
-            "SELECT doc FROM {pv_cards} WHERE campaign = ? AND unit = ?", (campaign, unit)
-        )
-        return docs[0] if docs else None
+        return self._render(campaign, unit, as_of)
 
     def scorecards(self, campaign: str) -> list[dict[str, Any]]:
+        units = [
+            r["unit"]
+            for r in self.views.rows(
+                "SELECT unit FROM {pv_cards} WHERE campaign = ? ORDER BY unit", (campaign,)
+            )
+        ]
+        return [view for unit in units if (view := self._render(campaign, unit, None))]
+
+    def summaries(self, campaign: str) -> list[dict[str, Any]]:
         return self._docs(
             "SELECT doc FROM {pv_cards} WHERE campaign = ? ORDER BY unit", (campaign,)
         )
 
-    def _scorecard_as_of(self, campaign: str, unit: str, as_of: AsOf) -> dict[str, Any] | None:
-        where, params = as_of.clause()
+    def _render(self, campaign: str, unit: str, as_of: AsOf | None) -> dict[str, Any] | None:
+        """The scorecard view, from the card's projected events (up to ``as_of``)."""
+        where, params = (as_of or AsOf()).clause()
         rows = self.views.rows(
             "SELECT * FROM {pv_card_events} WHERE campaign = ? AND unit = ?"
             f"{where} ORDER BY position",
@@ -136,7 +141,8 @@ class ReadModels:
         assert set_doc is not None
         tree = build_tree(set_doc["definition"])
         view = render(card, tree, self.campaign(campaign))
-        view["as_of"] = {**as_of.describe(), "last_position": rows[-1]["position"]}
+        if as_of is not None:
+            view["as_of"] = {**as_of.describe(), "last_position": rows[-1]["position"]}
         return view
 
     # -- traces -------------------------------------------------------------------------
@@ -271,7 +277,7 @@ class ReadModels:
             for name in MILESTONES
         ]
         names = {u["code"]: u["name"] for u in self.units()}
-        cards = self.scorecards(campaign_code)
+        cards = self.summaries(campaign_code)
         units = [self._unit_progress(card, names, phase) for card in cards]
         appraisers = [
             self._appraiser_progress(key, cards)
@@ -290,9 +296,17 @@ class ReadModels:
 
     @staticmethod
     def _unit_progress(card: dict[str, Any], names: dict[str, str], phase: str) -> dict[str, Any]:
-        own = [leaf for leaf in card["leaves"] if leaf["score_source"] == "appraisal"]
-        contested = [leaf for leaf in own if leaf["flags"]["contested"]]
         state = "submitted" if card["submitted_at"] else "locked" if card["locked_at"] else "open"
+        counts = (
+            "leaves",
+            "scored",
+            "without_evidence",
+            "unsupported",
+            "preliminary_appraised",
+            "contested",
+            "final_appraised",
+            "external_missing",
+        )
         return {
             "unit": card["unit"],
             "name": names.get(card["unit"], card["unit"]),
@@ -300,21 +314,10 @@ class ReadModels:
             "state": state,
             "submitted_at": card["submitted_at"],
             "locked_at": card["locked_at"],
-            "leaves": len(own),
-            "scored": sum(1 for leaf in own if leaf["self_score"]),
-            "without_evidence": sum(1 for leaf in own if leaf["flags"]["no_evidence"]),
-            "unsupported": sum(1 for leaf in own if leaf["flags"]["unsupported"]),
-            "preliminary_appraised": sum(1 for leaf in own if leaf["preliminary_appraisal"]),
-            "contested": len(contested),
-            "final_appraised": sum(1 for leaf in contested if leaf["final_appraisal"]),
-            "explanations_pending": sum(1 for leaf in contested if not leaf["explanations"])
+            **{name: card[name] for name in counts},
+            "explanations_pending": card["unexplained"]
             if phase in ("preliminary_appraisal", "explanation")
             else 0,
-            "external_missing": sum(
-                1
-                for leaf in card["leaves"]
-                if leaf["score_source"] != "appraisal" and leaf["external"] is None
-            ),
             "accepted": card["accepted_at"] is not None,
         }
 
@@ -323,21 +326,20 @@ class ReadModels:
         grants = [
             Grant(g["role"], tuple(g["scope"])) for g in key["roles"] if g["role"] == "appraiser"
         ]
-        preliminary = final = 0
+
+        def mine(codes: list[str]) -> list[str]:
+            return [code for code in codes if any(g.covers(code) for g in grants)]
+
         units: dict[str, int] = {}
+        preliminary = final = 0
         for card in cards:
             if not (card["submitted_at"] or card["locked_at"]):
                 continue
-            for leaf in card["leaves"]:
-                if leaf["score_source"] != "appraisal" or not any(
-                    g.covers(leaf["code"]) for g in grants
-                ):
-                    continue
-                if leaf["preliminary_appraisal"] is None:
-                    preliminary += 1
-                    units[card["unit"]] = units.get(card["unit"], 0) + 1
-                elif leaf["flags"]["contested"] and leaf["final_appraisal"] is None:
-                    final += 1
+            waiting = mine(card["pending_preliminary"])
+            if waiting:
+                units[card["unit"]] = len(waiting)
+            preliminary += len(waiting)
+            final += len(mine(card["pending_final"]))
         return {
             "key_id": key["key_id"],
             "name": key["name"],

@@ -168,3 +168,42 @@ def render(card: Scorecard, tree: IndicatorTree, campaign: Campaign | None) -> d
         "leaves": leaves,
         "totals": stages,
     }
+
+
+def summary(card: Scorecard, tree: IndicatorTree) -> dict[str, Any]:
+    """What progress reports need of a scorecard, kept up to date by the projector (the
+    full view is rendered when it is read)."""
+    own = [
+        leaf for leaf in tree.applicable_leaves(card.unit_kind) if leaf.score_source == "appraisal"
+    ]
+    entries = [(leaf.code, card.entries.get(leaf.code) or LeafEntry()) for leaf in own]
+    contested = [(code, e) for code, e in entries if e.contested]
+
+    def when(moment: Any) -> str | None:
+        return None if moment is None else format_time(moment)
+
+    return {
+        "unit": card.unit,
+        "unit_kind": card.unit_kind,
+        "submitted_at": when(card.submitted_at),
+        "locked_at": when(card.locked_at),
+        "accepted_at": when(card.accepted_at),
+        "leaves": len(own),
+        "scored": sum(1 for _, e in entries if e.self_points is not None),
+        "without_evidence": sum(
+            1 for _, e in entries if e.self_points is not None and not e.evidence
+        ),
+        "unsupported": sum(1 for _, e in entries if e.unsupported),
+        "preliminary_appraised": sum(1 for _, e in entries if e.preliminary is not None),
+        "contested": len(contested),
+        "final_appraised": sum(1 for _, e in contested if e.final is not None),
+        "unexplained": sum(1 for _, e in contested if not e.unit_explanations),
+        "external_missing": sum(
+            1
+            for leaf in tree.applicable_leaves(card.unit_kind)
+            if leaf.score_source != "appraisal"
+            and (card.entries.get(leaf.code) or LeafEntry()).external_points is None
+        ),
+        "pending_preliminary": [code for code, e in entries if e.preliminary is None],
+        "pending_final": [code for code, e in contested if e.final is None],
+    }

@@ -7,12 +7,14 @@ type and schema qualification only."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+import psycopg
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
@@ -119,8 +121,12 @@ class ViewStore:
 
     @contextmanager
     def _transaction(self, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as cursor:
-            yield cursor
+        """A transaction whose duplicate rows raise the library's IntegrityError."""
+        try:
+            with self.datastore.transaction(commit=commit) as cursor:
+                yield cursor
+        except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
+            raise IntegrityError(str(error)) from error
 
     def write(self, changes: Changes, position: int) -> None:
         """Apply ``changes`` and record ``position`` as applied, in one transaction. A
@@ -129,8 +135,7 @@ class ViewStore:
         with self._transaction(commit=True) as cursor:
             for table, rows in changes.appends.items():
                 if rows:
-                    marks = ", ".join("?" * APPENDS[table])
-                    cursor.executemany(self.sql(f"INSERT INTO {{{table}}} VALUES ({marks})"), rows)
+                    self._append(cursor, table, rows)
             for table, keyed in changes.upserts.items():
                 if keyed:
                     cursor.executemany(self._upsert_sql(table), list(keyed.values()))
@@ -140,6 +145,10 @@ class ViewStore:
                     (group, unit),
                 )
             self._insert_tracking(cursor, Tracking(APPLICATION_NAME, position))  # type: ignore[attr-defined]
+
+    def _append(self, cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * APPENDS[table])
+        cursor.executemany(self.sql(f"INSERT INTO {{{table}}} VALUES ({marks})"), rows)
 
     def _upsert_sql(self, table: str) -> str:
         columns = UPSERTS[table]
@@ -190,6 +199,12 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def qualify(self, table: str) -> str:
         return f'"{self.datastore.schema}".{table}'
+
+    def _append(self, cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        statement = SQL(f"COPY {self.qualify(table)} FROM STDIN")
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _delete_tracking_sql(self) -> str:
         return (

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain.authorization import COMMANDS
@@ -48,9 +49,15 @@ def acting_role(signer: KeyRecord | None, command: dict[str, Any]) -> str:
     spec = COMMANDS.get(command["type"])
     if signer is None or spec is None:
         return ""
+    target = command["args"].get(spec.scope_arg) if spec.scope_arg else None
+    return _role(signer, command["type"], target)
+
+
+@lru_cache(maxsize=4096)
+def _role(signer: KeyRecord, command_type: str, target: str | None) -> str:
+    spec = COMMANDS[command_type]
     if SYSTEM_ROLE in spec.roles:
         return SYSTEM_ROLE
-    target = command["args"].get(spec.scope_arg) if spec.scope_arg else None
     for role in sorted(spec.roles):
         if signer.has_role(role, target):
             return role
