@@ -280,7 +280,7 @@ class ReadModels:
         cards = self.summaries(campaign_code)
         units = [self._unit_progress(card, names, phase) for card in cards]
         appraisers = [
-            self._appraiser_progress(key, cards)
+            self._appraiser_progress(key, cards, phase)
             for key in self.keys()
             if key["revoked_at"] is None and any(g["role"] == "appraiser" for g in key["roles"])
         ]
@@ -322,7 +322,11 @@ class ReadModels:
         }
 
     @staticmethod
-    def _appraiser_progress(key: dict[str, Any], cards: list[dict[str, Any]]) -> dict[str, Any]:
+    def _appraiser_progress(
+        key: dict[str, Any], cards: list[dict[str, Any]], phase: str
+    ) -> dict[str, Any]:
+        """What an appraiser can still do: preliminary appraisals until that round closes,
+        final appraisals of contested criteria until the final round closes."""
         grants = [
             Grant(g["role"], tuple(g["scope"])) for g in key["roles"] if g["role"] == "appraiser"
         ]
@@ -335,11 +339,13 @@ class ReadModels:
         for card in cards:
             if not (card["submitted_at"] or card["locked_at"]):
                 continue
-            waiting = mine(card["pending_preliminary"])
-            if waiting:
-                units[card["unit"]] = len(waiting)
-            preliminary += len(waiting)
-            final += len(mine(card["pending_final"]))
+            if phase in ("planned", "self_assessment", "preliminary_appraisal"):
+                waiting = mine(card["pending_preliminary"])
+                if waiting:
+                    units[card["unit"]] = len(waiting)
+                preliminary += len(waiting)
+            if phase not in ("closing", "finalised"):
+                final += len(mine(card["pending_final"]))
         return {
             "key_id": key["key_id"],
             "name": key["name"],

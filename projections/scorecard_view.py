@@ -10,7 +10,7 @@ from typing import Any
 from ledger.canonical import format_time
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, Node
-from ledger.domain.points import plain, quantize
+from ledger.domain.points import format_points, plain
 from ledger.domain.scorecard import Appraisal, LeafEntry, Scorecard, adjustment_total
 from ledger.domain.scoring import Totals, totals
 
@@ -113,7 +113,7 @@ def _stage(tree: IndicatorTree, result: Totals) -> dict[str, Any]:
         code: {
             "points": plain(result.by_node[code]),
             "max_points": plain(result.max_by_node[code]),
-            "index": plain(result.area_index(code, p)),
+            "index": format_points(result.area_index(code, p), p),
         }
         for code in tree.roots
         if code in result.by_node
@@ -123,7 +123,7 @@ def _stage(tree: IndicatorTree, result: Totals) -> dict[str, Any]:
         "leaves_total": plain(result.leaves_total),
         "adjustment": plain(result.adjustment),
         "max_total": plain(result.max_total),
-        "index": plain(quantize(result.index, p)),
+        "index": format_points(result.index, p),
         "nodes": {code: plain(points) for code, points in result.by_node.items()},
         "max_nodes": {code: plain(points) for code, points in result.max_by_node.items()},
         "areas": areas,

@@ -125,6 +125,8 @@ def trace_rows(
         return [row(code, entry.external_points, body["points"], body["source_document"], [])]
     if event_type == "ScoreCorrected":
         return [row(code, body.get("previous_points"), body["points"], body["reason"], files)]
+    if event_type == "SelfScoresAccepted" and not body["accepted"]:
+        return [row(CARD_LEVEL, None, None, "mọi tiêu chí đều đã được thẩm định", [])]
     if event_type == "SelfScoresAccepted":
         return [
             row(

@@ -146,7 +146,9 @@ class Campaign(LedgerAggregate):
         return self.schedule
 
     def phase(self, now: datetime) -> str:
-        return "finalised" if self.finalised_at else self.plan.phase(now)
+        if self.finalised_at is not None and now >= self.finalised_at:
+            return "finalised"
+        return self.plan.phase(now)
 
     @classmethod
     def create(cls, command: SignedCommand, at: datetime) -> Campaign:
