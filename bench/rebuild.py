@@ -57,14 +57,17 @@ def main() -> None:
 
             synthetic = build(url, home, args.events, progress)
             ledger = synthetic.ledger
-            print(f"generated {synthetic.events} events for {len(synthetic.units)} units "
-                  f"in {time.perf_counter() - started:.1f} s")
+            print(
+                f"generated {synthetic.events} events for {len(synthetic.units)} units "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
 
             started = time.perf_counter()
             read = 0
             position = 0
-            while rows := ledger.recorder.select_notifications(position, args.batch,
-                                                              inclusive_of_start=False):
+            while rows := ledger.recorder.select_notifications(
+                position, args.batch, inclusive_of_start=False
+            ):
                 read += len(rows)
                 position = rows[-1].id
             raw_seconds = time.perf_counter() - started
@@ -96,15 +99,23 @@ def main() -> None:
             card_p50, card_p99 = percentiles(card_times)
             rank_p50, rank_p99 = percentiles(ranking_times)
             ratio = rebuild_rate / raw_rate
-            print(f"raw notification-log read: {read} events in {raw_seconds:.2f} s "
-                  f"= {raw_rate:,.0f} events/s")
-            print(f"full rebuild of every read model: {rebuilt} events in {rebuild_seconds:.2f} s "
-                  f"= {rebuild_rate:,.0f} events/s")
+            print(
+                f"raw notification-log read: {read} events in {raw_seconds:.2f} s "
+                f"= {raw_rate:,.0f} events/s"
+            )
+            print(
+                f"full rebuild of every read model: {rebuilt} events in {rebuild_seconds:.2f} s "
+                f"= {rebuild_rate:,.0f} events/s"
+            )
             print(f"rebuild / raw read = {ratio:.2f}")
-            print(f"read one scorecard view: p50 {card_p50:.2f} ms, p99 {card_p99:.2f} ms "
-                  f"({args.samples} samples)")
-            print(f"read one ranking ({len(synthetic.units) // 2} units): p50 {rank_p50:.2f} ms, "
-                  f"p99 {rank_p99:.2f} ms ({len(ranking_times)} samples)")
+            print(
+                f"read one scorecard view: p50 {card_p50:.2f} ms, p99 {card_p99:.2f} ms "
+                f"({args.samples} samples)"
+            )
+            print(
+                f"read one ranking ({len(synthetic.units) // 2} units): p50 {rank_p50:.2f} ms, "
+                f"p99 {rank_p99:.2f} ms ({len(ranking_times)} samples)"
+            )
             ledger.close()
             print(f"ratio={ratio:.2f}")
     finally:

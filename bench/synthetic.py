@@ -49,23 +49,45 @@ def fresh_schema(database_url: str) -> tuple[str, Callable[[], None]]:
 def definition() -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     for a in range(1, AREAS + 1):
-        nodes.append({"code": str(a), "level": "area", "title": f"Lĩnh vực {a}",
-                      "max_points": str(2 * LEAVES_PER_AREA)})
+        nodes.append(
+            {
+                "code": str(a),
+                "level": "area",
+                "title": f"Lĩnh vực {a}",
+                "max_points": str(2 * LEAVES_PER_AREA),
+            }
+        )
         for c in range(1, LEAVES_PER_AREA + 1):
             rule = (
-                {"kind": "tiers", "tiers": [
-                    {"min": "95", "points": "2"},
-                    {"min": "80", "max": "95", "max_inclusive": False, "points": "1"},
-                    {"max": "80", "max_inclusive": False, "points": "0"},
-                ]}
+                {
+                    "kind": "tiers",
+                    "tiers": [
+                        {"min": "95", "points": "2"},
+                        {"min": "80", "max": "95", "max_inclusive": False, "points": "1"},
+                        {"max": "80", "max_inclusive": False, "points": "0"},
+                    ],
+                }
                 if c % 2
                 else {"kind": "free", "step": "0.25"}
             )
-            nodes.append({"code": f"{a}.{c}", "level": "criterion", "title": f"Tiêu chí {a}.{c}",
-                          "max_points": "2", "score_source": "appraisal",
-                          "lead_agency": f"Sở {a}", "rule": rule})
-    return {"code": "BENCH-SET", "version": 1, "title": "Bộ chỉ số thử tải", "precision": 2,
-            "nodes": nodes}
+            nodes.append(
+                {
+                    "code": f"{a}.{c}",
+                    "level": "criterion",
+                    "title": f"Tiêu chí {a}.{c}",
+                    "max_points": "2",
+                    "score_source": "appraisal",
+                    "lead_agency": f"Sở {a}",
+                    "rule": rule,
+                }
+            )
+    return {
+        "code": "BENCH-SET",
+        "version": 1,
+        "title": "Bộ chỉ số thử tải",
+        "precision": 2,
+        "nodes": nodes,
+    }
 
 
 def inputs_for(code: str, unit_no: int, shift: int = 0) -> dict[str, Any]:
@@ -85,31 +107,63 @@ class Synthetic:
 def build(database_url: str, home: str, events: int, progress: Callable[[int], None]) -> Synthetic:
     clock = ManualClock(START - timedelta(days=3))
     server = SigningKey.generate()
-    ledger = Ledger(Settings(database_url=database_url, home=home, ledger_name="bench"),
-                    clock=clock, server_key=server)
+    ledger = Ledger(
+        Settings(database_url=database_url, home=home, ledger_name="bench"),
+        clock=clock,
+        server_key=server,
+    )
     admin = SigningKey.generate()
     initialise(ledger, admin, server, admin_name="Bench admin")
     n_units = max(2, -(-events // EVENTS_PER_UNIT))
     units = [f"U{i:05d}" for i in range(n_units)]
     for i, code in enumerate(units):
-        send(ledger, admin, "register_unit",
-             {"code": code, "name": f"Đơn vị {code}", "kind": ("department", "district")[i % 2]})
-    staff, heads, appraiser, secretariat = (SigningKey.generate() for _ in range(4))
-    for key, roles in (
-        (staff, [{"role": "unit_staff", "scope": units}]),
-        (heads, [{"role": "unit_head", "scope": units}]),
+        send(
+            ledger,
+            admin,
+            "register_unit",
+            {"code": code, "name": f"Đơn vị {code}", "kind": ("department", "district")[i % 2]},
+        )
+    appraiser, secretariat = SigningKey.generate(), SigningKey.generate()
+    enrolments = [
         (appraiser, [{"role": "appraiser", "scope": [str(a) for a in range(1, AREAS + 1)]}]),
         (secretariat, [{"role": "secretariat", "scope": []}]),
-    ):
-        send(ledger, admin, "enrol_key", {"public_key": key.public_key, "name": "bench",
-                                          "roles": roles})
+    ]
+    staff_of: dict[str, SigningKey] = {}
+    head_of: dict[str, SigningKey] = {}
+    for first in range(0, n_units, 400):
+        chunk = units[first : first + 400]
+        staff_key, head_key = SigningKey.generate(), SigningKey.generate()
+        enrolments += [
+            (staff_key, [{"role": "unit_staff", "scope": chunk}]),
+            (head_key, [{"role": "unit_head", "scope": chunk}]),
+        ]
+        staff_of.update(dict.fromkeys(chunk, staff_key))
+        head_of.update(dict.fromkeys(chunk, head_key))
+    for key, roles in enrolments:
+        send(
+            ledger,
+            admin,
+            "enrol_key",
+            {"public_key": key.public_key, "name": "bench", "roles": roles},
+        )
     send(ledger, admin, "define_indicator_set", definition())
-    send(ledger, admin, "create_campaign", {
-        "code": CAMPAIGN, "year": 2025, "title": "Thử tải", "indicator_set": "BENCH-SET",
-        "indicator_set_version": 1, "units": units,
-        "schedule": {m: (START + timedelta(days=d)).isoformat()
-                     for m, d in zip(MILESTONES, OFFSETS, strict=True)},
-    })
+    send(
+        ledger,
+        admin,
+        "create_campaign",
+        {
+            "code": CAMPAIGN,
+            "year": 2025,
+            "title": "Thử tải",
+            "indicator_set": "BENCH-SET",
+            "indicator_set_version": 1,
+            "units": units,
+            "schedule": {
+                m: (START + timedelta(days=d)).isoformat()
+                for m, d in zip(MILESTONES, OFFSETS, strict=True)
+            },
+        },
+    )
     tree = ledger.tree("BENCH-SET", 1)
     campaign = ledger.campaign(CAMPAIGN)
     assert campaign is not None
@@ -124,46 +178,99 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
     def self_assessment(card: Scorecard, ctx: Context, n: int) -> None:
         base = {"campaign": CAMPAIGN, "unit": card.unit}
         for code in leaves:
-            card.record_self_score(cmd(staff, "record_self_score", {
-                **base, "criterion": code, "inputs": inputs_for(code, n),
-                "explanation": "số liệu báo cáo năm"}), ctx)
+            card.record_self_score(
+                cmd(
+                    staff_of[card.unit],
+                    "record_self_score",
+                    {
+                        **base,
+                        "criterion": code,
+                        "inputs": inputs_for(code, n),
+                        "explanation": "số liệu báo cáo năm",
+                    },
+                ),
+                ctx,
+            )
         for code in leaves[:20]:
-            card.attach_evidence(cmd(staff, "attach_evidence", {
-                **base, "criterion": code, "sha256": sha, "size": 1024,
-                "file_name": f"{code}.pdf", "media_type": "application/pdf"}), ctx)
-        card.submit(cmd(heads, "submit_self_assessment", base), ctx)
+            card.attach_evidence(
+                cmd(
+                    staff_of[card.unit],
+                    "attach_evidence",
+                    {
+                        **base,
+                        "criterion": code,
+                        "sha256": sha,
+                        "size": 1024,
+                        "file_name": f"{code}.pdf",
+                        "media_type": "application/pdf",
+                    },
+                ),
+                ctx,
+            )
+        card.submit(cmd(head_of[card.unit], "submit_self_assessment", base), ctx)
 
     def appraisal(card: Scorecard, ctx: Context, n: int) -> None:
         base = {"campaign": CAMPAIGN, "unit": card.unit}
         for i, code in enumerate(leaves):
             changed = i % 5 == 0
-            card.record_appraisal(cmd(appraiser, "record_appraisal", {
-                **base, "criterion": code, "inputs": inputs_for(code, n, 3 if changed else 0),
-                "reason": "đối chiếu hồ sơ"}), ctx)
+            card.record_appraisal(
+                cmd(
+                    appraiser,
+                    "record_appraisal",
+                    {
+                        **base,
+                        "criterion": code,
+                        "inputs": inputs_for(code, n, 3 if changed else 0),
+                        "reason": "đối chiếu hồ sơ",
+                    },
+                ),
+                ctx,
+            )
         for code in leaves[1:50:10]:
-            card.request_explanation(cmd(appraiser, "request_explanation", {
-                **base, "criterion": code, "note": "làm rõ"}), ctx)
+            card.request_explanation(
+                cmd(
+                    appraiser, "request_explanation", {**base, "criterion": code, "note": "làm rõ"}
+                ),
+                ctx,
+            )
 
     def explanation(card: Scorecard, ctx: Context, n: int) -> None:
         base = {"campaign": CAMPAIGN, "unit": card.unit}
         for code in leaves[1:50:10]:
-            card.submit_explanation(cmd(staff, "submit_explanation", {
-                **base, "criterion": code, "explanation": "giải trình kèm tài liệu"}), ctx)
+            card.submit_explanation(
+                cmd(
+                    staff_of[card.unit],
+                    "submit_explanation",
+                    {**base, "criterion": code, "explanation": "giải trình kèm tài liệu"},
+                ),
+                ctx,
+            )
 
     def final(card: Scorecard, ctx: Context, n: int) -> None:
         base = {"campaign": CAMPAIGN, "unit": card.unit}
         contested = [c for c in leaves if card.entry(c).contested][:10]
         for code in contested:
-            card.record_final_appraisal(cmd(appraiser, "record_final_appraisal", {
-                **base, "criterion": code, "decision": "confirm", "reason": "giữ nguyên"}), ctx)
+            card.record_final_appraisal(
+                cmd(
+                    appraiser,
+                    "record_final_appraisal",
+                    {**base, "criterion": code, "decision": "confirm", "reason": "giữ nguyên"},
+                ),
+                ctx,
+            )
 
     def closing(card: Scorecard, ctx: Context, n: int) -> None:
-        card.accept_self_scores(cmd(secretariat, "accept_self_scores",
-                                    {"campaign": CAMPAIGN, "unit": card.unit}), ctx)
+        card.accept_self_scores(
+            cmd(secretariat, "accept_self_scores", {"campaign": CAMPAIGN, "unit": card.unit}), ctx
+        )
 
-    phases = [(timedelta(days=5), self_assessment), (timedelta(days=35), appraisal),
-              (timedelta(days=47), explanation), (timedelta(days=55), final),
-              (timedelta(days=61), closing)]
+    phases = [
+        (timedelta(days=5), self_assessment),
+        (timedelta(days=35), appraisal),
+        (timedelta(days=47), explanation),
+        (timedelta(days=55), final),
+        (timedelta(days=61), closing),
+    ]
     recorded = ledger.recorder.max_notification_id() or 0
     for offset, act in phases:
         clock.set(START + offset)

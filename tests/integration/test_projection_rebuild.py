@@ -492,7 +492,7 @@ def patched(target: object, name: str, replacement: Callable[..., Any]) -> Itera
         delattr(target, name)
 
 
-def crash(projector: Projector, world: World, mode: str, batch: int, k: int) -> None:
+def crash(projector: Projector, mode: str, batch: int, k: int) -> None:
     """Make the next batch fail, and check that nothing of it was kept.
 
     ``write``: the store's write fails before touching the database; ``commit``: the write
@@ -564,7 +564,7 @@ class Follower:
             self.restarts += 1
         elif kind == "crash":
             mode, batch, k, restart = params
-            crash(self.projector, self.world, mode, batch, k)
+            crash(self.projector, mode, batch, k)
             self.crashes += 1
             if restart:
                 self.projector = Projector(self.world.ledger)
@@ -643,7 +643,7 @@ def test_a_failed_batch_leaves_nothing_and_is_applied_once_afterwards(
     projector = Projector(world.ledger)
     assert projector.catch_up(batch_size=4, limit=10) == 10
 
-    crash(projector, world, mode, batch=7, k=5)
+    crash(projector, mode, batch=7, k=5)
 
     assert projector.views.position() == 10
     assert projector.catch_up(batch_size=6) == top - 10
