@@ -51,6 +51,7 @@ from ledger.ids import (
     target_of,
     unit_id,
 )
+from ledger.media import sniff
 from ledger.settings import Settings
 from ledger.storage import APPLICATION_NAME, notification_id_of, persistence_env
 from ledger.verification import Undecodable
@@ -542,6 +543,19 @@ class Ledger(Application[UUID]):
                 f"the command says {size}",
                 code="evidence_size_mismatch",
                 field="command.args.size",
+            )
+        media_type = sniff(self.evidence.path_of(sha256))
+        if media_type is None:
+            raise ValidationError(
+                "the uploaded file is not a PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS document",
+                code="unsupported_media_type",
+                field="command.args.sha256",
+            )
+        if media_type != command.args["media_type"]:
+            raise ValidationError(
+                f"the uploaded file is {media_type}, the command says {command.args['media_type']}",
+                code="evidence_media_type_mismatch",
+                field="command.args.media_type",
             )
         return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
 

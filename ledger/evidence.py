@@ -28,6 +28,42 @@ class StoredFile:
     size: int
 
 
+class Upload:
+    def __init__(self, store: EvidenceStore, max_size: int | None) -> None:
+        self.store = store
+        self.max_size = max_size
+        self.size = 0
+        self._digest = hashlib.sha256()
+        fd, name = tempfile.mkstemp(dir=store.root, prefix=".upload-")
+        self._path = Path(name)
+        self._handle = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_size is not None and self.size > self.max_size:
+            self.abort()
+            raise ValidationError(
+                f"the file is larger than the limit of {self.max_size} bytes",
+                code="file_too_large",
+                field="file",
+            )
+        self._digest.update(chunk)
+        self._handle.write(chunk)
+
+    def abort(self) -> None:
+        self._handle.close()
+        self._path.unlink(missing_ok=True)
+
+    def commit(self) -> StoredFile:
+        self._handle.close()
+        sha256 = self._digest.hexdigest()
+        target = self.store.path_of(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path, target)
+        os.chmod(target, 0o444)
+        return StoredFile(sha256, self.size)
+
+
 class EvidenceStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -37,33 +73,21 @@ class EvidenceStore:
             raise ValidationError(f"{sha256!r} is not a SHA-256 in lowercase hex", field="sha256")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
+    def open_upload(self, max_size: int | None = None) -> Upload:
+        """An upload written chunk by chunk; nothing is stored until it is committed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Upload(self, max_size)
+
     def put(self, stream: BinaryIO, max_size: int | None = None) -> StoredFile:
         """Store the bytes read from ``stream``; the name is their SHA-256."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        upload = self.open_upload(max_size)
         try:
-            with os.fdopen(fd, "wb") as tmp:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if max_size is not None and size > max_size:
-                        raise ValidationError(
-                            f"the file is larger than {max_size} bytes",
-                            code="file_too_large",
-                            field="file",
-                        )
-                    digest.update(chunk)
-                    tmp.write(chunk)
-            sha256 = digest.hexdigest()
-            target = self.path_of(sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
-            os.chmod(target, 0o444)
+            while chunk := stream.read(CHUNK):
+                upload.write(chunk)
         except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
+            upload.abort()
             raise
-        return StoredFile(sha256, size)
+        return upload.commit()
 
     def put_bytes(self, data: bytes) -> StoredFile:
         return self.put(io.BytesIO(data))

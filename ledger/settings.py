@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("./var"), description="where keys and evidence live")
     ledger_name: str = Field(default="parledger.local/demo", min_length=1, max_length=200)
     max_clock_skew_seconds: int = Field(default=300, ge=1)
+    token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    max_evidence_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    ready_max_lag: int = Field(default=1000, ge=0, description="positions the views may lag")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_json: bool = True
     environment: Literal["development", "production"] = "development"
 
     @property

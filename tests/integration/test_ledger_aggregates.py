@@ -419,7 +419,7 @@ def test_evidence_must_be_uploaded_with_the_stated_size(world: World) -> None:
         },
     )
     assert missing.code == "evidence_missing"
-    stored = world.ledger.evidence.put_bytes(b"abc")
+    stored = world.ledger.evidence.put_bytes(b"%PDF-1.4 abc")
     wrong = refused(
         world,
         staff,
@@ -428,7 +428,7 @@ def test_evidence_must_be_uploaded_with_the_stated_size(world: World) -> None:
             **CARD,
             "criterion": "1.1",
             "sha256": stored.sha256,
-            "size": 4,
+            "size": 4000,
             "file_name": "x.pdf",
             "media_type": "application/pdf",
         },
@@ -438,7 +438,7 @@ def test_evidence_must_be_uploaded_with_the_stated_size(world: World) -> None:
         **CARD,
         "criterion": "1.1",
         "sha256": stored.sha256,
-        "size": 3,
+        "size": stored.size,
         "file_name": "x.pdf",
         "media_type": "application/pdf",
     }
@@ -639,3 +639,24 @@ def test_evidence_goes_only_on_self_assessed_leaves(world: World) -> None:
         },
     )
     assert error.code == "not_self_assessed"
+
+
+def test_evidence_is_checked_by_content_not_by_name(world: World) -> None:
+    staff = world.keys["staff"]
+    text = world.ledger.evidence.put_bytes(b"plain text pretending to be a PDF")
+    base = {**CARD, "criterion": "1.1", "size": 0, "file_name": "bc.pdf"}
+    error = refused(
+        world,
+        staff,
+        "attach_evidence",
+        {**base, "sha256": text.sha256, "size": text.size, "media_type": "application/pdf"},
+    )
+    assert error.code == "unsupported_media_type"
+    png = world.ledger.evidence.put_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    error = refused(
+        world,
+        staff,
+        "attach_evidence",
+        {**base, "sha256": png.sha256, "size": png.size, "media_type": "application/pdf"},
+    )
+    assert error.code == "evidence_media_type_mismatch"

@@ -229,7 +229,7 @@ class History:
         self.send(STAFF[unit], "record_self_score", args)
 
     def _evidence(self, unit: str, criterion: str, n: int) -> None:
-        stored = self.world.ledger.evidence.put_bytes(f"%PDF minh chứng {unit} {n}".encode())
+        stored = self.world.ledger.evidence.put_bytes(f"%PDF-1.4 minh chứng {unit} {n}".encode())
         attached = self.send(
             STAFF[unit],
             "attach_evidence",
