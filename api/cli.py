@@ -442,6 +442,49 @@ def verify() -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    seed: Annotated[
+        bool, typer.Option(help="build the demo campaign if the store is empty")
+    ] = True,
+    follow: Annotated[
+        bool | None, typer.Option(help="follow the log in-process (default: on PostgreSQL)")
+    ] = None,
+) -> None:
+    """Run the HTTP service (/v1, OpenAPI at /docs), seeded with the demo if the store is empty."""
+
+    def act() -> None:
+        import uvicorn
+
+        from api.app import create_app
+        from ledger.storage import is_postgres
+
+        settings = Settings()
+        ledger = Ledger(settings, clock=demo_clock())
+        postgres = is_postgres(ledger.recorder)
+        if seed and not ledger.recorder.max_notification_id():
+            err.print("the store is empty: building the demo campaign first…")
+            attach(ledger)
+            run_demo(ledger)
+        ledger.close()
+        where_host, where_port = host or settings.host, port or settings.port
+        err.print(
+            f"parledger serves {settings.database_url} at http://{where_host}:{where_port}/ "
+            f"(API under /v1, documentation at http://{where_host}:{where_port}/docs)",
+            soft_wrap=True,
+        )
+        uvicorn.run(
+            create_app(settings, follow=postgres if follow is None else follow),
+            host=where_host,
+            port=where_port,
+            log_level="warning",
+        )
+
+    _run(act)
+
+
+@app.command()
 def tick() -> None:
     """Notice passed deadlines: lock the scorecards not submitted when self-assessment closed."""
 

@@ -38,19 +38,26 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "parledger_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            "parledger_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "parledger_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "parledger_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=self.registry,
         )
         self.commands = Counter(
-            "parledger_commands_total", "Signed commands by type and outcome",
-            ["type", "outcome"], registry=self.registry,
+            "parledger_commands_total",
+            "Signed commands by type and outcome",
+            ["type", "outcome"],
+            registry=self.registry,
         )
         self.lag = Gauge(
-            "parledger_projection_lag", "Log positions the read models are behind",
+            "parledger_projection_lag",
+            "Log positions the read models are behind",
             registry=self.registry,
         )
 
@@ -71,8 +78,13 @@ def request_middleware(
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
         response.headers["x-request-id"] = request_id
-        log.info("request", method=request.method, route=route, status=response.status_code,
-                 ms=round(elapsed * 1000, 2))
+        log.info(
+            "request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            ms=round(elapsed * 1000, 2),
+        )
         return response
 
     return middleware

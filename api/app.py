@@ -1,0 +1,604 @@
+"""The HTTP service: every act and every view over /v1.
+
+Writes are signed command envelopes (docs/FORMATS.md §3) sent to one route,
+``POST /v1/commands``; the signature is the authentication. Reads need a short-lived
+bearer token that a person gets by signing a server challenge with their enrolled key,
+except the published results of a finalised campaign. Errors are RFC 9457 problems."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from api import problems
+from api.observability import Metrics, configure_logging, request_middleware
+from api.tokens import TokenIssuer
+from ledger.application import Ledger, Receipt
+from ledger.canonical import parse_time
+from ledger.clock import Clock
+from ledger.commands import SignedCommand
+from ledger.domain.keyring import KeyRecord
+from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
+from ledger.media import ALLOWED, sniff
+from ledger.settings import Settings
+from projections.projector import attach
+from projections.queries import AsOf, ReadModels
+from projections.trace import to_csv as trace_csv
+
+log = structlog.get_logger("parledger.api")
+
+
+# -- documented request and response schemas (kept apart from the domain's events) ---------
+
+
+class CommandEnvelope(BaseModel):
+    """A signed command: ``signature`` is Ed25519 over the RFC 8785 bytes of ``command``."""
+
+    model_config = ConfigDict(extra="forbid")
+    command: dict[str, Any] = Field(
+        description="ledger, type, args, key_id, issued_at and nonce (docs/FORMATS.md §3)"
+    )
+    signature: str = Field(description="base64 of the 64-byte Ed25519 signature")
+
+
+class ReceiptOut(BaseModel):
+    event_id: str = Field(description="aggregate id / version")
+    aggregate_id: str
+    version: int
+    event_type: str
+    event_hash: str = Field(description="SHA-256 of the event's canonical bytes, hex")
+    position: int = Field(description="the event's position in the notification log")
+
+
+class ChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class ChallengeOut(BaseModel):
+    challenge: str = Field(description="sign b'parledger-auth-v1:' + challenge with your key")
+    expires_at: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    challenge: str = Field(max_length=2000)
+    signature: str = Field(max_length=200)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_at: str
+
+
+class EvidenceOut(BaseModel):
+    sha256: str
+    size: int
+    media_type: str = Field(description="the type told by the file's content")
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class LedgerInfo(BaseModel):
+    ledger: str
+    server_key_id: str | None
+    position: int
+    projected_position: int
+
+
+class Health(BaseModel):
+    status: str
+    detail: dict[str, Any] = {}
+
+
+PROBLEM = {"model": dict[str, Any], "description": "RFC 9457 problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM,
+    404: PROBLEM,
+    409: PROBLEM,
+    422: PROBLEM,
+}
+
+
+class Service:
+    """What the routes share: the ledger, its read models, tokens and metrics."""
+
+    def __init__(self, settings: Settings, metrics: Metrics, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.ledger = Ledger(settings, clock=clock)
+        self.projector = attach(self.ledger)
+        self.reads = ReadModels(self.projector.views, owner=self.ledger)
+        self.metrics = metrics
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+
+    @property
+    def tokens(self) -> TokenIssuer:
+        keyring = self.ledger.keyring()
+        return TokenIssuer(
+            self.ledger.server_key,
+            keyring.ledger,
+            timedelta(seconds=self.settings.token_ttl_seconds),
+        )
+
+    def now(self) -> datetime:
+        return self.ledger.clock.now()
+
+    def follow(self) -> None:
+        """Keep the read models up in the background (commands from other processes)."""
+        self._follower = threading.Thread(
+            target=self.projector.follow, args=(self._stop,), name="projector", daemon=True
+        )
+        self._follower.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=10)
+        self.ledger.close()
+
+
+def service(request: Request) -> Service:
+    found: Service = request.app.state.service
+    return found
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+
+
+def reader(request: Request, svc: ServiceDep) -> KeyRecord:
+    """The key behind the request's bearer token; refuses a missing, forged or expired one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthorizationError(
+            "this read needs a bearer token: sign a challenge from POST /v1/auth/challenge "
+            "and exchange it at POST /v1/auth/token",
+            code="token_missing",
+        )
+    record = svc.tokens.reader(svc.ledger.keyring(), token.strip(), svc.now())
+    structlog.contextvars.bind_contextvars(actor_key_id=record.key_id)
+    return record
+
+
+Reader = Annotated[KeyRecord, Depends(reader)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")]
+AsOfTime = Annotated[str | None, Query(description="as it stood at this time (RFC 3339)")]
+AsOfPosition = Annotated[
+    int | None, Query(ge=0, le=2**53, description="as it stood at this log position")
+]
+
+
+def _paged(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, follow: bool = False
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_json)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service(settings, metrics, clock)
+        app.state.service = service
+        if follow:
+            service.follow()
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="parledger",
+        version="1",
+        description=(
+            "A signed, verifiable ledger of PAR INDEX scoring. Writes are signed command "
+            "envelopes to POST /v1/commands; reads need a bearer token from "
+            "POST /v1/auth/challenge and POST /v1/auth/token. Errors are RFC 9457 problems."
+        ),
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(LedgerError, problems.ledger_error)
+    app.add_exception_handler(RequestValidationError, problems.request_validation_error)
+    app.add_exception_handler(HTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.unexpected_error)
+
+    def as_of(at: str | None, position: int | None) -> AsOf | None:
+        if at is None and position is None:
+            return None
+        return AsOf(position=position, at=parse_time(at, "as_of") if at else None)
+
+    def campaign_or_404(svc: Service, code: str) -> dict[str, Any]:
+        doc = svc.reads.campaign_doc(code)
+        if doc is None:
+            raise NotFoundError(f"campaign {code} does not exist", field="campaign")
+        return doc
+
+    app.middleware("http")(request_middleware(metrics))
+
+    # -- operations --------------------------------------------------------------------
+
+    @app.get(
+        "/healthz",
+        operation_id="health",
+        response_model=Health,
+        tags=["operations"],
+        description="The process is alive.",
+    )
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "detail": {}}
+
+    @app.get(
+        "/readyz",
+        operation_id="ready",
+        response_model=Health,
+        tags=["operations"],
+        responses={503: PROBLEM},
+        description="The database answers and the read models are caught up within a bound.",
+    )
+    def ready(svc: ServiceDep) -> Any:
+        try:
+            lag = svc.projector.lag()
+        except Exception as error:  # the database does not answer
+            return problems.problem(503, "not_ready", f"the database does not answer: {error}")
+        svc.metrics.lag.set(lag)
+        if lag > svc.settings.ready_max_lag:
+            return problems.problem(503, "not_ready", f"the read models are {lag} positions behind")
+        return {"status": "ready", "detail": {"projection_lag": lag}}
+
+    @app.get(
+        "/metrics",
+        operation_id="metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        description="Prometheus metrics: requests, latencies, commands, projection lag.",
+    )
+    def metrics_text(svc: ServiceDep) -> Response:
+        svc.metrics.lag.set(svc.projector.lag())
+        return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get(
+        "/v1/ledger",
+        operation_id="ledger_info",
+        response_model=LedgerInfo,
+        tags=["ledger"],
+        description="The ledger's name, server key and log position.",
+    )
+    def ledger_info(svc: ServiceDep) -> dict[str, Any]:
+        keyring = svc.ledger.keyring()
+        return {
+            "ledger": keyring.ledger or svc.settings.ledger_name,
+            "server_key_id": keyring.server,
+            "position": svc.ledger.recorder.max_notification_id() or 0,
+            "projected_position": svc.projector.views.position(),
+        }
+
+    # -- writes ------------------------------------------------------------------------
+
+    @app.post(
+        "/v1/commands",
+        operation_id="execute_command",
+        response_model=ReceiptOut,
+        status_code=201,
+        tags=["commands"],
+        responses=ERRORS,
+        description="Record a signed command. The answer is the receipt of its event; "
+        "sending the same command again records nothing and answers the same receipt.",
+    )
+    def execute_command(envelope: CommandEnvelope, svc: ServiceDep) -> dict[str, Any]:
+        command = SignedCommand.from_envelope(envelope.model_dump())
+        structlog.contextvars.bind_contextvars(
+            actor_key_id=command.key_id, command_type=command.type
+        )
+        try:
+            receipt: Receipt = svc.ledger.execute(command)
+        except LedgerError as error:
+            svc.metrics.commands.labels(command.type, error.code).inc()
+            log.info("command_refused", code=error.code)
+            raise
+        svc.metrics.commands.labels(command.type, "accepted").inc()
+        log.info("command_recorded", position=receipt.position, event_type=receipt.event_type)
+        return receipt.as_json()
+
+    @app.post(
+        "/v1/evidence",
+        operation_id="upload_evidence",
+        response_model=EvidenceOut,
+        status_code=201,
+        tags=["evidence"],
+        responses={**ERRORS, 413: PROBLEM, 415: PROBLEM},
+        description="Upload an evidence file as the raw request body (streamed; size "
+        "limit configurable). Its type is told by content: "
+        + ", ".join(ALLOWED.values())
+        + ". Attach it with a signed attach_evidence command naming the returned hash.",
+    )
+    async def upload_evidence(request: Request, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+        upload = svc.ledger.evidence.open_upload(svc.settings.max_evidence_bytes)
+        try:
+            async for chunk in request.stream():
+                upload.write(chunk)
+        except LedgerError:
+            raise
+        except BaseException:
+            upload.abort()
+            raise
+        if upload.size == 0:
+            upload.abort()
+            raise ValidationError("the request body is empty; send the file's bytes", field="file")
+        stored = upload.commit()
+        media_type = sniff(svc.ledger.evidence.path_of(stored.sha256))
+        if media_type is None:
+            raise LedgerError(
+                "the file is not a PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS document "
+                "(checked by its content)",
+                code="unsupported_media_type",
+                field="file",
+            )
+        return {"sha256": stored.sha256, "size": stored.size, "media_type": media_type}
+
+    @app.get(
+        "/v1/evidence/{sha256}",
+        operation_id="download_evidence",
+        tags=["evidence"],
+        response_class=StreamingResponse,
+        responses={**ERRORS, 500: PROBLEM},
+        description="Download an evidence file; its bytes are checked against the hash "
+        "first, and a corrupted file is refused.",
+    )
+    def download_evidence(sha256: str, svc: ServiceDep, who: Reader) -> StreamingResponse:
+        store = svc.ledger.evidence
+        store.check(sha256)
+        media_type = sniff(store.path_of(sha256)) or "application/octet-stream"
+
+        def chunks() -> Iterator[bytes]:
+            yield from store.read_chunks(sha256)
+
+        return StreamingResponse(
+            chunks(), media_type=media_type, headers={"x-content-sha256": sha256}
+        )
+
+    # -- authentication ----------------------------------------------------------------
+
+    @app.post(
+        "/v1/auth/challenge",
+        operation_id="auth_challenge",
+        response_model=ChallengeOut,
+        tags=["auth"],
+        responses=ERRORS,
+        description="A challenge for an enrolled key to sign (valid two minutes).",
+    )
+    def auth_challenge(body: ChallengeIn, svc: ServiceDep) -> dict[str, str]:
+        return svc.tokens.challenge(body.key_id, svc.now())
+
+    @app.post(
+        "/v1/auth/token",
+        operation_id="auth_token",
+        response_model=TokenOut,
+        tags=["auth"],
+        responses=ERRORS,
+        description="Exchange a signed challenge for a short-lived bearer token.",
+    )
+    def auth_token(body: TokenIn, svc: ServiceDep) -> dict[str, str]:
+        return svc.tokens.token(
+            svc.ledger.keyring(), body.key_id, body.challenge, body.signature, svc.now()
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    @app.get(
+        "/v1/indicator-sets",
+        operation_id="list_indicator_sets",
+        response_model=Page,
+        tags=["reads"],
+        responses=ERRORS,
+        description="Indicator sets, every version.",
+    )
+    def list_indicator_sets(
+        svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, Any]:
+        return _paged(svc.reads.indicator_sets(), limit, offset)
+
+    @app.get(
+        "/v1/indicator-sets/{code}/{version}",
+        operation_id="get_indicator_set",
+        tags=["reads"],
+        responses=ERRORS,
+        description="One indicator set version.",
+    )
+    def get_indicator_set(
+        code: str, version: Annotated[int, Path(ge=1, le=10**6)], svc: ServiceDep, who: Reader
+    ) -> dict[str, Any]:
+        doc = svc.reads.indicator_set(code, version)
+        if doc is None:
+            raise NotFoundError(f"indicator set {code} version {version} does not exist")
+        return doc
+
+    @app.get(
+        "/v1/units",
+        operation_id="list_units",
+        response_model=Page,
+        tags=["reads"],
+        responses=ERRORS,
+        description="Registered units.",
+    )
+    def list_units(
+        svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, Any]:
+        return _paged(svc.reads.units(), limit, offset)
+
+    @app.get(
+        "/v1/keys",
+        operation_id="list_keys",
+        response_model=Page,
+        tags=["reads"],
+        responses=ERRORS,
+        description="Enrolled keys with their roles (public keys only).",
+    )
+    def list_keys(
+        svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, Any]:
+        return _paged(svc.reads.keys(), limit, offset)
+
+    @app.get(
+        "/v1/campaigns",
+        operation_id="list_campaigns",
+        response_model=Page,
+        tags=["reads"],
+        responses=ERRORS,
+        description="Campaigns.",
+    )
+    def list_campaigns(
+        svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, Any]:
+        return _paged(svc.reads.campaigns(), limit, offset)
+
+    @app.get(
+        "/v1/campaigns/{code}",
+        operation_id="get_campaign",
+        tags=["reads"],
+        responses=ERRORS,
+        description="One campaign: schedule, units, bands, state.",
+    )
+    def get_campaign(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+        return campaign_or_404(svc, code)
+
+    @app.get(
+        "/v1/campaigns/{code}/scorecards",
+        operation_id="list_scorecards",
+        response_model=Page,
+        tags=["reads"],
+        responses=ERRORS,
+        description="A summary of every scorecard of the campaign.",
+    )
+    def list_scorecards(
+        code: str, svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        return _paged(svc.reads.summaries(code), limit, offset)
+
+    @app.get(
+        "/v1/campaigns/{code}/scorecards/{unit}",
+        operation_id="get_scorecard",
+        tags=["reads"],
+        responses=ERRORS,
+        description="A unit's scorecard: every leaf at every stage, totals and index; "
+        "as it stands or as it stood at a time or log position.",
+    )
+    def get_scorecard(
+        code: str,
+        unit: str,
+        svc: ServiceDep,
+        who: Reader,
+        as_of_time: AsOfTime = None,
+        as_of_position: AsOfPosition = None,
+    ) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        view = svc.reads.scorecard(code, unit, as_of(as_of_time, as_of_position))
+        if view is None:
+            raise NotFoundError(f"unit {unit} takes no part in campaign {code}", field="unit")
+        return view
+
+    @app.get(
+        "/v1/campaigns/{code}/scorecards/{unit}/gaps",
+        operation_id="get_gaps",
+        tags=["reads"],
+        responses=ERRORS,
+        description="Criteria below their maximum, points lost by agency in charge, and "
+        "next year's targets.",
+    )
+    def get_gaps(code: str, unit: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        report = svc.reads.gaps(code, unit)
+        if report is None:
+            raise NotFoundError(f"unit {unit} takes no part in campaign {code}", field="unit")
+        return report
+
+    @app.get(
+        "/v1/campaigns/{code}/trace",
+        operation_id="get_trace",
+        tags=["reads"],
+        responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}},
+        description="Every change of every score (or of one unit, one criterion): when, "
+        "who, what, why, on which evidence, and the event's log position. JSON or CSV.",
+    )
+    def get_trace(
+        code: str,
+        svc: ServiceDep,
+        who: Reader,
+        unit: Annotated[str | None, Query(max_length=64)] = None,
+        criterion: Annotated[str | None, Query(max_length=64)] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+        offset: Offset = 0,
+    ) -> Any:
+        campaign_or_404(svc, code)
+        rows = svc.reads.trace(code, unit, criterion)
+        if format == "csv":
+            return Response(trace_csv(rows[offset : offset + limit]), media_type="text/csv")
+        return _paged(rows, limit, offset)
+
+    @app.get(
+        "/v1/campaigns/{code}/ranking",
+        operation_id="get_ranking",
+        tags=["reads"],
+        responses=ERRORS,
+        description="Ranks per group with index, grade and change against the previous "
+        "campaign. Public once the campaign is finalised; before that it needs a token.",
+    )
+    def get_ranking(
+        request: Request,
+        code: str,
+        svc: ServiceDep,
+        group: Annotated[str | None, Query(max_length=64)] = None,
+        as_of_time: AsOfTime = None,
+        as_of_position: AsOfPosition = None,
+    ) -> dict[str, Any]:
+        doc = campaign_or_404(svc, code)
+        if not doc.get("finalised_at") or as_of_time or as_of_position is not None:
+            reader(request, svc)
+        rows = svc.reads.ranking(code, group, as_of(as_of_time, as_of_position))
+        return {"campaign": code, "finalised": bool(doc.get("finalised_at")), "items": rows}
+
+    @app.get(
+        "/v1/campaigns/{code}/progress",
+        operation_id="get_progress",
+        tags=["reads"],
+        responses=ERRORS,
+        description="Per unit and per appraiser what is done and what remains; deadlines.",
+    )
+    def get_progress(
+        code: str, svc: ServiceDep, who: Reader, at: AsOfTime = None
+    ) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        report = svc.reads.progress(code, parse_time(at, "at") if at else svc.now())
+        assert report is not None
+        return report
+
+    return app
