@@ -32,7 +32,7 @@ from ledger.domain.keyring import KeyRecord
 from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.media import ALLOWED, sniff
 from ledger.settings import Settings
-from projections.projector import attach
+from projections.projector import Projector, attach
 from projections.queries import AsOf, ReadModels
 from projections.trace import to_csv as trace_csv
 
@@ -123,10 +123,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 class Service:
     """What the routes share: the ledger, its read models, tokens and metrics."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        clock: Clock | None = None,
+        follow: bool = False,
+    ) -> None:
         self.settings = settings
         self.ledger = Ledger(settings, clock=clock)
-        self.projector = attach(self.ledger)
+        # following the log in the background, or catching up after every command
+        self.projector = Projector(self.ledger) if follow else attach(self.ledger)
         self.reads = ReadModels(self.projector.views, owner=self.ledger)
         self.metrics = metrics
         self._stop = threading.Event()
@@ -208,7 +215,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = Service(settings, metrics, clock)
+        service = Service(settings, metrics, clock, follow=follow)
         app.state.service = service
         if follow:
             service.follow()

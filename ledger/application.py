@@ -442,18 +442,20 @@ class Ledger(Application[UUID]):
         self, method: Callable[[Scorecard, SignedCommand, Context], None]
     ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
         def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
+            contexts: list[Context] = []
+
+            def prepare(card: Scorecard | None) -> None:
+                if card is not None:
+                    contexts.append(self.context(card))
+                    self._lock_if_due(card, keyring, contexts[0])
+
             def act(card: Scorecard | None) -> list[LedgerAggregate]:
                 card = self._require_card(command, card)
-                method(card, command, self.context(card))
+                method(card, command, contexts[0] if contexts else self.context(card))
                 return [card]
 
             return self._act(
-                command,
-                keyring,
-                signer,
-                target_of(command.type, command.args),
-                act,
-                prepare=lambda card: self._lock_if_due(card, keyring),
+                command, keyring, signer, target_of(command.type, command.args), act, prepare
             )
 
         return handle
@@ -465,12 +467,14 @@ class Ledger(Application[UUID]):
             self.tree(card.indicator_set, card.indicator_set_version), campaign, self.clock.now()
         )
 
-    def _lock_if_due(self, card: Scorecard | None, keyring: Keyring) -> Receipt | None:
+    def _lock_if_due(
+        self, card: Scorecard | None, keyring: Keyring, ctx: Context | None = None
+    ) -> Receipt | None:
         """Record the lock of a scorecard whose self-assessment closed unsubmitted; it is
         recorded once, whoever notices the deadline first."""
         if card is None:
             return None
-        ctx = self.context(card)
+        ctx = ctx or self.context(card)
         if not card.lock_due(ctx):
             return None
         deadline = ctx.milestone("self_assessment_closes")
