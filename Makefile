@@ -1,10 +1,11 @@
-# Everything a fresh machine needs: `make demo` runs the ledger's demo on the embedded
-# SQLite store; `make test` runs the linters and every test (PostgreSQL on 127.0.0.1:5432).
+# Everything a fresh machine needs: `make serve` runs the HTTP service on the embedded SQLite
+# store (seeded with the demo); `make test` runs the linters and every test (PostgreSQL on
+# 127.0.0.1:5432). `make demo` builds the demo and prints it without serving.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint unit integration e2e clean
+.PHONY: install serve demo test lint unit integration e2e clean
 
 install: $(VENV)/.installed
 
@@ -13,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+serve: install
+	$(BIN)/parledger serve
 
 demo: install
 	$(BIN)/parledger demo
