@@ -28,6 +28,7 @@ from ledger.application import Ledger, Receipt
 from ledger.canonical import parse_time
 from ledger.clock import Clock
 from ledger.commands import SignedCommand
+from ledger.crypto import SigningKey
 from ledger.domain.keyring import KeyRecord
 from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.media import ALLOWED, sniff
@@ -131,6 +132,9 @@ class Service:
         follow: bool = False,
     ) -> None:
         self.settings = settings
+        if settings.environment == "production":
+            # refuse to serve without the server's own key, or with one others can read
+            SigningKey.load(settings.server_key_file)
         self.ledger = Ledger(settings, clock=clock)
         # following the log in the background, or catching up after every command
         self.projector = Projector(self.ledger) if follow else attach(self.ledger)
