@@ -363,15 +363,17 @@ def create_app(
         if upload.size == 0:
             upload.abort()
             raise ValidationError("the request body is empty; send the file's bytes", field="file")
-        stored = upload.commit()
-        media_type = sniff(svc.ledger.evidence.path_of(stored.sha256))
+        upload.flush()
+        media_type = sniff(upload.path)
         if media_type is None:
+            upload.abort()
             raise LedgerError(
                 "the file is not a PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS document "
                 "(checked by its content)",
                 code="unsupported_media_type",
                 field="file",
             )
+        stored = upload.commit()
         return {"sha256": stored.sha256, "size": stored.size, "media_type": media_type}
 
     @app.get(

@@ -42,9 +42,7 @@ class RemoteError(LedgerError):
 
     code = "server_error"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(one_line(message), code=code)
         self.status = status
 
@@ -237,7 +235,9 @@ class RemoteLedger:
             )
         )
         if not isinstance(stored, dict) or "sha256" not in stored:
-            raise RemoteError("the server's answer to an upload is not well formed", code="bad_answer")
+            raise RemoteError(
+                "the server's answer to an upload is not well formed", code="bad_answer"
+            )
         return stored
 
 

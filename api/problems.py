@@ -28,6 +28,8 @@ STATUS_BY_CODE = {
     "token_invalid": 401,
     "token_expired": 401,
     "token_missing": 401,
+    "challenge_invalid": 401,
+    "challenge_expired": 401,
     "already_initialised": 409,
     "nonce_reused": 409,
     "file_too_large": 413,

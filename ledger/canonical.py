@@ -88,4 +88,10 @@ def parse_time(text: str, field: str = "time") -> datetime:
         raise ValidationError(
             f"{field}: {text!r} is not an RFC 3339 timestamp (no such date or time)", field=field
         ) from None
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"{field}: {text!r} falls outside the years 1 to 9999 in UTC", field=field
+        ) from None
     return moment

@@ -50,6 +50,14 @@ class Upload:
         self._digest.update(chunk)
         self._handle.write(chunk)
 
+    def flush(self) -> None:
+        self._handle.flush()
+
+    @property
+    def path(self) -> Path:
+        """Where the bytes written so far are, before the upload is committed."""
+        return self._path
+
     def abort(self) -> None:
         self._handle.close()
         self._path.unlink(missing_ok=True)

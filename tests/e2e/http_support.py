@@ -227,7 +227,9 @@ def init_ledger(api: Api) -> dict[str, Any]:
     )
 
 
-def campaign_args(code: str = CAMPAIGN, units: list[str] | None = None, **extra: Any) -> dict:
+def campaign_args(
+    code: str = CAMPAIGN, units: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "code": code,
         "year": 2023,

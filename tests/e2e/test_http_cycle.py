@@ -161,7 +161,12 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
 
         # -- self-assessment: D1 with evidence, submitted early; D2 never submits ------------
         clock.set(START + timedelta(days=2))
-        ok(staff1, "record_self_score", free(D1, "1.1", "1", note="Kế hoạch số 5"))
+        first_score = api.envelope(
+            staff1, "record_self_score", free(D1, "1.1", "1", note="Kế hoạch số 5")
+        )
+        first_response = api.post(first_score)
+        assert first_response.status_code == 201, first_response.text
+        receipts.append(first_response.json())
         proof = api.upload(staff1, PDF)
         assert proof["media_type"] == "application/pdf"
         assert proof["size"] == len(PDF)
@@ -291,6 +296,10 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         again = api.post(finalise)
         assert again.status_code == 201, again.text
         assert again.json() == finalised.json()
+        # also long after it was signed, and after the phase it belonged to
+        late = api.post(first_score)
+        assert late.status_code == 201, late.text
+        assert late.json() == first_response.json()
         assert api.position() == position
 
         positions = [r["position"] for r in receipts]
