@@ -53,3 +53,9 @@ def initialise(
             "server": {"public_key": server_key.public_key, "name": ledger.settings.ledger_name},
         },
     )
+
+
+def enrol_once(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str, Any]) -> None:
+    """Enrol ``key`` for ``person`` unless the ledger already has it."""
+    if ledger.keyring().get(key.key_id) is None:
+        send(ledger, admin, "enrol_key", {"public_key": key.public_key, **person})

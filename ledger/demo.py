@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
-from typing import Any
 
 from ledger.application import Ledger
-from ledger.client import initialise, load_or_create_key, send
+from ledger.client import enrol_once, initialise, load_or_create_key, send
 from ledger.clock import ManualClock
 from ledger.crypto import SigningKey
 from ledger.demo_cycle import HANOI, run_cycle
@@ -73,11 +72,6 @@ def _keys(ledger: Ledger) -> DemoKeys:
     )
 
 
-def _enrol(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str, Any]) -> None:
-    if ledger.keyring().get(key.key_id) is None:
-        send(ledger, admin, "enrol_key", {"public_key": key.public_key, **person})
-
-
 def demo_clock() -> ManualClock:
     return ManualClock(DEMO_START)
 
@@ -108,7 +102,7 @@ def run_demo(ledger: Ledger) -> None:
                 "ranking_group": "province",
             },
         )
-    _enrol(
+    enrol_once(
         ledger,
         keys.admin,
         keys.staff,
@@ -119,7 +113,7 @@ def run_demo(ledger: Ledger) -> None:
             "roles": [{"role": "unit_staff", "scope": [UNIT]}],
         },
     )
-    _enrol(
+    enrol_once(
         ledger,
         keys.admin,
         keys.head,
@@ -130,7 +124,7 @@ def run_demo(ledger: Ledger) -> None:
             "roles": [{"role": "unit_head", "scope": [UNIT]}],
         },
     )
-    _enrol(
+    enrol_once(
         ledger,
         keys.admin,
         keys.survey,

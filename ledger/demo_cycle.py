@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.application import Ledger
-from ledger.client import load_or_create_key, send
+from ledger.client import enrol_once, load_or_create_key, send
 from ledger.clock import ManualClock
 from ledger.crypto import SigningKey
 from ledger.demo_files import pdf
@@ -142,11 +142,6 @@ def _keys(ledger: Ledger) -> CycleKeys:
     )
 
 
-def _enrol(ledger: Ledger, admin: SigningKey, key: SigningKey, person: dict[str, Any]) -> None:
-    if ledger.keyring().get(key.key_id) is None:
-        send(ledger, admin, "enrol_key", {"public_key": key.public_key, **person})
-
-
 def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) -> None:
     for code, (name, kind) in UNITS.items():
         if ledger.unit(code) is None:
@@ -157,7 +152,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
                 {"code": code, "name": name, "kind": kind, "parent": "HN"},
             )
     for code, (name, _) in UNITS.items():
-        _enrol(
+        enrol_once(
             ledger,
             admin,
             keys.staff[code],
@@ -168,7 +163,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
                 "roles": [{"role": "unit_staff", "scope": [code]}],
             },
         )
-        _enrol(
+        enrol_once(
             ledger,
             admin,
             keys.heads[code],
@@ -179,7 +174,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
                 "roles": [{"role": "unit_head", "scope": [code]}],
             },
         )
-    _enrol(
+    enrol_once(
         ledger,
         admin,
         keys.home_affairs,
@@ -190,7 +185,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
             "roles": [{"role": "appraiser", "scope": HOME_AFFAIRS_FIELDS}],
         },
     )
-    _enrol(
+    enrol_once(
         ledger,
         admin,
         keys.office,
@@ -201,7 +196,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
             "roles": [{"role": "appraiser", "scope": OFFICE_FIELDS}],
         },
     )
-    _enrol(
+    enrol_once(
         ledger,
         admin,
         keys.secretariat,

@@ -11,7 +11,13 @@ from ledger.canonical import format_time
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, Node
 from ledger.domain.points import format_points, plain
-from ledger.domain.scorecard import Appraisal, LeafEntry, Scorecard, adjustment_total
+from ledger.domain.scorecard import (
+    Appraisal,
+    LeafEntry,
+    Scorecard,
+    adjustment_total,
+    current_points,
+)
 from ledger.domain.scoring import Totals, totals
 
 STAGES = ("self_assessment", "preliminary", "final")
@@ -36,20 +42,16 @@ def stage_points(card: Scorecard, tree: IndicatorTree, stage: str) -> dict[str, 
     """Each leaf's points at a stage: as the unit assessed it (survey and other sources as
     recorded), after preliminary appraisal, or final (the current score where the cycle
     has not finished: the final score where there is one, else the self-score)."""
+    if stage == "final":
+        return current_points(card, tree)
     points: dict[str, Decimal] = {}
     for code, entry in card.entries.items():
         node = tree.nodes.get(code)
         if node is None:
             continue
-        own = entry.self_points if node.score_source == "appraisal" else entry.external_points
-        if stage == "self_assessment":
-            value = own
-        elif stage == "preliminary":
-            value = entry.preliminary.points if entry.preliminary else own
-        else:
-            value = entry.final_points(node.score_source)
-            if value is None and node.score_source == "appraisal":
-                value = entry.self_points
+        value = entry.self_points if node.score_source == "appraisal" else entry.external_points
+        if stage == "preliminary" and entry.preliminary:
+            value = entry.preliminary.points
         if value is not None:
             points[code] = value
     return points
