@@ -26,6 +26,7 @@ class LoggedEvent:
     body: dict[str, Any]
     command: dict[str, Any]
     event_hash: str
+    prev_hash: str
 
 
 def decode(notification: Notification) -> LoggedEvent:
@@ -44,6 +45,7 @@ def decode(notification: Notification) -> LoggedEvent:
         body=state["body"],
         command=state["command"],
         event_hash=state["event_hash"],
+        prev_hash=state["prev_hash"],
     )
 
 

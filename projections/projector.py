@@ -25,6 +25,7 @@ from ledger.domain.keyring import Grant, KeyRecord, Keyring
 from ledger.domain.scorecard import Scorecard
 from ledger.storage import is_postgres
 from projections.decoding import LoggedEvent, decode, dumps
+from projections.merkle_log import Frontier, leaf_hash_of
 from projections.scorecard_view import final_totals, summary
 from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
 from projections.trace import trace_rows
@@ -101,6 +102,7 @@ class Cache:
     campaigns: dict[str, dict[str, Any]] | None = None
     cards: dict[tuple[str, str], Scorecard] | None = None
     campaign_objects: dict[str, Campaign] = field(default_factory=dict)
+    frontier: Frontier | None = None
     signers: dict[str, str] = field(default_factory=dict)
 
 
@@ -222,6 +224,9 @@ class Projector:
     ) -> None:
         position, aggregate_type = event.position, event.aggregate_type
         event_type, body, at = event.event_type, event.body, event.timestamp
+        if cache.frontier is None:
+            cache.frontier = Frontier.load(self.views)
+        cache.frontier.append(position, leaf_hash_of(event), changes)
         changes.append(
             "pv_log",
             (

@@ -42,6 +42,8 @@ TABLES: dict[str, tuple[str, str]] = {
         "position {int}, campaign TEXT, unit TEXT, recorded_at TEXT, event_type TEXT, body TEXT",
         "position",
     ),
+    "pv_leaves": ("leaf_index {int}, position {int}, leaf_hash TEXT", "leaf_index"),
+    "pv_merkle": ("level {int}, idx {int}, hash TEXT", "level, idx"),
     "pv_trace": (
         "position {int}, seq {int}, campaign TEXT, unit TEXT, criterion TEXT, recorded_at TEXT, "
         "event_type TEXT, key_id TEXT, signer TEXT, role TEXT, from_points TEXT, "
@@ -53,6 +55,7 @@ INDEXES = {
     "pv_trace_card": ("pv_trace", "campaign, unit, criterion, position"),
     "pv_card_events_card": ("pv_card_events", "campaign, unit, position"),
     "pv_totals_group": ("pv_totals", "campaign, ranking_group"),
+    "pv_leaves_position": ("pv_leaves", "position"),
 }
 UPSERTS = {
     "pv_keys": ("key_id", "doc"),
@@ -64,6 +67,8 @@ UPSERTS = {
 }
 APPENDS = {
     "pv_log": 7,
+    "pv_leaves": 3,
+    "pv_merkle": 3,
     "pv_card_events": 6,
     "pv_trace": 15,
 }
