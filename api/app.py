@@ -7,6 +7,7 @@ except the published results of a finalised campaign. Errors are RFC 9457 proble
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,13 +27,18 @@ from api.observability import Metrics, configure_logging, request_middleware
 from api.tokens import TokenIssuer
 from ledger.application import Ledger, Receipt
 from ledger.canonical import parse_time
+from ledger.client import load_or_create_key
 from ledger.clock import Clock
 from ledger.commands import SignedCommand
 from ledger.crypto import SigningKey
 from ledger.domain.keyring import KeyRecord
 from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.media import ALLOWED, sniff
+from ledger.note import NoteSigner
 from ledger.settings import Settings
+from projections.checkpoints import Checkpoints
+from projections.decoding import decode
+from projections.merkle_log import MerkleLog, canonical_event_bytes
 from projections.projector import Projector, attach
 from projections.queries import AsOf, ReadModels
 from projections.trace import to_csv as trace_csv
@@ -140,6 +146,14 @@ class Service:
         self.projector = Projector(self.ledger) if follow else attach(self.ledger)
         self.reads = ReadModels(self.projector.views, owner=self.ledger)
         self.metrics = metrics
+        log_key = (
+            SigningKey.load(settings.log_key_file)
+            if settings.environment == "production"
+            else load_or_create_key(settings.log_key_file)
+        )
+        self.log_signer = NoteSigner(settings.log_origin, log_key)
+        self.log = MerkleLog(self.projector.views)
+        self.checkpoints = Checkpoints(self.projector.views, self.log_signer)
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
 
@@ -161,6 +175,20 @@ class Service:
             target=self.projector.follow, args=(self._stop,), name="projector", daemon=True
         )
         self._follower.start()
+
+    def checkpoint_regularly(self) -> None:
+        """Sign a checkpoint every few seconds while the log grows."""
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.checkpoint_interval_seconds):
+                try:
+                    latest = self.checkpoints.latest()
+                    if latest is None or self.log.size() > int(latest["size"]):
+                        self.checkpoints.sign(self.now())
+                except Exception:
+                    log.exception("checkpoint_failed")
+
+        threading.Thread(target=loop, name="checkpoints", daemon=True).start()
 
     def close(self) -> None:
         self._stop.set()
@@ -201,6 +229,10 @@ AsOfPosition = Annotated[
 ]
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def _paged(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
     return {
         "items": items[offset : offset + limit],
@@ -223,6 +255,7 @@ def create_app(
         app.state.service = service
         if follow:
             service.follow()
+        service.checkpoint_regularly()
         yield
         service.close()
 
@@ -422,6 +455,119 @@ def create_app(
         return svc.tokens.token(
             svc.ledger.keyring(), body.key_id, body.challenge, body.signature, svc.now()
         )
+
+    # -- the transparency log (public) ---------------------------------------------------
+
+    @app.get(
+        "/v1/log/key",
+        operation_id="log_key",
+        tags=["log"],
+        response_class=PlainTextResponse,
+        description="The log's note verifier key: <name>+<hex key id>+<base64 key>.",
+    )
+    def log_key(svc: ServiceDep) -> str:
+        return svc.log_signer.verifier().to_string()
+
+    @app.get(
+        "/v1/log/checkpoint",
+        operation_id="log_checkpoint",
+        tags=["log"],
+        response_class=PlainTextResponse,
+        description="The latest checkpoint (C2SP tlog-checkpoint) as a signed note.",
+    )
+    def log_checkpoint(svc: ServiceDep) -> str:
+        latest = svc.checkpoints.latest()
+        if latest is None:
+            latest = svc.checkpoints.sign(svc.now())
+        return str(latest["note"])
+
+    @app.get(
+        "/v1/log/leaves/{index}",
+        operation_id="log_leaf",
+        tags=["log"],
+        responses=ERRORS,
+        description="The canonical bytes of the event at a leaf (docs/FORMATS.md §4).",
+    )
+    def log_leaf(index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep) -> Response:
+        leaf = svc.log.leaf(index)
+        if leaf is None:
+            raise NotFoundError(f"the log has no leaf {index}", field="index")
+        found = svc.ledger.recorder.select_notifications(int(leaf["position"]), 1)
+        return Response(canonical_event_bytes(decode(found[0])), media_type="application/json")
+
+    @app.get(
+        "/v1/log/proof/inclusion",
+        operation_id="log_inclusion_proof",
+        tags=["log"],
+        responses=ERRORS,
+        description="The RFC 9162 inclusion proof of a leaf in the tree of a size.",
+    )
+    def log_inclusion_proof(
+        svc: ServiceDep,
+        index: Annotated[int, Query(ge=0, le=2**53)],
+        size: Annotated[int, Query(ge=1, le=2**53)],
+    ) -> dict[str, Any]:
+        if index >= size or size > svc.log.size():
+            raise ValidationError(
+                f"leaf {index} is not in a tree of size {size} (the log has {svc.log.size()})",
+                field="size",
+            )
+        return {
+            "index": index,
+            "size": size,
+            "root": _b64(svc.log.root(size)),
+            "hashes": [_b64(h) for h in svc.log.inclusion(index, size)],
+        }
+
+    @app.get(
+        "/v1/log/proof/consistency",
+        operation_id="log_consistency_proof",
+        tags=["log"],
+        responses=ERRORS,
+        description="The RFC 9162 consistency proof between two tree sizes.",
+    )
+    def log_consistency_proof(
+        svc: ServiceDep,
+        first: Annotated[int, Query(alias="from", ge=0, le=2**53)],
+        second: Annotated[int, Query(alias="to", ge=0, le=2**53)],
+    ) -> dict[str, Any]:
+        if first > second or second > svc.log.size():
+            raise ValidationError(
+                f"no consistency proof from {first} to {second} (the log has {svc.log.size()})",
+                field="to",
+            )
+        return {
+            "from": first,
+            "to": second,
+            "hashes": [_b64(h) for h in svc.log.consistency(first, second)],
+        }
+
+    @app.get(
+        "/v1/log/events/{aggregate_id}/{version}",
+        operation_id="log_event_proof",
+        tags=["log"],
+        responses=ERRORS,
+        description="The inclusion proof of an event, by its id, in the latest checkpoint.",
+    )
+    def log_event_proof(
+        aggregate_id: str, version: Annotated[int, Path(ge=1, le=2**53)], svc: ServiceDep
+    ) -> dict[str, Any]:
+        rows = svc.reads.views.rows(
+            "SELECT position FROM {pv_log} WHERE aggregate_id = ? AND version = ?",
+            (aggregate_id, version),
+        )
+        index = svc.log.leaf_of_position(int(rows[0]["position"])) if rows else None
+        if index is None:
+            raise NotFoundError(f"no event {aggregate_id}/{version} in the log", field="event")
+        checkpoint = svc.checkpoints.sign(svc.now())
+        size = int(checkpoint["size"])
+        return {
+            "event_id": f"{aggregate_id}/{version}",
+            "index": index,
+            "size": size,
+            "checkpoint": checkpoint["note"],
+            "hashes": [_b64(h) for h in svc.log.inclusion(index, size)],
+        }
 
     # -- reads -------------------------------------------------------------------------
 

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
     max_evidence_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     ready_max_lag: int = Field(default=1000, ge=0, description="positions the views may lag")
+    log_origin: str = Field(
+        default="parledger.local/demo",
+        pattern=r"^[^\s+]+$",
+        description="the transparency log's origin, also the name of its signing key",
+    )
+    checkpoint_interval_seconds: float = Field(default=5.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_json: bool = True
@@ -34,6 +40,10 @@ class Settings(BaseSettings):
     @property
     def server_key_file(self) -> Path:
         return self.keys_dir / "server.key"
+
+    @property
+    def log_key_file(self) -> Path:
+        return self.keys_dir / "log.key"
 
     @property
     def evidence_dir(self) -> Path:

@@ -166,6 +166,11 @@ class ViewStore:
             f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
         )
 
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement in a transaction of its own."""
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(self.sql(statement), tuple(params))
+
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._transaction(commit=False) as cursor:
             cursor.execute(self.sql(statement), tuple(params))
