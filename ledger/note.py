@@ -26,7 +26,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -306,8 +306,8 @@ class NoteVerifier:
         return self._public_key
 
     @classmethod
-    def from_string(cls, vkey: str) -> NoteVerifier:
-        """Parse ``<name>+<hex id>+<base64(0x01 || key)>``, checking the key id."""
+    def from_string(cls, vkey: str) -> Self:
+        """Parse ``<name>+<hex id>+<base64(type || key)>``, checking the key id."""
         name, _, public = _parse_vkey(vkey, cls.sig_type, "vkey")
         return cls(name, public)
 
@@ -641,38 +641,10 @@ def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
     return f"{COSIGNATURE_V1_HEADER}time {timestamp}\n{checkpoint_text}".encode()
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(NoteVerifier):
     """A cosigner's Ed25519 key (type 0x04); also usable as a :class:`Verifier` for notes."""
 
     sig_type = SIG_TYPE_COSIGNATURE_V1
-
-    def __init__(self, name: str, public_key: bytes) -> None:
-        _check_key_name(name)
-        self._key = _load_public_key(bytes(public_key), "public_key")
-        self._name = name
-        self._public_key = bytes(public_key)
-        self._key_id = key_id_for(name, self.sig_type, self._public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_key
-
-    @classmethod
-    def from_string(cls, vkey: str) -> CosignatureVerifier:
-        """Parse ``<name>+<hex id>+<base64(0x04 || key)>``, checking the key id."""
-        name, _, public = _parse_vkey(vkey, cls.sig_type, "vkey")
-        return cls(name, public)
-
-    def to_string(self) -> str:
-        return _format_vkey(self._name, self._key_id, self.sig_type, self._public_key)
 
     def verify(self, text: bytes, sig: bytes) -> bool:
         """Whether ``sig`` (timestamp || signature, without the key id) cosigns ``text``."""
