@@ -280,14 +280,13 @@ class Verifier(Protocol):
     def verify(self, text: bytes, sig: bytes) -> bool: ...
 
 
-class NoteVerifier:
-    """An Ed25519 (type 0x01) note verifier key."""
+class _Identity:
+    """A key's name, its signature type and the id they give with its public key."""
 
     sig_type = SIG_TYPE_ED25519
 
     def __init__(self, name: str, public_key: bytes) -> None:
         _check_key_name(name)
-        self._key = _load_public_key(bytes(public_key), "public_key")
         self._name = name
         self._public_key = bytes(public_key)
         self._key_id = key_id_for(name, self.sig_type, self._public_key)
@@ -304,6 +303,14 @@ class NoteVerifier:
     def public_key(self) -> bytes:
         """The raw 32-byte Ed25519 public key."""
         return self._public_key
+
+
+class NoteVerifier(_Identity):
+    """An Ed25519 (type 0x01) note verifier key."""
+
+    def __init__(self, name: str, public_key: bytes) -> None:
+        super().__init__(name, public_key)
+        self._key = _load_public_key(self._public_key, "public_key")
 
     @classmethod
     def from_string(cls, vkey: str) -> Self:
@@ -322,29 +329,12 @@ class NoteVerifier:
         return f"NoteVerifier({self.to_string()!r})"
 
 
-class NoteSigner:
+class NoteSigner(_Identity):
     """An Ed25519 (type 0x01) note signer: a key name and a private key."""
 
-    sig_type = SIG_TYPE_ED25519
-
     def __init__(self, name: str, key: SigningKey) -> None:
-        _check_key_name(name)
-        self._name = name
+        super().__init__(name, b64decode(key.public_key, "public_key"))
         self._key = key
-        self._public_key = b64decode(key.public_key, "public_key")
-        self._key_id = key_id_for(name, self.sig_type, self._public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_key
 
     @classmethod
     def from_string(cls, skey: str) -> NoteSigner:
@@ -660,29 +650,14 @@ class CosignatureVerifier(NoteVerifier):
         return f"CosignatureVerifier({self.to_string()!r})"
 
 
-class Cosigner:
+class Cosigner(_Identity):
     """A witness that cosigns checkpoints (c2sp.org/tlog-cosignature v1, Ed25519)."""
 
     sig_type = SIG_TYPE_COSIGNATURE_V1
 
     def __init__(self, name: str, key: SigningKey) -> None:
-        _check_key_name(name)
-        self._name = name
+        super().__init__(name, b64decode(key.public_key, "public_key"))
         self._key = key
-        self._public_key = b64decode(key.public_key, "public_key")
-        self._key_id = key_id_for(name, self.sig_type, self._public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_key
 
     def cosign(self, checkpoint_text: str, timestamp: int) -> str:
         """The cosignature line for a checkpoint text at ``timestamp`` (POSIX seconds)."""
