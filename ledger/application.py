@@ -28,7 +28,7 @@ from ledger.commands import SignedCommand, sign_command
 from ledger.crypto import SigningKey
 from ledger.domain.authorization import authorize, signer_of, spec_for
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.campaign import Campaign
+from ledger.domain.campaign import Campaign, PublicationFacts
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.key_registry import KeyRegistry
@@ -96,6 +96,9 @@ class Ledger(Application[UUID]):
         # called after every save, e.g. by read models that catch up with the log; a
         # failure there is logged and never undoes or refuses what was recorded
         self.after_save: list[Callable[[], None]] = []
+        # computes the result table and signs the log's checkpoint for a publication; the
+        # read side provides it (projections.publishing), so the ledger alone cannot publish
+        self.publication_facts: Callable[[str], PublicationFacts] | None = None
         self._handlers: dict[str, Callable[[SignedCommand, Keyring, KeyRecord], Receipt]] = {
             "init_ledger": self._init_ledger,
             "enrol_key": self._key_command(KeyRegistry.enrol),
@@ -119,6 +122,7 @@ class Ledger(Application[UUID]):
             "correct_score": self._scorecard_command(Scorecard.correct_score),
             "record_targets": self._scorecard_command(Scorecard.record_targets),
             "finalise_campaign": self._finalise_campaign,
+            "publish_results": self._publish_results,
         }
 
     # -- the command path ------------------------------------------------------------
@@ -581,6 +585,28 @@ class Ledger(Application[UUID]):
                 if missing:
                     unsettled.append(f"{unit}: {', '.join(missing)}")
             campaign.finalise(command, self.clock.now(), unsettled)
+            return [campaign]
+
+        return self._act(command, keyring, signer, campaign_id(code), act)
+
+    def _publish_results(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
+        code = command.args["campaign"]
+
+        def act(campaign: Campaign | None) -> list[LedgerAggregate]:
+            if campaign is None:
+                raise NotFoundError(
+                    f"campaign {code} does not exist", field="command.args.campaign"
+                )
+            campaign.check_publishable()
+            if self.publication_facts is None:
+                raise DomainError(
+                    "publishing needs the transparency log and its key: publish through the "
+                    "service (parledger serve) or the command line on the local store",
+                    code="publication_unavailable",
+                )
+            campaign.publish(command, self.publication_facts(code), self.clock.now())
             return [campaign]
 
         return self._act(command, keyring, signer, campaign_id(code), act)

@@ -219,6 +219,23 @@ class FinaliseCampaign(Args):
     campaign: str = Field(pattern=UNIT_CODE)
 
 
+class PublishResults(Args):
+    campaign: str = Field(pattern=UNIT_CODE)
+    table_sha256: str | None = Field(
+        default=None,
+        pattern=SHA256,
+        description="the hash of the table the publisher reviewed; refused if it changed",
+    )
+    note: str = Field(default="", max_length=4000)
+
+    @field_validator("table_sha256", mode="before")
+    @classmethod
+    def given_or_left_out(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave table_sha256 out, or give the hash of the reviewed table")
+        return value
+
+
 class AttachEvidence(ScorecardArgs):
     criterion: str = Field(pattern=CODE)
     sha256: str = Field(pattern=SHA256)
@@ -270,6 +287,7 @@ ARGS: dict[str, type[Args]] = {
     "finalise_campaign": FinaliseCampaign,
     "correct_score": CorrectScore,
     "record_targets": RecordTargets,
+    "publish_results": PublishResults,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ _KEY_ID = re.compile(r"[0-9a-f]{32}")
 class SignedCommand:
     payload: dict[str, Any]
     signature: str
+    # the canonical bytes of ``payload``, when the caller has them already
+    signed: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -57,7 +59,7 @@ class SignedCommand:
         return f"{self.key_id}:{self.nonce}"
 
     def signed_bytes(self) -> bytes:
-        return canonical_bytes(self.payload)
+        return self.signed if self.signed is not None else canonical_bytes(self.payload)
 
     def digest(self) -> str:
         return sha256_hex(self.signed_bytes())
@@ -69,8 +71,10 @@ class SignedCommand:
         return verify_signature(public_key, self.signature, self.signed_bytes())
 
     @classmethod
-    def from_envelope(cls, data: Any) -> SignedCommand:
-        """Check the envelope's shape; the signature is checked against the key registry later."""
+    def from_envelope(cls, data: Any, signed: bytes | None = None) -> SignedCommand:
+        """Check the envelope's shape; the signature is checked against the key registry later.
+
+        ``signed`` are the payload's canonical bytes, if the caller established them already."""
         if not isinstance(data, dict) or set(data) != {"command", "signature"}:
             raise ValidationError(
                 "a command envelope is an object with exactly 'command' and 'signature'",
@@ -104,7 +108,7 @@ class SignedCommand:
         if not isinstance(payload["issued_at"], str):
             raise ValidationError("command.issued_at must be a string", field="command.issued_at")
         parse_time(payload["issued_at"], "command.issued_at")
-        return cls(payload=payload, signature=signature)
+        return cls(payload=payload, signature=signature, signed=signed)
 
 
 def new_nonce() -> str:

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import os
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -50,10 +51,15 @@ def key_id_of(public_key_b64: str) -> str:
     return hashlib.sha256(b64decode(public_key_b64, "public_key")).hexdigest()[:32]
 
 
+@lru_cache(maxsize=8192)
+def _cached_public_key(public_key_b64: str) -> Ed25519PublicKey:
+    return load_public_key(public_key_b64)
+
+
 def verify_signature(public_key_b64: str, signature_b64: str, message: bytes) -> bool:
     try:
         signature = b64decode(signature_b64, "signature")
-        load_public_key(public_key_b64).verify(signature, message)
+        _cached_public_key(public_key_b64).verify(signature, message)
     except (InvalidSignature, ValidationError):
         return False
     return True

@@ -5,7 +5,7 @@ criteria and scoring rules on counts. The units are three departments and two di
 Self-scores come from counts under the tier rules. One department never submits and is
 locked at the deadline. Two council members appraise their own fields, with reasons. An
 explanation wins back points at the final appraisal, the secretariat settles the rest
-explicitly, and the campaign is finalised.
+explicitly, the campaign is finalised, and its results are published.
 
 The cycle is replayed on a simulated clock (2024). Every step first checks what the ledger
 already holds, so running it again records nothing new."""
@@ -129,6 +129,7 @@ class CycleKeys:
     home_affairs: SigningKey
     office: SigningKey
     secretariat: SigningKey
+    publisher: SigningKey
 
 
 def _keys(ledger: Ledger) -> CycleKeys:
@@ -139,6 +140,7 @@ def _keys(ledger: Ledger) -> CycleKeys:
         home_affairs=load_or_create_key(folder / "appraiser-home-affairs.key"),
         office=load_or_create_key(folder / "appraiser-office.key"),
         secretariat=load_or_create_key(folder / "secretariat.key"),
+        publisher=load_or_create_key(folder / "publisher.key"),
     )
 
 
@@ -205,6 +207,17 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
             "title": "Trưởng phòng CCHC, Thường trực Hội đồng",
             "unit": "Sở Nội vụ Hà Nội",
             "roles": [{"role": "secretariat", "scope": []}],
+        },
+    )
+    enrol_once(
+        ledger,
+        admin,
+        keys.publisher,
+        {
+            "name": "Hoàng Minh Tuấn",
+            "title": "Chánh Văn phòng UBND Thành phố",
+            "unit": "Văn phòng UBND Thành phố Hà Nội",
+            "roles": [{"role": "publisher", "scope": []}],
         },
     )
     if ledger.indicator_set(SET_CODE, SET_VERSION) is None:
@@ -443,3 +456,21 @@ def run_cycle(ledger: Ledger, admin: SigningKey, survey: SigningKey, plan_csv: s
     _final(ledger, keys, tree)
     clock.set(local("2024-03-27T15:00"))
     _closing(ledger, keys, survey, tree)
+    clock.set(local("2024-04-02T09:00"))
+    _publication(ledger, keys)
+
+
+def _publication(ledger: Ledger, keys: CycleKeys) -> None:
+    """The chairman's office announces the results (công bố): the table, signed at a
+    checkpoint of the log."""
+    campaign = ledger.campaign(CAMPAIGN)
+    if campaign is not None and not campaign.publications:
+        send(
+            ledger,
+            keys.publisher,
+            "publish_results",
+            {
+                "campaign": CAMPAIGN,
+                "note": "Quyết định công bố Chỉ số CCHC năm 2023 của các sở, ngành và UBND quận",
+            },
+        )

@@ -36,6 +36,6 @@ def target_of(command_type: str, args: dict[str, object]) -> UUID:
         return indicator_set_id(str(args["code"]), int(str(args["version"])))
     if command_type == "create_campaign":
         return campaign_id(str(args["code"]))
-    if command_type == "finalise_campaign":
+    if command_type in ("finalise_campaign", "publish_results"):
         return campaign_id(str(args["campaign"]))
     return scorecard_id(str(args["campaign"]), str(args["unit"]))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ledger.errors import LedgerError
+from ledger.note import CosignatureVerifier
 
 
 class Settings(BaseSettings):
@@ -28,10 +31,29 @@ class Settings(BaseSettings):
         description="the transparency log's origin, also the name of its signing key",
     )
     checkpoint_interval_seconds: float = Field(default=5.0, gt=0)
+    witnesses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="cosignature verifier keys of the log's witnesses, separated by spaces",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_json: bool = True
     environment: Literal["development", "production"] = "development"
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def split_witnesses(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("witnesses")
+    @classmethod
+    def parse_witnesses(cls, value: list[str]) -> list[str]:
+        for vkey in value:
+            try:
+                CosignatureVerifier.from_string(vkey)
+            except LedgerError as error:
+                raise ValueError(f"witness key {vkey!r}: {error}") from None
+        return value
 
     @property
     def keys_dir(self) -> Path:

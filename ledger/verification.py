@@ -3,12 +3,15 @@ signature, and that its signer was enrolled, unrevoked and in scope when it sign
 
 The checks read nothing but the events, in log order; the keyring is rebuilt from the
 key-registry events as they come, so each command is judged by the registry as it
-stood at that point of the log."""
+stood at that point of the log. The same checks serve the stored events of a ledger
+(:func:`verify_events`) and the canonical events of a publication bundle
+(:mod:`ledger.bundle_verifier`), through :class:`EventFacts`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +19,7 @@ from ledger.commands import SignedCommand
 from ledger.domain.authorization import authorize, signer_of, spec_for
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.events import event_hash
-from ledger.domain.keyring import Keyring
+from ledger.domain.keyring import KeyLookup, Keyring
 from ledger.errors import LedgerError
 from ledger.ids import target_of
 
@@ -65,23 +68,55 @@ class Undecodable:
         return aggregate_type or "?", event_type or "?"
 
 
+@dataclass(frozen=True)
+class EventFacts:
+    """What the checks need of one event, whether read from the store or from a bundle."""
+
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    event_type: str
+    recorded_at: datetime
+    prev_hash: str
+    event_hash: str
+    body: dict[str, Any]
+    command: dict[str, Any]
+
+
 @dataclass
-class _ChainHead:
+class ChainHead:
     version: int
     hash: str
+
+
+ZERO = "0" * 64
 
 
 def aggregate_type_of(event: LedgerAggregate.Event) -> str:
     return type(event).__qualname__.split(".")[0]
 
 
+def facts_of(event: LedgerAggregate.Event) -> EventFacts:
+    return EventFacts(
+        aggregate_type=aggregate_type_of(event),
+        aggregate_id=str(event.originator_id),
+        version=event.originator_version,
+        event_type=event.event_type,
+        recorded_at=event.timestamp,
+        prev_hash=event.prev_hash,
+        event_hash=event.event_hash,
+        body=event.body,
+        command=event.command,
+    )
+
+
 def verify_events(stream: Iterable[tuple[int, LedgerAggregate.Event | Undecodable]]) -> Report:
     report = Report()
-    heads: dict[UUID, _ChainHead] = {}
+    heads: dict[str, ChainHead] = {}
     keyring = Keyring()
     for position, event in stream:
         report.events += 1
-        for reason in _check(position, event, heads, keyring):
+        for reason in _check(event, heads, keyring):
             report.problems.append(_problem(position, event, reason))
     report.aggregates = len(heads)
     return report
@@ -104,57 +139,70 @@ def _problem(position: int, event: LedgerAggregate.Event | Undecodable, reason: 
 
 
 def _check(
-    position: int,
     event: LedgerAggregate.Event | Undecodable,
-    heads: dict[UUID, _ChainHead],
+    heads: dict[str, ChainHead],
     keyring: Keyring,
 ) -> Iterator[str]:
     if isinstance(event, Undecodable):
         yield f"the stored row cannot be read as an event ({event.error})"
         return
-    aggregate_type = aggregate_type_of(event)
-    version = event.originator_version
-    head = heads.get(event.originator_id)
-    expected_version = 1 if head is None else head.version + 1
-    expected_prev = "0" * 64 if head is None else head.hash
-    if version != expected_version:
-        before = "nothing" if head is None else f"version {head.version}"
-        yield (
-            f"version {version} follows {before} of its aggregate: events are missing "
-            "or out of order"
-        )
-    elif event.prev_hash != expected_prev:
-        yield (
-            "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
-        )
+    facts = facts_of(event)
+    yield from check_chain(facts, heads)
     try:
         recomputed = event_hash(
-            aggregate_type=aggregate_type,
+            aggregate_type=facts.aggregate_type,
             aggregate_id=event.originator_id,
-            version=version,
-            event_type=event.event_type,
-            recorded_at=event.timestamp,
-            prev_hash=event.prev_hash,
-            body=event.body,
-            command=event.command,
+            version=facts.version,
+            event_type=facts.event_type,
+            recorded_at=facts.recorded_at,
+            prev_hash=facts.prev_hash,
+            body=facts.body,
+            command=facts.command,
         )
     except (LedgerError, ValueError, TypeError) as error:
         yield f"its content cannot be put in canonical form ({error})"
         recomputed = ""
-    if recomputed and recomputed != event.event_hash:
+    if recomputed and recomputed != facts.event_hash:
         yield ("its content does not match its recorded hash: it was changed after it was recorded")
-    heads[event.originator_id] = _ChainHead(version, event.event_hash)
-    yield from _check_command(event, keyring)
-    if aggregate_type == "KeyRegistry":
-        try:
-            keyring.apply(event.event_type, event.body, event.timestamp)
-        except (KeyError, ValueError, TypeError) as error:
-            yield f"the key registry cannot apply it ({error})"
+    yield from check_command(facts, keyring)
+    if facts.aggregate_type == "KeyRegistry":
+        yield from apply_to_keyring(keyring, facts)
 
 
-def _check_command(event: LedgerAggregate.Event, keyring: Keyring) -> Iterator[str]:
+def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> Iterator[str]:
+    """The event is the next version of its aggregate and links to the previous one's hash."""
+    head = heads.get(event.aggregate_id)
+    expected_version = 1 if head is None else head.version + 1
+    if event.version != expected_version:
+        before = "nothing" if head is None else f"version {head.version}"
+        yield (
+            f"version {event.version} follows {before} of its aggregate: events are missing "
+            "or out of order"
+        )
+    elif event.prev_hash != (ZERO if head is None else head.hash):
+        yield (
+            "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
+        )
+    heads[event.aggregate_id] = ChainHead(event.version, event.event_hash)
+
+
+def apply_to_keyring(keyring: Keyring, event: EventFacts) -> Iterator[str]:
     try:
-        command = SignedCommand.from_envelope(event.command)
+        keyring.apply(event.event_type, event.body, event.recorded_at)
+    except (KeyError, ValueError, TypeError) as error:
+        yield f"the key registry cannot apply it ({error})"
+
+
+def check_command(
+    event: EventFacts, keyring: KeyLookup, signed_bytes: bytes | None = None
+) -> Iterator[str]:
+    """The event's signed command: well formed, of a type that produces this event, for this
+    aggregate, signed by a key allowed to sign it then, with every argument in the body.
+
+    ``signed_bytes``, when given, are the command's canonical bytes as the caller already
+    established them; otherwise they are computed."""
+    try:
+        command = SignedCommand.from_envelope(event.command, signed=signed_bytes)
         spec = spec_for(command.type)
     except LedgerError as error:
         yield f"its command is malformed: {error}"
@@ -162,7 +210,7 @@ def _check_command(event: LedgerAggregate.Event, keyring: Keyring) -> Iterator[s
     if event.event_type not in spec.events:
         yield f"a {command.type} command cannot produce a {event.event_type} event"
     try:
-        if target_of(command.type, command.args) != event.originator_id:
+        if str(target_of(command.type, command.args)) != event.aggregate_id:
             yield f"its {command.type} command addresses another aggregate"
     except (KeyError, ValueError) as error:
         yield f"its command lacks the argument {error}"

@@ -22,11 +22,12 @@ from ledger.canonical import format_time, parse_time
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant, KeyRecord, Keyring
+from ledger.domain.results import final_totals
 from ledger.domain.scorecard import Scorecard
 from ledger.storage import is_postgres
 from projections.decoding import LoggedEvent, decode, dumps
 from projections.merkle_log import Frontier, leaf_hash_of
-from projections.scorecard_view import final_totals, summary
+from projections.scorecard_view import summary
 from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
 from projections.trace import trace_rows
 
@@ -39,22 +40,6 @@ def open_views(ledger: Ledger) -> ViewStore:
     views = ledger.factory.tracking_recorder(view_class)
     assert isinstance(views, ViewStore)
     return views
-
-
-def key_doc(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "key_id": record.key_id,
-        "public_key": record.public_key,
-        "name": record.name,
-        "title": record.title,
-        "unit": record.unit,
-        "roles": [g.as_json() for g in record.grants],
-        "enrolled_at": format_time(record.enrolled_at),
-        "revoked_at": format_time(record.revoked_at) if record.revoked_at else None,
-        "revocation_reason": record.revocation_reason,
-        "successor": record.successor,
-        "predecessor": record.predecessor,
-    }
 
 
 def key_from_doc(doc: dict[str, Any]) -> KeyRecord:
@@ -249,7 +234,7 @@ class Projector:
                 else [body.get("key_id"), body.get("new_key_id")]
             )
             for key_id in filter(None, touched):
-                changes.upsert("pv_keys", (key_id, dumps(key_doc(keyring.keys[key_id]))))
+                changes.upsert("pv_keys", (key_id, dumps(keyring.keys[key_id].as_json())))
         elif aggregate_type == "Unit":
             units = self._units(cache)
             before = units.get(body["code"])
@@ -276,6 +261,13 @@ class Projector:
             changes.upsert("pv_sets", (key[0], key[1], dumps(doc)))
         elif aggregate_type == "Campaign":
             campaigns = self._campaigns(cache)
+            if event_type == "ResultsPublished":
+                doc = {**body, "event_id": f"{event.aggregate_id}/{event.version}"}
+                changes.append(
+                    "pv_publications",
+                    (body["campaign"], body["sequence"], position, format_time(at), dumps(doc)),
+                )
+                return
             if event_type == "CampaignFinalised":
                 code = body["campaign"]
                 doc = {**campaigns[code], "finalised_at": format_time(at)}

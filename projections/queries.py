@@ -15,8 +15,15 @@ from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, C
 from ledger.domain.indicators import build_tree
 from ledger.domain.keyring import Grant
 from ledger.domain.points import plain
+from ledger.domain.results import (
+    UnitInfo,
+    competition_ranks,
+    final_totals,
+    grade_of,
+    result_table,
+)
 from projections.projector import campaign_from_doc, replay_card
-from projections.scorecard_view import final_totals, render
+from projections.scorecard_view import render
 from projections.store import ViewStore
 from projections.trace import row_from_table
 
@@ -44,21 +51,6 @@ class AsOf:
             "position": self.position,
             "at": None if self.at is None else format_time(self.at),
         }
-
-
-def competition_ranks(indexes: list[Decimal]) -> list[int]:
-    """Ranks for indexes sorted from highest: equal indexes share a rank (1, 2, 2, 4)."""
-    ranks: list[int] = []
-    for i, index in enumerate(indexes):
-        ranks.append(ranks[-1] if i and index == indexes[i - 1] else i + 1)
-    return ranks
-
-
-def grade_of(index: Decimal, bands: list[dict[str, str]]) -> str | None:
-    for band in bands:
-        if index >= Decimal(band["min"]):
-            return band["grade"]
-    return None
 
 
 class ReadModels:
@@ -161,6 +153,40 @@ class ReadModels:
         rows = self.views.rows(statement + " ORDER BY position, seq", params)
         return [row_from_table(r) for r in rows]
 
+    # -- results and publications ---------------------------------------------------------
+
+    def result_table(self, campaign: str, as_of: AsOf | None = None) -> dict[str, Any] | None:
+        """The campaign's result table (ledger.domain.results) from the projected events of
+        its scorecards, up to ``as_of``; units are named as they are registered now."""
+        doc = self.campaign_doc(campaign)
+        if doc is None:
+            return None
+        set_doc = self.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
+        assert set_doc is not None
+        where, params = (as_of or AsOf()).clause()
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for row in self.views.rows(
+            f"SELECT * FROM {{pv_card_events}} WHERE campaign = ?{where} ORDER BY position",
+            (campaign, *params),
+        ):
+            by_unit.setdefault(row["unit"], []).append(row)
+        units = {u["code"]: UnitInfo(u["name"], u["ranking_group"]) for u in self.units()}
+        return result_table(
+            campaign_from_doc(doc),
+            build_tree(set_doc["definition"]),
+            [replay_card(rows) for rows in by_unit.values()],
+            units,
+        )
+
+    def publications(self, campaign: str) -> list[dict[str, Any]]:
+        """Every publication of the campaign's results, the first first."""
+        return [
+            {**json.loads(r["doc"]), "position": r["position"], "published_at": r["published_at"]}
+            for r in self.views.rows(
+                "SELECT * FROM {pv_publications} WHERE campaign = ? ORDER BY sequence", (campaign,)
+            )
+        ]
+
     # -- rankings -----------------------------------------------------------------------
 
     def _totals(self, campaign: str, as_of: AsOf | None) -> list[dict[str, Any]]:
@@ -215,7 +241,7 @@ class ReadModels:
         doc = self.campaign_doc(campaign)
         if doc is None:
             return []
-        bands = doc.get("grade_bands", [])
+        bands = [(Decimal(b["min"]), b["grade"]) for b in doc.get("grade_bands", [])]
         set_doc = self.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
         precision = set_doc["definition"].get("precision", 2) if set_doc else 2
         previous = self.previous_campaign(campaign)

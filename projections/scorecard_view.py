@@ -57,11 +57,6 @@ def stage_points(card: Scorecard, tree: IndicatorTree, stage: str) -> dict[str, 
     return points
 
 
-def final_totals(card: Scorecard, tree: IndicatorTree, campaign: Campaign | None) -> Totals:
-    adjustment = adjustment_total(card, campaign) if campaign is not None else Decimal(0)
-    return totals(tree, card.unit_kind, stage_points(card, tree, "final"), adjustment)
-
-
 def _leaf(node: Node, entry: LeafEntry, final: Decimal | None, card: Scorecard) -> dict[str, Any]:
     source = node.score_source
     return {

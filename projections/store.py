@@ -43,6 +43,10 @@ TABLES: dict[str, tuple[str, str]] = {
         "position",
     ),
     "pv_leaves": ("leaf_index {int}, position {int}, leaf_hash TEXT", "leaf_index"),
+    "pv_publications": (
+        "campaign TEXT, sequence {int}, position {int}, published_at TEXT, doc TEXT",
+        "campaign, sequence",
+    ),
     "pv_merkle": ("level {int}, idx {int}, hash TEXT", "level, idx"),
     "pv_trace": (
         "position {int}, seq {int}, campaign TEXT, unit TEXT, criterion TEXT, recorded_at TEXT, "
@@ -50,6 +54,13 @@ TABLES: dict[str, tuple[str, str]] = {
         "to_points TEXT, why TEXT, evidence TEXT, event_hash TEXT",
         "position, seq",
     ),
+}
+# statements the log, its witnesses and its publishers have made: created with the read
+# models, never emptied by a rebuild
+KEPT_TABLES: dict[str, tuple[str, str]] = {
+    "pv_checkpoints": ("size {int}, root TEXT, note TEXT, signed_at TEXT", "size"),
+    "pv_cosignatures": ("size {int}, witness TEXT, line TEXT, added_at TEXT", "size, witness"),
+    "pv_published_tables": ("sha256 TEXT, campaign TEXT, doc TEXT", "sha256"),
 }
 INDEXES = {
     "pv_trace_card": ("pv_trace", "campaign, unit, criterion, position"),
@@ -68,6 +79,7 @@ UPSERTS = {
 APPENDS = {
     "pv_log": 7,
     "pv_leaves": 3,
+    "pv_publications": 5,
     "pv_merkle": 3,
     "pv_card_events": 6,
     "pv_trace": 15,
@@ -108,7 +120,7 @@ class ViewStore:
         return table
 
     def sql(self, statement: str) -> str:
-        for name in TABLES:
+        for name in (*TABLES, *KEPT_TABLES):
             statement = statement.replace(f"{{{name}}}", self.qualify(name))
         return statement.replace("?", self.placeholder)
 
@@ -116,7 +128,7 @@ class ViewStore:
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.qualify(name)} "
             f"({columns.format(int=self.integer)}, PRIMARY KEY ({key}))"
-            for name, (columns, key) in TABLES.items()
+            for name, (columns, key) in (TABLES | KEPT_TABLES).items()
         ]
         statements += [
             f"CREATE INDEX IF NOT EXISTS {index} ON {self.qualify(table)} ({columns})"

@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.commands import SignedCommand
 from ledger.crypto import key_id_of
-from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord, Keyring
+from ledger.domain.keyring import SYSTEM_ROLE, KeyLookup, KeyRecord
 from ledger.errors import AuthorizationError
 
 
@@ -60,6 +60,7 @@ COMMANDS: Mapping[str, CommandSpec] = {
     "record_adjustment": _spec({"secretariat"}, {"AdjustmentRecorded"}),
     "finalise_campaign": _spec({"secretariat"}, {"CampaignFinalised"}),
     "correct_score": _spec({"secretariat"}, {"ScoreCorrected"}),
+    "publish_results": _spec({"publisher"}, {"ResultsPublished"}),
     "record_targets": _spec({"unit_head", "secretariat"}, {"TargetsRecorded"}, "unit"),
 }
 
@@ -73,7 +74,7 @@ def spec_for(command_type: str) -> CommandSpec:
         ) from None
 
 
-def signer_of(keyring: Keyring, command: SignedCommand) -> KeyRecord:
+def signer_of(keyring: KeyLookup, command: SignedCommand) -> KeyRecord:
     """The enrolled key that signed ``command``; the signature must verify."""
     if command.type == "init_ledger":
         administrator = command.args.get("administrator")
@@ -105,7 +106,7 @@ def signer_of(keyring: Keyring, command: SignedCommand) -> KeyRecord:
     return record
 
 
-def authorize(keyring: Keyring, command: SignedCommand, signer: KeyRecord) -> None:
+def authorize(keyring: KeyLookup, command: SignedCommand, signer: KeyRecord) -> None:
     """Refuse unless the signer was active and held a role and scope that allow the command."""
     spec = spec_for(command.type)
     if command.type == "init_ledger":

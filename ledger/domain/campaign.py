@@ -114,6 +114,7 @@ class Campaign(LedgerAggregate):
         self.adjustments: dict[str, Adjustment] = {}
         self.grade_bands: list[tuple[Decimal, str]] = []
         self.finalised_at: datetime | None = None
+        self.publications: list[dict[str, Any]] = []
 
     class CampaignCreated(LedgerAggregate.Created):
         pass
@@ -121,9 +122,15 @@ class Campaign(LedgerAggregate):
     class CampaignFinalised(LedgerAggregate.Event):
         pass
 
+    class ResultsPublished(LedgerAggregate.Event):
+        pass
+
     def when(self, event_type: str, body: dict[str, Any], at: datetime) -> None:
         if event_type == "CampaignFinalised":
             self.finalised_at = at
+            return
+        if event_type == "ResultsPublished":
+            self.publications.append(body)
             return
         self.code = body["code"]
         self.year = body["year"]
@@ -198,3 +205,51 @@ class Campaign(LedgerAggregate):
                 code="unsettled_scores",
             )
         self.record(self.CampaignFinalised, body=dict(command.args), command=command, at=at)
+
+    def check_publishable(self) -> None:
+        if self.finalised_at is None:
+            raise DomainError(
+                f"campaign {self.code} is not finalised; its results are published after "
+                "finalisation",
+                code="not_finalised",
+            )
+
+    def publish(self, command: SignedCommand, facts: PublicationFacts, at: datetime) -> None:
+        """Record the publication of the result table that ``facts`` describe."""
+        self.check_publishable()
+        expected = command.args.get("table_sha256")
+        if expected is not None and expected != facts.table_sha256:
+            raise DomainError(
+                f"the result table of {self.code} now hashes to {facts.table_sha256}, not to the "
+                f"{expected} the publisher signed; review the table again before publishing",
+                code="table_changed",
+                field="command.args.table_sha256",
+            )
+        if self.publications and self.publications[-1]["table_sha256"] == facts.table_sha256:
+            raise DomainError(
+                f"the results of {self.code} are unchanged since publication "
+                f"{self.publications[-1]['sequence']}; there is nothing new to publish",
+                code="already_published",
+            )
+        body = {
+            **command.args,
+            "sequence": len(self.publications) + 1,
+            "table_sha256": facts.table_sha256,
+            "tree_size": facts.tree_size,
+            "root_hash": facts.root_hash,
+            "checkpoint": facts.checkpoint,
+            "units": facts.units,
+        }
+        self.record(self.ResultsPublished, body=body, command=command, at=at)
+
+
+@dataclass(frozen=True)
+class PublicationFacts:
+    """What the service computed for a publication: the SHA-256 of the result table, and the
+    signed checkpoint (its size and root) of the log the table was computed at."""
+
+    table_sha256: str
+    tree_size: int
+    root_hash: str
+    checkpoint: str
+    units: int

@@ -5,10 +5,12 @@ it to check commands, and the verifier replays it to check the whole log."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from ledger.canonical import format_time
 from ledger.crypto import key_id_of
 
 ROLES = (
@@ -79,6 +81,21 @@ class KeyRecord:
     def roles(self) -> list[str]:
         return [g.role for g in self.grants]
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "name": self.name,
+            "title": self.title,
+            "unit": self.unit,
+            "roles": [g.as_json() for g in self.grants],
+            "enrolled_at": format_time(self.enrolled_at),
+            "revoked_at": format_time(self.revoked_at) if self.revoked_at else None,
+            "revocation_reason": self.revocation_reason,
+            "successor": self.successor,
+            "predecessor": self.predecessor,
+        }
+
 
 def grants_from_json(items: list[dict[str, Any]]) -> tuple[Grant, ...]:
     return tuple(Grant(role=i["role"], scope=tuple(i.get("scope") or ())) for i in items)
@@ -147,3 +164,71 @@ class Keyring:
             )
         else:
             raise ValueError(f"unknown key registry event {event_type}")
+
+
+class KeyLookup(Protocol):
+    """What authorization reads of a key registry: the ledger's name and the keys."""
+
+    @property
+    def ledger(self) -> str: ...
+
+    def get(self, key_id: str) -> KeyRecord | None: ...
+
+
+@dataclass
+class KeyTimeline:
+    """The key registry at every point of a log: built from the registry's events with the
+    index of each, it answers with the registry as it stood just before any index."""
+
+    keyring: Keyring = field(default_factory=Keyring)
+    genesis: int | None = None
+    _indices: dict[str, list[int]] = field(default_factory=dict)
+    _records: dict[str, list[KeyRecord]] = field(default_factory=dict)
+
+    def apply(self, index: int, event_type: str, body: dict[str, Any], at: datetime) -> None:
+        self.keyring.apply(event_type, body, at)
+        if event_type == "LedgerInitialised":
+            self.genesis = index
+            touched = [self.keyring.administrator, self.keyring.server]
+        elif event_type == "KeyEnrolled":
+            touched = [key_id_of(body["public_key"])]
+        else:
+            touched = [body.get("key_id"), body.get("new_key_id")]
+        for key_id in filter(None, touched):
+            record = self.keyring.keys.get(key_id)
+            if record is not None:
+                self._indices.setdefault(key_id, []).append(index)
+                self._records.setdefault(key_id, []).append(record)
+
+    def at(self, index: int) -> KeyringAt:
+        return KeyringAt(self, index)
+
+    def record_at(self, key_id: str, index: int) -> KeyRecord | None:
+        indices = self._indices.get(key_id)
+        if not indices:
+            return None
+        found = bisect_left(indices, index)
+        return self._records[key_id][found - 1] if found else None
+
+    def history(self) -> dict[str, list[tuple[int, KeyRecord]]]:
+        """Every state of every key, with the index of the event that made it."""
+        return {
+            key_id: list(zip(self._indices[key_id], records, strict=True))
+            for key_id, records in self._records.items()
+        }
+
+
+@dataclass(frozen=True)
+class KeyringAt:
+    """The registry just before ``index``: what authorization needs of a :class:`Keyring`."""
+
+    timeline: KeyTimeline
+    index: int
+
+    @property
+    def ledger(self) -> str:
+        genesis = self.timeline.genesis
+        return self.timeline.keyring.ledger if genesis is not None and genesis < self.index else ""
+
+    def get(self, key_id: str) -> KeyRecord | None:
+        return self.timeline.record_at(key_id, self.index)

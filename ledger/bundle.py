@@ -1,0 +1,216 @@
+"""The publication bundle: one file that holds what anyone needs to check a publication
+offline (docs/FORMATS.md §13).
+
+The file is gzip-compressed UTF-8 text (an uncompressed one is read as well). Its first
+line is the header, the RFC 8785 form of a JSON object; every following line is one leaf of
+the log, the canonical bytes of one event, from leaf 0 to the checkpoint's size − 1. Each
+line ends in a newline; canonical JSON never holds a raw newline."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import zlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, overload
+
+import orjson
+
+from ledger.canonical import canonical_bytes, check_json_value
+from ledger.errors import LedgerError, ValidationError
+from ledger.replay import CardReplay, Registries, evidence_of, key_history
+from ledger.verification import EventFacts
+
+MEMBERS = frozenset(
+    {
+        "aggregate_type",
+        "aggregate_id",
+        "version",
+        "type",
+        "recorded_at",
+        "prev_hash",
+        "body",
+        "command",
+    }
+)
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_HASH = re.compile(r"[0-9a-f]{64}")
+# a UTF-8 lead byte of a character beyond U+FFFF: there orjson's key order (by code point)
+# and RFC 8785's (by UTF-16 code unit) may differ
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+_SORTED = orjson.OPT_SORT_KEYS
+BUNDLE_FORMAT = "parledger-bundle/1"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class BundleError(ValidationError):
+    code = "invalid_bundle"
+
+
+@dataclass
+class Bundle:
+    header: dict[str, Any]
+    leaves: list[bytes]
+
+
+def encode_bundle(bundle: Bundle, *, compress: bool = True) -> bytes:
+    lines = [canonical_bytes(bundle.header), *bundle.leaves]
+    data = b"\n".join(lines) + b"\n"
+    # mtime 0: the same bundle is the same bytes
+    return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
+
+
+class Leaves(Sequence[bytes]):
+    """The leaf lines of a bundle, read from one buffer (no object per leaf until asked)."""
+
+    def __init__(self, blob: bytes, starts: array[int]) -> None:
+        self.blob = blob
+        self.starts = starts  # where each line starts, and one past the last line's newline
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.blob[self.starts[index] : self.starts[index + 1] - 1]
+
+
+def read_bundle(data: bytes) -> tuple[dict[str, Any], Leaves]:
+    """A bundle's header and its leaves; refuse what is not a bundle at all."""
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise BundleError(f"the bundle is not a readable gzip file ({error})") from None
+    if not data.endswith(b"\n"):
+        raise BundleError("the bundle does not end with a newline: it was cut short")
+    first = data.index(b"\n")
+    try:
+        header = orjson.loads(data[:first])
+    except orjson.JSONDecodeError as error:
+        raise BundleError(f"the bundle's first line is not a JSON header ({error})") from None
+    if not isinstance(header, dict) or header.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"the bundle's header does not say format {BUNDLE_FORMAT!r}")
+    starts = array("q")
+    position, end = first + 1, len(data)
+    find = data.find
+    while position < end:
+        starts.append(position)
+        position = find(b"\n", position) + 1
+    starts.append(end)
+    return header, Leaves(data, starts)
+
+
+def decode_bundle(data: bytes) -> Bundle:
+    header, leaves = read_bundle(data)
+    return Bundle(header, list(leaves))
+
+
+class BadLeaf(Exception):
+    """A leaf that is not an event in canonical form."""
+
+
+def read_leaf(data: bytes) -> tuple[EventFacts, bytes | None]:
+    """The event a leaf holds, and its command's canonical bytes where they were established
+    on the way; refuses bytes that are not the canonical form of an event."""
+    try:
+        event = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise BadLeaf(f"not JSON ({error})") from None
+    if not isinstance(event, dict) or event.keys() != MEMBERS:
+        raise BadLeaf("not an event object with exactly the eight members of FORMATS §4")
+    signed: bytes | None = None
+    if orjson.dumps(event, option=_SORTED) == data and not _ASTRAL.search(data):
+        command = event["command"]
+        if isinstance(command, dict) and isinstance(command.get("command"), dict):
+            signed = orjson.dumps(command["command"], option=_SORTED)
+    else:
+        try:
+            canonical = canonical_bytes(event)
+        except LedgerError as error:
+            raise BadLeaf(f"not canonical JSON ({error})") from None
+        if canonical != data:
+            raise BadLeaf("not in canonical form (RFC 8785): it was re-encoded or changed")
+    body, version, recorded_at = event["body"], event["version"], event["recorded_at"]
+    if not isinstance(body, dict) or not isinstance(event["command"], dict):
+        raise BadLeaf("its body and command must be objects")
+    try:
+        check_json_value(body, "body")
+    except LedgerError as error:
+        raise BadLeaf(str(error)) from None
+    if type(version) is not int or version < 1:
+        raise BadLeaf("its version must be a positive integer")
+    if not isinstance(recorded_at, str) or not _TIME.fullmatch(recorded_at):
+        raise BadLeaf("its recorded_at is not a time as the ledger writes it")
+    prev_hash = event["prev_hash"]
+    if not isinstance(prev_hash, str) or not _HASH.fullmatch(prev_hash):
+        raise BadLeaf("its prev_hash is not a SHA-256 in hex")
+    if not isinstance(event["aggregate_type"], str) or not isinstance(event["type"], str):
+        raise BadLeaf("its aggregate_type and type must be strings")
+    return (
+        EventFacts(
+            aggregate_type=event["aggregate_type"],
+            aggregate_id=str(event["aggregate_id"]),
+            version=version,
+            event_type=event["type"],
+            recorded_at=datetime.fromisoformat(recorded_at),
+            prev_hash=prev_hash,
+            event_hash=hashlib.sha256(data).hexdigest(),
+            body=body,
+            command=event["command"],
+        ),
+        signed,
+    )
+
+
+def make_bundle(
+    *,
+    ledger: str,
+    campaign: str,
+    checkpoint: str,
+    leaves: Sequence[bytes],
+    publication: int,
+    results: dict[str, Any],
+) -> Bundle:
+    """A bundle of the log's first ``len(leaves)`` leaves (the checkpoint's size) for the
+    publication at leaf ``publication``, whose published table is ``results``. The header
+    describes the key registry's history and the evidence as the events give them."""
+    event, _ = read_leaf(leaves[publication])
+    table_size = event.body["tree_size"]
+    registries = Registries()
+    cards = CardReplay(campaign, registries.definitions)
+    for index, data in enumerate(leaves):
+        facts, _ = read_leaf(data)
+        if facts.aggregate_type == "Scorecard":
+            if index < table_size and facts.body.get("campaign") == campaign:
+                list(cards.apply(facts))
+        elif index < table_size or facts.aggregate_type == "KeyRegistry":
+            list(registries.apply(index, facts))
+    header = {
+        "format": BUNDLE_FORMAT,
+        "ledger": ledger,
+        "campaign": campaign,
+        "checkpoint": checkpoint,
+        "publication": {
+            "leaf_index": publication,
+            "event_id": f"{event.aggregate_id}/{event.version}",
+            "sequence": event.body["sequence"],
+            "table_sha256": event.body["table_sha256"],
+            "tree_size": table_size,
+        },
+        "results": results,
+        "keys": key_history(registries.keys),
+        "evidence": evidence_of(cards.cards.values()),
+    }
+    return Bundle(header, list(leaves))

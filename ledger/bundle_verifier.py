@@ -1,0 +1,495 @@
+"""Checks a publication bundle offline, from its bytes and the log's public key alone.
+
+:func:`verify_bundle` checks, and reports what it checked and exactly what differs:
+
+1. the checkpoint: signed by the log key (C2SP signed note), and cosigned by every witness
+   asked for (C2SP tlog-cosignature);
+2. the log: the bundle's leaves are as many as the checkpoint says, and their RFC 9162
+   tree head is the checkpoint's root;
+3. every event: canonical (RFC 8785) bytes, the next version of its aggregate linking to
+   the previous one's hash, a well-formed command signed (Ed25519) by a key that was
+   enrolled, unrevoked and in scope just before the event, every signed argument in the body,
+   and every score the ledger derived equal to what the leaf's scoring rule gives;
+4. the publication: a ``ResultsPublished`` event for the campaign, the latest in the bundle,
+   whose checkpoint is signed by the log key and is a prefix of this bundle's log; every
+   publication in the bundle likewise;
+5. the result table: replaying the events up to the publication's checkpoint gives exactly
+   the published table, whose SHA-256 is the one the event recorded;
+6. the key registry's history and the evidence list in the header: exactly what the events
+   give; with an evidence directory, every file's bytes hash to the recorded hash.
+
+The work on events is spread over processes (all cores by default). Nothing here reads a
+database or the network."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.bundle import (
+    BadLeaf,
+    Bundle,
+    BundleError,
+    Leaves,
+    encode_bundle,
+    read_bundle,
+    read_leaf,
+)
+from ledger.domain.results import table_differences, table_sha256
+from ledger.domain.scorecard import Scorecard
+from ledger.errors import LedgerError
+from ledger.evidence import EvidenceStore
+from ledger.merkle import MemoryTree, leaf_hash
+from ledger.note import CosignatureVerifier, NoteVerifier, open_checkpoint, open_note
+from ledger.replay import CardReplay, Registries, evidence_of, key_history, table_of
+from ledger.verification import ChainHead, EventFacts, check_chain, check_command
+
+_TYPE_AT = len('{"aggregate_id":"00000000-0000-0000-0000-000000000000","aggregate_type":"')
+PARTS_PER_WORKER = 4
+
+
+@dataclass
+class BundleReport:
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _name(index: int, event: EventFacts | None = None) -> str:
+    if event is None:
+        return f"leaf {index}"
+    return (
+        f"leaf {index} ({event.aggregate_type} {event.aggregate_id} version {event.version}, "
+        f"{event.event_type})"
+    )
+
+
+# -- the work on events, in worker processes ------------------------------------------------
+
+
+@dataclass
+class _Job:
+    leaves: Sequence[bytes]
+    parts: list[list[int]]
+    registries: Registries
+    campaign: str
+    table_size: int
+
+
+@dataclass
+class _PartResult:
+    problems: list[tuple[int, str]]
+    cards: dict[str, Scorecard]
+    publications: list[tuple[int, dict[str, Any]]]
+    events: int
+    aggregates: int
+
+
+_JOB: _Job | None = None
+
+
+def _verify_part(part: int) -> _PartResult:
+    job = _JOB
+    assert job is not None
+    keys = job.registries.keys
+    heads: dict[str, ChainHead] = {}
+    cards = CardReplay(job.campaign, job.registries.definitions)
+    problems: list[tuple[int, str]] = []
+    publications: list[tuple[int, dict[str, Any]]] = []
+    events = 0
+    for index in job.parts[part]:
+        try:
+            event, signed = read_leaf(job.leaves[index])
+        except BadLeaf as error:
+            problems.append((index, f"{_name(index)}: {error}"))
+            continue
+        events += 1
+        reasons = [*check_chain(event, heads), *check_command(event, keys.at(index), signed)]
+        if (
+            event.aggregate_type == "Scorecard"
+            and index < job.table_size
+            and event.body.get("campaign") == job.campaign
+        ):
+            reasons += cards.apply(event)
+        elif event.event_type == "ResultsPublished":
+            publications.append((index, event.body))
+        problems += ((index, f"{_name(index, event)}: {reason}") for reason in reasons)
+    return _PartResult(problems, cards.cards, publications, events, len(heads))
+
+
+def _partition(leaves: Sequence[bytes], parts: int) -> list[list[int]]:
+    """Leaves by aggregate (read from the fixed place of the id in a canonical leaf), so that
+    every aggregate's chain is checked whole in one part."""
+    found: list[list[int]] = [[] for _ in range(parts)]
+    for index, data in enumerate(leaves):
+        try:
+            part = int(data[45:53], 16) % parts
+        except ValueError:
+            part = 0
+        found[part].append(index)
+    return found
+
+
+# -- the bundle as a whole ----------------------------------------------------------------
+
+
+class _Verification:
+    def __init__(self, header: dict[str, Any], leaves: Sequence[bytes], log_key: str) -> None:
+        self.header = header
+        self.leaves = leaves
+        self.report = BundleReport()
+        self.log_key = log_key
+        self.verifier: NoteVerifier | None = None
+        self.root = b""
+
+    def fail(self, text: str) -> None:
+        self.report.problems.append(text)
+
+    def ok(self, text: str) -> None:
+        self.report.checked.append(text)
+
+    def member(self, name: str, kind: type) -> Any:
+        value = self.header.get(name)
+        if not isinstance(value, kind):
+            self.fail(f"the bundle's header has no {name!r} ({kind.__name__})")
+            return None
+        return value
+
+    def checkpoint(self, witnesses: Sequence[str]) -> int | None:
+        """The checkpoint's size if the log key signed it."""
+        try:
+            self.verifier = NoteVerifier.from_string(self.log_key)
+        except LedgerError as error:
+            self.fail(f"the log key {self.log_key!r} is not a note verifier key ({error})")
+            return None
+        note = self.member("checkpoint", str)
+        if note is None:
+            return None
+        try:
+            checkpoint = open_checkpoint(note, self.verifier)
+        except LedgerError as error:
+            self.fail(
+                f"the checkpoint is not signed by the log key {self.log_key}: {error} "
+                "(a forged checkpoint, or another log's)"
+            )
+            return None
+        self.root = checkpoint.root_hash
+        self.ok(
+            f"checkpoint: {checkpoint.origin}, {checkpoint.size} leaves, signed by the log key "
+            f"{self.verifier.name}+{self.verifier.key_id:08x}"
+        )
+        for vkey in witnesses:
+            try:
+                witness = CosignatureVerifier.from_string(vkey)
+                open_note(note, [witness])
+            except LedgerError as error:
+                self.fail(f"the checkpoint has no valid cosignature by the witness {vkey}: {error}")
+            else:
+                self.ok(f"cosignature: the witness {witness.name} cosigned the checkpoint")
+        return checkpoint.size
+
+    def publication(self, campaign: str) -> tuple[int, dict[str, Any]] | None:
+        """The publication the header names: its leaf and its body."""
+        named = self.member("publication", dict)
+        if named is None:
+            return None
+        index = named.get("leaf_index")
+        if type(index) is not int or not 0 <= index < len(self.leaves):
+            self.fail(f"the header's publication names leaf {index!r}, which is not in the log")
+            return None
+        try:
+            event, _ = read_leaf(self.leaves[index])
+        except BadLeaf as error:
+            self.fail(f"{_name(index)}, the publication: {error}")
+            return None
+        if event.event_type != "ResultsPublished" or event.body.get("campaign") != campaign:
+            self.fail(f"{_name(index, event)} is not a publication of campaign {campaign}")
+            return None
+        size = event.body.get("tree_size")
+        if type(size) is not int or not 0 < size <= index:
+            self.fail(
+                f"{_name(index, event)}: its table was computed at a checkpoint of {size!r} "
+                "leaves, which does not come before it"
+            )
+            return None
+        return index, event.body
+
+
+def verify_bundle(
+    source: bytes | Bundle,
+    log_key: str,
+    *,
+    witnesses: Sequence[str] = (),
+    evidence_dir: Path | None = None,
+    workers: int | None = None,
+) -> BundleReport:
+    """Check a bundle against the log's note verifier key (``<name>+<id>+<key>``)."""
+    data = encode_bundle(source, compress=False) if isinstance(source, Bundle) else source
+    try:
+        header, leaves = read_bundle(data)
+    except BundleError as error:
+        return BundleReport(problems=[str(error)])
+    return _verify(header, leaves, log_key, witnesses, evidence_dir, workers or os.cpu_count() or 1)
+
+
+def _verify(
+    header: dict[str, Any],
+    leaves: Leaves,
+    log_key: str,
+    witnesses: Sequence[str],
+    evidence_dir: Path | None,
+    workers: int,
+) -> BundleReport:
+    run = _Verification(header, leaves, log_key)
+    campaign = run.member("campaign", str)
+    size = run.checkpoint(witnesses)
+    if size is not None and size != len(leaves):
+        run.fail(
+            f"the bundle holds {len(leaves)} events but the checkpoint covers {size}: events "
+            f"were {'removed' if len(leaves) < size else 'added'}"
+        )
+    published = run.publication(campaign) if campaign is not None else None
+    table_size = published[1]["tree_size"] if published else len(leaves)
+
+    registries = Registries()
+    for index, data in enumerate(leaves):
+        if data[_TYPE_AT : _TYPE_AT + 10] != b'Scorecard"':
+            try:
+                event, _ = read_leaf(data)
+            except BadLeaf:
+                continue  # named by the event checks
+            if index < table_size or event.aggregate_type == "KeyRegistry":
+                # any problem is named by the event checks
+                for _ in registries.apply(index, event):
+                    pass
+
+    parts = _partition(leaves, max(1, workers * PARTS_PER_WORKER if workers > 1 else 1))
+    job = _Job(leaves, parts, registries, campaign or "", table_size)
+    with _Pending(job, workers) as pending:
+        tree = MemoryTree()
+        for data in leaves:
+            tree.append(leaf_hash(data))
+        results = pending.results()
+
+    problems = sorted(p for result in results for p in result.problems)
+    run.report.problems += [text for _, text in problems]
+    events = sum(r.events for r in results)
+    if not problems:
+        run.ok(
+            f"events: {events} events in {sum(r.aggregates for r in results)} aggregates: "
+            "canonical bytes, hash chains, signatures, signers enrolled, unrevoked and in "
+            "scope, signed arguments in every body, scores as their rules give"
+        )
+    if size is not None and size == len(leaves):
+        if tree.root(size) == run.root:
+            run.ok(f"log: the {size} leaves rebuild the checkpoint's root hash")
+        else:
+            run.fail(
+                f"log: the {size} leaves do not rebuild the checkpoint's root hash: an event "
+                "was changed, removed, added or moved"
+            )
+    publications = sorted(p for result in results for p in result.publications)
+    _check_publications(run, tree, publications, campaign, published)
+    _check_keys(run, registries)
+    if campaign is not None and published is not None:
+        cards: dict[str, Scorecard] = {}
+        for result in results:
+            cards.update(result.cards)
+        _check_table(run, registries, campaign, published, cards)
+        _check_evidence(run, list(cards.values()), evidence_dir)
+    return run.report
+
+
+class _Pending:
+    """The event checks running in the background while the caller hashes the leaves."""
+
+    def __init__(self, job: _Job, workers: int) -> None:
+        self.job, self.workers = job, workers
+        self._pool: Any = None
+        self._iterator: Iterator[_PartResult] | None = None
+
+    def __enter__(self) -> _Pending:
+        global _JOB
+        _JOB = self.job
+        if self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self._iterator = self._pool.imap_unordered(_verify_part, range(len(self.job.parts)))
+        return self
+
+    def results(self) -> list[_PartResult]:
+        if self._iterator is None:
+            return [_verify_part(part) for part in range(len(self.job.parts))]
+        return list(self._iterator)
+
+    def __exit__(self, *exc: object) -> None:
+        global _JOB
+        _JOB = None
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+def _check_publications(
+    run: _Verification,
+    tree: MemoryTree,
+    publications: Iterable[tuple[int, dict[str, Any]]],
+    campaign: str | None,
+    published: tuple[int, dict[str, Any]] | None,
+) -> None:
+    """Every publication's checkpoint is signed by the log key and is a prefix of this log."""
+    latest: dict[str, int] = {}
+    for index, body in publications:
+        latest[str(body.get("campaign"))] = index
+        size, note = body.get("tree_size"), body.get("checkpoint")
+        where = f"leaf {index} (publication {body.get('sequence')} of {body.get('campaign')})"
+        if run.verifier is None or not isinstance(note, str) or type(size) is not int:
+            continue
+        try:
+            checkpoint = open_checkpoint(note, run.verifier)
+        except LedgerError as error:
+            run.fail(f"{where}: its checkpoint is not signed by the log key: {error}")
+            continue
+        if checkpoint.size != size or not 0 < size <= index:
+            run.fail(f"{where}: its checkpoint covers {checkpoint.size} leaves, it says {size}")
+        elif tree.root(size) != checkpoint.root_hash:
+            run.fail(
+                f"{where}: the first {size} leaves do not give the root its checkpoint signed: "
+                "the log was rewritten after it was published"
+            )
+        else:
+            run.ok(
+                f"publication {body.get('sequence')} of {body.get('campaign')} at leaf {index}: "
+                f"its checkpoint of {size} leaves is a prefix of this log"
+            )
+    if published is not None and campaign is not None and latest.get(campaign) != published[0]:
+        run.fail(
+            f"the bundle's table is the publication at leaf {published[0]}, but campaign "
+            f"{campaign} was published again at leaf {latest.get(campaign)}"
+        )
+
+
+def _check_keys(run: _Verification, registries: Registries) -> None:
+    keys = run.member("keys", list)
+    if keys is None:
+        return
+    expected = {k["key_id"]: k for k in key_history(registries.keys)}
+    given = {k.get("key_id"): k for k in keys if isinstance(k, dict)}
+    differ = [
+        f"key {key_id}: "
+        + (
+            "not in the registry's events"
+            if key_id not in expected
+            else "missing from the bundle's key history"
+            if key_id not in given
+            else "the bundle's history differs from the registry's events in "
+            + ", ".join(
+                sorted(n for n in expected[key_id] if expected[key_id][n] != given[key_id].get(n))
+            )
+        )
+        for key_id in sorted(set(expected) | set(given), key=str)
+        if expected.get(key_id) != given.get(key_id)
+    ]
+    if len(keys) != len(given):
+        differ.append("the bundle's key history lists a key twice or holds a non-object")
+    run.report.problems += differ
+    if not differ:
+        run.ok(f"keys: the history of {len(expected)} keys is what the registry's events give")
+
+
+def _check_table(
+    run: _Verification,
+    registries: Registries,
+    campaign: str,
+    published: tuple[int, dict[str, Any]],
+    cards: dict[str, Scorecard],
+) -> None:
+    index, body = published
+    try:
+        table = table_of(registries, campaign, [cards[u] for u in sorted(cards)])
+    except (LedgerError, KeyError, TypeError, ValueError) as error:
+        run.fail(f"the result table cannot be computed from the events ({error})")
+        return
+    digest = table_sha256(table)
+    recorded = body.get("table_sha256")
+    if digest != recorded:
+        run.fail(
+            f"leaf {index}: the publication recorded the table hash {recorded}, but the events "
+            f"up to its checkpoint give a table that hashes to {digest}"
+        )
+    given = run.member("results", dict)
+    if given is None:
+        return
+    differences = table_differences(table, given)
+    run.report.problems += [f"published table: {text}" for text in differences]
+    try:
+        given_digest = table_sha256(given)
+    except LedgerError as error:
+        run.fail(f"published table: not JSON the ledger can hash ({error})")
+        return
+    if given_digest != recorded and not differences:
+        run.fail(f"published table: it hashes to {given_digest}, the publication to {recorded}")
+    if digest == recorded and not differences:
+        scores = sum(len(row["scores"]) for row in table["units"])
+        run.ok(
+            f"results: {len(table['units'])} units and {scores} leaf scores recomputed from "
+            f"the events up to leaf {body['tree_size'] - 1}: exactly the published table "
+            f"(SHA-256 {digest})"
+        )
+
+
+def _check_evidence(run: _Verification, cards: list[Scorecard], evidence_dir: Path | None) -> None:
+    listed = run.member("evidence", list)
+    if listed is None:
+        return
+    expected = evidence_of(cards)
+    if listed != expected:
+        given = {
+            (e.get("unit"), e.get("criterion"), e.get("sha256")): e
+            for e in listed
+            if isinstance(e, dict)
+        }
+        mine = {(e["unit"], e["criterion"], e["sha256"]): e for e in expected}
+        for key in sorted(set(given) | set(mine), key=str):
+            if given.get(key) != mine.get(key):
+                unit, criterion, sha256 = key
+                run.fail(
+                    f"evidence of unit {unit}, criterion {criterion} ({sha256}): the bundle's "
+                    "list differs from the events"
+                )
+    else:
+        run.ok(f"evidence: the {len(expected)} files listed are those the events attach")
+    if evidence_dir is None:
+        return
+    store = EvidenceStore(evidence_dir)
+    bad = 0
+    for item in expected:
+        path = store.path_of(item["sha256"])
+        if not path.is_file():
+            path = evidence_dir / item["sha256"]
+        where = (
+            f"evidence {item['file_name']!r} of unit {item['unit']}, criterion {item['criterion']}"
+        )
+        if not path.is_file():
+            run.fail(f"{where}: no file {item['sha256']} in {evidence_dir}")
+            bad += 1
+        elif (found := _sha256_of(path)) != item["sha256"]:
+            run.fail(f"{where}: the file's bytes hash to {found}, not {item['sha256']} (swapped)")
+            bad += 1
+    if not bad:
+        run.ok(f"evidence files: the {len(expected)} files in {evidence_dir} match their hashes")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 16):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,202 @@
+"""The result table of a campaign (kết quả Chỉ số CCHC): every unit's total, index, rank in
+its group and grade, and every applicable leaf's final score.
+
+One function computes it, from a campaign's scorecards as replayed from their events; the
+service computes it from its read models when it publishes, and the offline verifier
+computes it from the events of a publication bundle, so the two can be compared exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledger.canonical import canonical_bytes, format_time, sha256_hex
+from ledger.domain.campaign import Campaign
+from ledger.domain.indicators import IndicatorTree
+from ledger.domain.points import plain
+from ledger.domain.scorecard import Scorecard, adjustment_total, current_points
+from ledger.domain.scoring import Totals, totals
+
+TABLE_FORMAT = "parledger-results/1"
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """What the table shows of a registered unit."""
+
+    name: str
+    ranking_group: str
+
+
+def final_totals(card: Scorecard, tree: IndicatorTree, campaign: Campaign | None) -> Totals:
+    """A scorecard's totals on its current (final, once settled) scores, with its bonuses
+    and penalties."""
+    adjustment = adjustment_total(card, campaign) if campaign is not None else Decimal(0)
+    return totals(tree, card.unit_kind, current_points(card, tree), adjustment)
+
+
+def competition_ranks(indexes: Sequence[Decimal]) -> list[int]:
+    """Ranks for indexes sorted from highest: equal indexes share a rank (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for i, index in enumerate(indexes):
+        ranks.append(ranks[-1] if i and index == indexes[i - 1] else i + 1)
+    return ranks
+
+
+def grade_of(index: Decimal, bands: Iterable[tuple[Decimal, str]]) -> str | None:
+    """The grade of the first band (highest minimum first) whose minimum the index reaches."""
+    for minimum, grade in bands:
+        if index >= minimum:
+            return grade
+    return None
+
+
+def result_table(
+    campaign: Campaign,
+    tree: IndicatorTree,
+    cards: Iterable[Scorecard],
+    units: Mapping[str, UnitInfo],
+) -> dict[str, Any]:
+    """The campaign's result table: units ordered by ranking group, rank and code."""
+    rows: list[dict[str, Any]] = []
+    for card in cards:
+        if card.campaign != campaign.code:
+            continue
+        result = final_totals(card, tree, campaign)
+        points = current_points(card, tree)
+        info = units.get(card.unit, UnitInfo(card.unit, card.unit_kind))
+        rows.append(
+            {
+                "unit": card.unit,
+                "name": info.name,
+                "unit_kind": card.unit_kind,
+                "ranking_group": info.ranking_group,
+                "total": plain(result.total),
+                "max_total": plain(result.max_total),
+                "index": str(result.index),
+                "adjustment": plain(result.adjustment),
+                "scores": {
+                    leaf.code: None if leaf.code not in points else plain(points[leaf.code])
+                    for leaf in tree.applicable_leaves(card.unit_kind)
+                },
+                "_index": result.index,
+            }
+        )
+    ordered: list[dict[str, Any]] = []
+    for group in sorted({row["ranking_group"] for row in rows}):
+        members = sorted(
+            (row for row in rows if row["ranking_group"] == group),
+            key=lambda row: (-row["_index"], row["unit"]),
+        )
+        ranks = competition_ranks([row["_index"] for row in members])
+        for rank, row in zip(ranks, members, strict=True):
+            index = row.pop("_index")
+            row.update(rank=rank, of=len(members), grade=grade_of(index, campaign.grade_bands))
+            ordered.append(row)
+    return {
+        "format": TABLE_FORMAT,
+        "campaign": {
+            "code": campaign.code,
+            "year": campaign.year,
+            "title": campaign.title,
+            "finalised_at": None
+            if campaign.finalised_at is None
+            else format_time(campaign.finalised_at),
+        },
+        "indicator_set": {"code": tree.code, "version": tree.version, "title": tree.title},
+        "precision": tree.precision,
+        "leaves": [
+            {
+                "code": leaf.code,
+                "title": leaf.title,
+                "max_points": plain(leaf.max_points),
+                "score_source": leaf.score_source,
+            }
+            for leaf in tree.leaves
+        ],
+        "units": ordered,
+    }
+
+
+def table_bytes(table: Mapping[str, Any]) -> bytes:
+    """The table's canonical bytes (RFC 8785); their SHA-256 is the published hash."""
+    return canonical_bytes(table)
+
+
+def table_sha256(table: Mapping[str, Any]) -> str:
+    return sha256_hex(table_bytes(table))
+
+
+CSV_COLUMNS = (
+    "ranking_group",
+    "rank",
+    "of",
+    "unit",
+    "name",
+    "unit_kind",
+    "total",
+    "max_total",
+    "index",
+    "grade",
+    "adjustment",
+)
+
+
+def table_csv(table: Mapping[str, Any]) -> str:
+    """The table as CSV: one row per unit, then one column per leaf (empty where the leaf
+    does not apply to the unit's kind)."""
+    leaves = [leaf["code"] for leaf in table["leaves"]]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *leaves])
+    for row in table["units"]:
+        scores = row["scores"]
+        writer.writerow(
+            [
+                *("" if row[c] is None else row[c] for c in CSV_COLUMNS),
+                *("" if scores.get(code) is None else scores[code] for code in leaves),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def table_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """What differs between the table the events give (``expected``) and another, named by
+    unit and leaf; empty when they are equal."""
+    found: list[str] = []
+    for name in sorted(set(expected) | set(actual)):
+        if name != "units" and expected.get(name) != actual.get(name):
+            found.append(f"the table's {name!r} differs from what the events give")
+    ours = {row["unit"]: row for row in expected.get("units", [])}
+    theirs = {row.get("unit"): row for row in actual.get("units", []) if isinstance(row, dict)}
+    for unit in sorted(set(ours) - set(theirs), key=str):
+        found.append(f"unit {unit}: missing from the table")
+    for unit in sorted(set(theirs) - set(ours), key=str):
+        found.append(f"unit {unit}: in the table, but the events give it no scorecard")
+    for unit in sorted(set(ours) & set(theirs), key=str):
+        mine, other = ours[unit], theirs[unit]
+        for field in sorted(set(mine) | set(other)):
+            if field == "scores":
+                continue
+            if mine.get(field) != other.get(field):
+                found.append(
+                    f"unit {unit}: {field} is {other.get(field)!r} in the table, "
+                    f"the events give {mine.get(field)!r}"
+                )
+        scores, other_scores = mine.get("scores", {}), other.get("scores", {})
+        if not isinstance(other_scores, dict):
+            found.append(f"unit {unit}: its scores are not an object")
+            continue
+        for code in sorted(set(scores) | set(other_scores)):
+            if scores.get(code) != other_scores.get(code):
+                found.append(
+                    f"unit {unit}, criterion {code}: {other_scores.get(code)!r} in the table, "
+                    f"the events give {scores.get(code)!r}"
+                )
+    if not found and [r.get("unit") for r in actual.get("units", [])] != list(ours):
+        found.append("the table lists the units in another order than their ranks give")
+    return found
