@@ -26,20 +26,21 @@ from api import problems
 from api.observability import Metrics, configure_logging, request_middleware
 from api.tokens import TokenIssuer
 from ledger.application import Ledger, Receipt
+from ledger.bundle import encode_bundle
 from ledger.canonical import parse_time
-from ledger.client import load_or_create_key
 from ledger.clock import Clock
 from ledger.commands import SignedCommand
 from ledger.crypto import SigningKey
 from ledger.domain.keyring import KeyRecord
+from ledger.domain.results import table_csv, table_sha256
 from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.media import ALLOWED, sniff
-from ledger.note import NoteSigner
 from ledger.settings import Settings
-from projections.checkpoints import Checkpoints
+from projections.bundling import build_bundle
 from projections.decoding import decode
-from projections.merkle_log import MerkleLog, canonical_event_bytes
+from projections.merkle_log import canonical_event_bytes
 from projections.projector import Projector, attach
+from projections.publishing import attach_publishing
 from projections.queries import AsOf, ReadModels
 from projections.trace import to_csv as trace_csv
 
@@ -146,14 +147,10 @@ class Service:
         self.projector = Projector(self.ledger) if follow else attach(self.ledger)
         self.reads = ReadModels(self.projector.views, owner=self.ledger)
         self.metrics = metrics
-        log_key = (
-            SigningKey.load(settings.log_key_file)
-            if settings.environment == "production"
-            else load_or_create_key(settings.log_key_file)
-        )
-        self.log_signer = NoteSigner(settings.log_origin, log_key)
-        self.log = MerkleLog(self.projector.views)
-        self.checkpoints = Checkpoints(self.projector.views, self.log_signer)
+        self.publishing = attach_publishing(self.ledger, self.projector, settings)
+        self.checkpoints = self.publishing.checkpoints
+        self.log = self.publishing.log
+        self.log_signer = self.checkpoints.signer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
 
@@ -568,6 +565,126 @@ def create_app(
             "checkpoint": checkpoint["note"],
             "hashes": [_b64(h) for h in svc.log.inclusion(index, size)],
         }
+
+    @app.get(
+        "/v1/log/witnesses",
+        operation_id="log_witnesses",
+        tags=["log"],
+        description="The cosignature verifier keys of the witnesses this log collects from.",
+    )
+    def log_witnesses(svc: ServiceDep) -> dict[str, Any]:
+        return {"witnesses": [w.to_string() for w in svc.checkpoints.witnesses]}
+
+    @app.post(
+        "/v1/log/cosignatures",
+        operation_id="log_add_cosignatures",
+        tags=["log"],
+        response_class=PlainTextResponse,
+        responses={**ERRORS, 200: {"content": {"text/plain": {}}}},
+        description="A witness sends one of the log's checkpoints with its C2SP "
+        "tlog-cosignature lines appended (text/plain); the answer is the checkpoint with every "
+        "cosignature collected for it. Only configured witnesses' lines are kept.",
+    )
+    async def log_add_cosignatures(request: Request, svc: ServiceDep) -> str:
+        body = await request.body()
+        if len(body) > 64 * 1024:
+            raise ValidationError("a cosigned checkpoint is at most 64 KiB", field="note")
+        try:
+            note = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("the note is not UTF-8 text", field="note") from None
+        return str(svc.checkpoints.add_cosignatures(note, svc.now())["note"])
+
+    # -- publications (public) ---------------------------------------------------------
+
+    def publication_or_404(svc: Service, code: str, sequence: int | None) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        publications = svc.reads.publications(code)
+        if not publications:
+            raise NotFoundError(
+                f"the results of campaign {code} have not been published",
+                code="not_published",
+                field="campaign",
+            )
+        if sequence is None:
+            return publications[-1]
+        if not 1 <= sequence <= len(publications):
+            raise NotFoundError(
+                f"campaign {code} has {len(publications)} publication(s), not {sequence}",
+                field="sequence",
+            )
+        return publications[sequence - 1]
+
+    @app.get(
+        "/v1/campaigns/{code}/publications",
+        operation_id="list_publications",
+        tags=["publications"],
+        responses=ERRORS,
+        description="Every publication of the campaign's results: its sequence, the hash of "
+        "the table, the signed checkpoint the table was computed at, and its event.",
+    )
+    def list_publications(code: str, svc: ServiceDep) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        return {"campaign": code, "items": svc.reads.publications(code)}
+
+    @app.get(
+        "/v1/campaigns/{code}/results",
+        operation_id="get_results",
+        tags=["publications"],
+        responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}},
+        description="The published result table (every unit: total, index, rank, grade; "
+        "every leaf: final score), the latest or publication `sequence`, as JSON or CSV. "
+        "The JSON is exactly the bytes whose SHA-256 the publication recorded.",
+    )
+    def get_results(
+        code: str,
+        svc: ServiceDep,
+        sequence: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Response:
+        publication = publication_or_404(svc, code, sequence)
+        digest = publication["table_sha256"]
+        headers = {
+            "x-content-sha256": digest,
+            "x-publication-sequence": str(publication["sequence"]),
+        }
+        if format == "csv":
+            table = svc.publishing.tables.get(digest)
+            return Response(table_csv(table), media_type="text/csv", headers=headers)
+        return Response(
+            svc.publishing.tables.raw(digest), media_type="application/json", headers=headers
+        )
+
+    @app.get(
+        "/v1/campaigns/{code}/results/preview",
+        operation_id="preview_results",
+        tags=["publications"],
+        responses=ERRORS,
+        description="The result table as the read models give it now, and its SHA-256: what "
+        "a publisher reviews and may sign as table_sha256 in publish_results.",
+    )
+    def preview_results(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+        campaign_or_404(svc, code)
+        table = svc.reads.result_table(code)
+        assert table is not None
+        return {"table_sha256": table_sha256(table), "table": table}
+
+    @app.get(
+        "/v1/campaigns/{code}/bundle",
+        operation_id="get_bundle",
+        tags=["publications"],
+        responses={**ERRORS, 200: {"content": {"application/gzip": {}}}},
+        description="The publication bundle of the latest publication (docs/FORMATS.md §13): "
+        "check it offline with `parledger verify-bundle FILE --log-key KEY`.",
+    )
+    def get_bundle(code: str, svc: ServiceDep) -> Response:
+        publication_or_404(svc, code, None)
+        data = encode_bundle(build_bundle(svc.publishing, code))
+        return Response(
+            data,
+            media_type="application/gzip",
+            headers={"content-disposition": f'attachment; filename="{code}.bundle"'},
+        )
 
     # -- reads -------------------------------------------------------------------------
 

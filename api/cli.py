@@ -15,17 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,6 +32,35 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.cli_publication import register as register_publication
+from api.cli_support import (
+    AsOfPosition,
+    AsOfTime,
+    Failure,
+    FormatOption,
+    KeyOption,
+    LogKeyOption,
+    ReadKeyOption,
+    ServerOption,
+    Target,
+    _as_of,
+    _check_format,
+    _ledger,
+    _log_key,
+    _progress_bar,
+    _publishing,
+    _reads,
+    _receipt,
+    _remote,
+    _require_campaign,
+    _run,
+    _spinner,
+    _submit,
+    _target,
+    _time,
+    err,
+    out,
+)
 from api.client import RemoteError, RemoteLedger, segment
 from api.render import (
     gaps_table,
@@ -48,11 +73,9 @@ from api.render import (
     to_json,
     trace_table,
 )
-from ledger.application import Ledger, Receipt, stored_events
-from ledger.canonical import parse_time
+from ledger.application import Ledger, stored_events
 from ledger.client import initialise, load_or_create_key
 from ledger.command_args import ARGS, Args, parse_args
-from ledger.commands import sign_command
 from ledger.crypto import SigningKey, key_id_of
 from ledger.demo import CAMPAIGN, UNIT, demo_clock, run_demo
 from ledger.demo_cycle import CAMPAIGN as CYCLE_CAMPAIGN
@@ -60,12 +83,15 @@ from ledger.domain.authorization import COMMANDS
 from ledger.domain.keyring import ROLES, SCOPED_ROLES, SYSTEM_ROLE
 from ledger.errors import LedgerError
 from ledger.indicator_import import load_definition
-from ledger.media import ALLOWED, sniff
 from ledger.settings import Settings
 from ledger.verification import verify_events
-from projections.projector import Projector, attach
+from projections.log_audit import audit_log
+from projections.projector import Projector
+from projections.publishing import attach_publishing
 from projections.queries import AsOf, ReadModels
 from projections.trace import to_csv as trace_csv
+
+SHOWN_PROBLEMS = 50
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -94,244 +120,6 @@ cmd_app = typer.Typer(
     """,
 )
 app.add_typer(cmd_app, name="cmd")
-
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-KeyOption = Annotated[
-    Path,
-    typer.Option("--key", envvar="PARLEDGER_KEY", help="private key file that signs the command"),
-]
-ServerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--server",
-        envvar="PARLEDGER_SERVER",
-        help="URL of a parledger server (default: act on the local store)",
-    ),
-]
-ReadKeyOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--key",
-        envvar="PARLEDGER_KEY",
-        help="enrolled key file to log in with (needed with --server)",
-    ),
-]
-
-
-class Failure(Exception):
-    """A one-line error for the user."""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except LedgerError as error:
-        _fail(f"[red]error[/] ({escape(error.code)}): {escape(_one_line(error.message))}")
-    except Failure as error:
-        _fail(f"[red]error[/]: {escape(_one_line(str(error)))}")
-    except OSError as error:
-        _fail(f"[red]error[/]: {escape(_one_line(str(error)))}")
-
-
-def _fail(line: str) -> None:
-    err.print(line, highlight=False, soft_wrap=True)
-    raise typer.Exit(1) from None
-
-
-def _ledger(**kwargs: Any) -> Ledger:
-    """The configured ledger, with its read models catching up after every command."""
-    ledger = Ledger(Settings(), **kwargs)
-    attach(ledger)
-    return ledger
-
-
-def _reads() -> ReadModels:
-    ledger = Ledger(Settings())
-    projector = Projector(ledger)
-    projector.catch_up()
-    return ReadModels(projector.views, owner=ledger)
-
-
-FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv")]
-
-
-def _require_campaign(reads: ReadModels, campaign: str) -> None:
-    if reads.campaign_doc(campaign) is None:
-        raise Failure(f"campaign {campaign} does not exist")
-
-
-def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv")) -> None:
-    if fmt not in allowed:
-        raise Failure(f"unknown format {fmt!r}: use {', '.join(allowed[:-1])} or {allowed[-1]}")
-
-
-def _time(text: str, option: str) -> datetime:
-    """An RFC 3339 time given on the command line, within what the ledger can record."""
-    moment = parse_time(text, option)
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        raise Failure(f"{option} {text} lies outside the years 1 to 9999 in UTC") from None
-    return moment
-
-
-def _as_of(position: int | None, at: str | None) -> AsOf | None:
-    if position is None and at is None:
-        return None
-    return AsOf(position=position, at=_time(at, "--as-of") if at else None)
-
-
-AsOfPosition = Annotated[
-    int | None, typer.Option("--as-of-position", help="as it stood at this log position")
-]
-AsOfTime = Annotated[
-    str | None, typer.Option("--as-of", help="as it stood at this time (RFC 3339)")
-]
-
-
-def _run(action: Callable[[], T]) -> T:
-    with _errors():
-        return action()
-
-
-def _receipt(receipt: Receipt) -> None:
-    out.print(
-        f"recorded {receipt.event_type} at log position {receipt.position} "
-        f"(event {receipt.event_id}, hash {receipt.event_hash})",
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-def _interactive() -> bool:
-    """Progress is drawn (on stderr) only for a person at a terminal."""
-    return out.is_terminal and err.is_terminal
-
-
-def _progress_bar() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not _interactive(),
-    )
-
-
-def _spinner(text: str) -> AbstractContextManager[Any]:
-    return err.status(text) if _interactive() else nullcontext()
-
-
-# -- where commands go: a server or the local store ---------------------------------------
-
-
-class Target:
-    """Signs commands with the ledger's name and records them, over HTTP at ``server``
-    or on the local store when there is no server."""
-
-    def __init__(self, server: str | None) -> None:
-        self.remote = RemoteLedger(server) if server else None
-        self._local: Ledger | None = None
-        self._name: str | None = None
-
-    @property
-    def local(self) -> Ledger:
-        if self._local is None:
-            self._local = _ledger()
-        return self._local
-
-    def ledger_name(self) -> str:
-        if self._name is None:
-            if self.remote is not None:
-                self._name = self.remote.ledger_name()
-            else:
-                self._name = self.local.keyring().ledger or self.local.settings.ledger_name
-        return self._name
-
-    def submit(self, key: SigningKey, command_type: str, args: dict[str, Any]) -> Receipt:
-        parse_args(command_type, args)  # a clear error before anything is sent
-        command = sign_command(
-            key,
-            ledger=self.ledger_name(),
-            type=command_type,
-            args=args,
-            issued_at=datetime.now(UTC),
-        )
-        if self.remote is None:
-            return self.local.execute(command)
-        return _receipt_of(self.remote.send(command.envelope()))
-
-    def store_evidence(self, path: Path, key: SigningKey) -> dict[str, Any]:
-        """Upload (server, logged in with ``key``) or store (local) an evidence file: its
-        sha256, size and media type told by its content."""
-        if not path.is_file():
-            raise Failure(f"evidence file {path} does not exist")
-        if self.remote is not None:
-            if self.remote.key_id != key.key_id:
-                self.remote.login(key)
-            return self.remote.upload(path)
-        media_type = sniff(path)
-        if media_type is None:
-            kinds = list(ALLOWED.values())
-            raise Failure(
-                f"{path} is not a {', '.join(kinds[:-1])} or {kinds[-1]} document "
-                "(checked by its content)"
-            )
-        ledger = self.local
-        with path.open("rb") as handle:
-            stored = ledger.evidence.put(handle, ledger.settings.max_evidence_bytes)
-        return {"sha256": stored.sha256, "size": stored.size, "media_type": media_type}
-
-    def close(self) -> None:
-        if self.remote is not None:
-            self.remote.close()
-        if self._local is not None:
-            self._local.close()
-
-
-@contextmanager
-def _target(server: str | None) -> Iterator[Target]:
-    target = Target(server)
-    try:
-        yield target
-    finally:
-        target.close()
-
-
-def _receipt_of(answer: dict[str, Any]) -> Receipt:
-    try:
-        return Receipt(**{f.name: answer[f.name] for f in dataclass_fields(Receipt)})
-    except KeyError as missing:
-        raise Failure(f"the server's receipt has no {missing}") from None
-
-
-def _submit(key: Path, server: str | None, command_type: str, args: dict[str, Any]) -> Receipt:
-    signer = SigningKey.load(key)
-    with _target(server) as target:
-        return target.submit(signer, command_type, args)
-
-
-@contextmanager
-def _remote(server: str, key: Path | None, *, needed: bool = True) -> Iterator[RemoteLedger]:
-    """A client of ``server``, logged in with ``key`` (a read without a key is public only)."""
-    if key is None and needed:
-        raise Failure("reading from a server needs --key FILE (an enrolled key to log in with)")
-    signer = SigningKey.load(key) if key is not None else None
-    with RemoteLedger(server) as remote:
-        if signer is not None:
-            remote.login(signer)
-        yield remote
 
 
 @app.command()
@@ -899,11 +687,15 @@ def rebuild() -> None:
 
 
 @app.command()
-def verify() -> None:
-    """Check every stored event: hash, chain, signature, and the signer's authority then."""
+def verify(log_key: LogKeyOption = None) -> None:
+    """Check every stored event (hash, chain, signature, the signer's authority then), that
+    the stored log still gives every signed checkpoint, that every published table is kept
+    unchanged and is what the events give, and every evidence file against its hash."""
 
     def act() -> None:
-        ledger = _ledger()
+        publishing = _publishing()
+        ledger = publishing.ledger
+        trusted = _log_key(log_key, ledger.settings)
         last = ledger.recorder.max_notification_id() or 0
         with _progress_bar() as bar:
             task = bar.add_task("verifying events", total=last)
@@ -914,21 +706,27 @@ def verify() -> None:
                     bar.update(task, completed=position)
 
             report = verify_events(counted())
-        if report.ok:
+        with _spinner("checking the log, its checkpoints and publications"):
+            audit = audit_log(publishing, trusted, ledger.evidence)
+        problems = [str(p) for p in report.problems] + audit.problems
+        if not problems:
             out.print(
                 f"ok: {report.events} events in {report.aggregates} aggregates verified "
                 "(canonical hashes, hash chains, signatures, signers' keys and scopes)",
                 soft_wrap=True,
             )
+            for line in audit.checked:
+                out.print(f"ok: {line}", soft_wrap=True, highlight=False)
             return
-        first = report.problems[0]
-        more = len(report.problems) - 1
+        more = len(problems) - 1
         err.print(
-            f"FAILED: {first}" + (f" (and {more} more problem(s))" if more else ""),
+            f"FAILED: {problems[0]}" + (f" (and {more} more problem(s))" if more else ""),
             highlight=False,
             soft_wrap=True,
             markup=False,
         )
+        for line in problems[1:SHOWN_PROBLEMS]:
+            err.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1)
 
     _run(act)
@@ -958,7 +756,7 @@ def serve(
         postgres = is_postgres(ledger.recorder)
         if seed and not ledger.recorder.max_notification_id():
             err.print("the store is empty: building the demo campaign first…")
-            attach(ledger)
+            attach_publishing(ledger)
             run_demo(ledger)
         ledger.close()
         where_host, where_port = host or settings.host, port or settings.port
@@ -1586,6 +1384,9 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+register_publication(app)
 
 
 def main() -> None:

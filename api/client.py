@@ -201,6 +201,17 @@ class RemoteLedger:
         )
         return response.text
 
+    def get_bytes(self, path: str) -> bytes:
+        """A file, as bytes (e.g. a publication bundle)."""
+        return self._request("GET", path).content
+
+    def post_text(self, path: str, text: str) -> str:
+        """Send a text body (e.g. a cosigned checkpoint); the text answered."""
+        response = self._request(
+            "POST", path, content=text.encode("utf-8"), headers={"content-type": "text/plain"}
+        )
+        return response.text
+
     def get_all(
         self, path: str, params: Mapping[str, Any] | None = None, page: int = PAGE
     ) -> list[dict[str, Any]]:

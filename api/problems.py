@@ -35,6 +35,8 @@ STATUS_BY_CODE = {
     "file_too_large": 413,
     "unsupported_media_type": 415,
     "evidence_corrupted": 500,
+    "table_corrupted": 500,
+    "publication_unavailable": 503,
 }
 DOMAIN_INPUT_CODES = {
     "above_maximum",

@@ -312,3 +312,31 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
+
+
+def results_table(table: dict[str, Any], caption: str) -> Table:
+    """A published result table: each unit's rank in its group, total, index and grade."""
+    precision = int(table["precision"])
+    campaign = table["campaign"]
+    shown = Table(title=f"Kết quả Chỉ số CCHC — {campaign['title']}", caption=caption)
+    for column, justify in (
+        ("Nhóm", "left"),
+        ("Hạng", "right"),
+        ("Đơn vị", "left"),
+        ("Tổng điểm", "right"),
+        ("Điểm tối đa", "right"),
+        ("Chỉ số (%)", "right"),
+        ("Xếp loại", "left"),
+    ):
+        shown.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in table["units"]:
+        shown.add_row(
+            KIND_TITLES.get(row["ranking_group"], row["ranking_group"]),
+            f"{row['rank']}/{row['of']}",
+            f"{row['name']} ({row['unit']})",
+            _fmt(row["total"], precision),
+            _fmt(row["max_total"], precision),
+            _fmt(row["index"], precision),
+            row["grade"] or "—",
+        )
+    return shown
