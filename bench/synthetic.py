@@ -102,6 +102,9 @@ class Synthetic:
     ledger: Ledger
     units: list[str]
     events: int
+    admin: SigningKey
+    secretariat: SigningKey
+    clock: ManualClock
 
 
 def build(database_url: str, home: str, events: int, progress: Callable[[int], None]) -> Synthetic:
@@ -280,4 +283,6 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
             recorded += len(card.pending_events)
             ledger.save(card)
             progress(recorded)
-    return Synthetic(ledger, units, ledger.recorder.max_notification_id() or 0)
+    return Synthetic(
+        ledger, units, ledger.recorder.max_notification_id() or 0, admin, secretariat, clock
+    )

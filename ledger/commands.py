@@ -17,6 +17,7 @@ from ledger.crypto import SigningKey, verify_signature
 from ledger.errors import ValidationError
 
 COMMAND_FIELDS = frozenset({"ledger", "type", "args", "key_id", "issued_at", "nonce"})
+ENVELOPE_FIELDS = frozenset({"command", "signature"})
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TYPE = re.compile(r"[a-z][a-z0-9_]{1,63}")
 _KEY_ID = re.compile(r"[0-9a-f]{32}")
@@ -74,8 +75,9 @@ class SignedCommand:
     def from_envelope(cls, data: Any, signed: bytes | None = None) -> SignedCommand:
         """Check the envelope's shape; the signature is checked against the key registry later.
 
-        ``signed`` are the payload's canonical bytes, if the caller established them already."""
-        if not isinstance(data, dict) or set(data) != {"command", "signature"}:
+        ``signed`` are the payload's canonical bytes, if the caller established them already
+        (and with them that the payload holds only plain JSON values)."""
+        if not isinstance(data, dict) or data.keys() != ENVELOPE_FIELDS:
             raise ValidationError(
                 "a command envelope is an object with exactly 'command' and 'signature'",
                 field="envelope",
@@ -85,16 +87,17 @@ class SignedCommand:
             raise ValidationError("signature must be a base64 string", field="signature")
         if not isinstance(payload, dict):
             raise ValidationError("command must be an object", field="command")
-        missing = COMMAND_FIELDS - set(payload)
-        extra = set(payload) - COMMAND_FIELDS
-        if missing or extra:
+        if payload.keys() != COMMAND_FIELDS:
+            missing = COMMAND_FIELDS - set(payload)
+            extra = set(payload) - COMMAND_FIELDS
             parts = []
             if missing:
                 parts.append("missing " + ", ".join(sorted(missing)))
             if extra:
                 parts.append("unexpected " + ", ".join(sorted(extra)))
             raise ValidationError("command: " + "; ".join(parts), field="command")
-        check_json_value(payload, "command")
+        if signed is None:
+            check_json_value(payload, "command")
         for name, pattern in (("type", _TYPE), ("key_id", _KEY_ID), ("nonce", _NONCE)):
             value = payload[name]
             if not isinstance(value, str) or not pattern.fullmatch(value):

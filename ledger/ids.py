@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:parledger:aggregate")
@@ -10,18 +11,22 @@ KEY_REGISTRY_ID = uuid5(NAMESPACE, "key-registry")
 UNIT_REGISTRY_ID = uuid5(NAMESPACE, "unit-registry")
 
 
+@lru_cache(maxsize=65536)
 def indicator_set_id(code: str, version: int) -> UUID:
     return uuid5(NAMESPACE, f"indicator-set:{code}:{version}")
 
 
+@lru_cache(maxsize=65536)
 def campaign_id(code: str) -> UUID:
     return uuid5(NAMESPACE, f"campaign:{code}")
 
 
+@lru_cache(maxsize=65536)
 def scorecard_id(campaign: str, unit: str) -> UUID:
     return uuid5(NAMESPACE, f"scorecard:{campaign}:{unit}")
 
 
+@lru_cache(maxsize=65536)
 def unit_id(code: str) -> UUID:
     return uuid5(NAMESPACE, f"unit:{code}")
 

@@ -16,13 +16,15 @@ from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.points import plain
-from ledger.domain.results import UnitInfo, result_table
-from ledger.domain.rules import compute
+from ledger.domain.results import CardScores, UnitInfo, result_table
+from ledger.domain.rules import Score, compute
 from ledger.domain.scorecard import Scorecard
 from ledger.errors import LedgerError
 from ledger.verification import EventFacts
 
 SCORED = ("SelfScoreRecorded", "AppraisalRecorded", "AppraisalRevised")
+# the scorecard events with members the ledger derives
+DERIVING = frozenset({*SCORED, "AppraisalConfirmed", "SelfScoresAccepted", "ScoreCorrected"})
 
 
 def new_card() -> Scorecard:
@@ -88,6 +90,17 @@ class CardReplay:
     definitions: dict[tuple[str, int], dict[str, Any]]
     cards: dict[str, Scorecard] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
+    # scores already computed, by set, criterion and inputs: many units answer alike
+    _scores: dict[tuple[Any, ...], Score] = field(default_factory=dict)
+
+    def _score(self, tree: IndicatorTree, code: str, inputs: dict[str, Any]) -> Score:
+        key = (tree.code, tree.version, code, *sorted(inputs.items()))
+        score = self._scores.get(key)
+        if score is None:
+            leaf = tree.leaf(code)
+            score = compute(leaf.code, leaf.rule, leaf.max_points, tree.precision, inputs)
+            self._scores[key] = score
+        return score
 
     def _tree(self, card: Scorecard) -> IndicatorTree:
         key = (card.indicator_set, card.indicator_set_version)
@@ -96,35 +109,42 @@ class CardReplay:
             tree = self._trees[key] = build_tree(self.definitions[key])
         return tree
 
-    def apply(self, event: EventFacts) -> Iterator[str]:
-        """Apply one scorecard event of the campaign; yield what its rules do not give."""
+    def apply(self, event: EventFacts) -> list[str]:
+        """Apply one scorecard event of the campaign; what its rules do not give."""
         body = event.body
+        found: list[str] = []
         try:
             if event.event_type == "ScorecardOpened":
                 card = self.cards[body["unit"]] = new_card()
             else:
                 card = self.cards[body["unit"]]
-                yield from self._check_derived(card, event)
+                if event.event_type in DERIVING:
+                    found += self._check_derived(card, event)
             card.when(event.event_type, body, event.recorded_at)
         except (LedgerError, KeyError, TypeError, ValueError, InvalidOperation) as error:
-            yield f"it cannot be replayed ({type(error).__name__}: {error})"
+            found.append(f"it cannot be replayed ({type(error).__name__}: {error})")
+        return found
+
+    def scores(self) -> dict[str, CardScores]:
+        """What the result table needs of each card, by unit."""
+        return {unit: CardScores.of(card, self._tree(card)) for unit, card in self.cards.items()}
 
     def _check_derived(self, card: Scorecard, event: EventFacts) -> Iterator[str]:
         """The members the ledger derived for the event are what its rules give."""
         body, kind = event.body, event.event_type
         tree = self._tree(card)
         if kind in SCORED:
-            leaf = tree.leaf(body["criterion"])
-            score = compute(leaf.code, leaf.rule, leaf.max_points, tree.precision, body["inputs"])
+            code = body["criterion"]
+            score = self._score(tree, code, body["inputs"])
             if _text(body.get("points")) != plain(score.points):
                 yield (
-                    f"criterion {leaf.code}: it records {body.get('points')!r} points, but its "
+                    f"criterion {code}: it records {body.get('points')!r} points, but its "
                     f"rule gives {plain(score.points)} for the inputs {body['inputs']}"
                 )
             percent = None if score.percent is None else plain(score.percent)
             if _text(body.get("percent")) != percent:
                 yield (
-                    f"criterion {leaf.code}: it records the percentage {body.get('percent')!r}, "
+                    f"criterion {code}: it records the percentage {body.get('percent')!r}, "
                     f"the inputs give {percent}"
                 )
         entry = card.entries.get(str(body.get("criterion")))
@@ -172,7 +192,7 @@ def _text(value: Any) -> str | None:
 
 
 def table_of(
-    registries: Registries, campaign_code: str, cards: Iterable[Scorecard]
+    registries: Registries, campaign_code: str, cards: Iterable[Scorecard | CardScores]
 ) -> dict[str, Any]:
     """The result table the replayed events give."""
     campaign = registries.campaigns[campaign_code]

@@ -68,7 +68,7 @@ class Undecodable:
         return aggregate_type or "?", event_type or "?"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EventFacts:
     """What the checks need of one event, whether read from the store or from a bundle."""
 
@@ -169,21 +169,21 @@ def _check(
         yield from apply_to_keyring(keyring, facts)
 
 
-def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> Iterator[str]:
+def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> list[str]:
     """The event is the next version of its aggregate and links to the previous one's hash."""
     head = heads.get(event.aggregate_id)
-    expected_version = 1 if head is None else head.version + 1
-    if event.version != expected_version:
+    heads[event.aggregate_id] = ChainHead(event.version, event.event_hash)
+    if event.version != (1 if head is None else head.version + 1):
         before = "nothing" if head is None else f"version {head.version}"
-        yield (
+        return [
             f"version {event.version} follows {before} of its aggregate: events are missing "
             "or out of order"
-        )
-    elif event.prev_hash != (ZERO if head is None else head.hash):
-        yield (
+        ]
+    if event.prev_hash != (ZERO if head is None else head.hash):
+        return [
             "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
-        )
-    heads[event.aggregate_id] = ChainHead(event.version, event.event_hash)
+        ]
+    return []
 
 
 def apply_to_keyring(keyring: Keyring, event: EventFacts) -> Iterator[str]:
@@ -193,39 +193,56 @@ def apply_to_keyring(keyring: Keyring, event: EventFacts) -> Iterator[str]:
         yield f"the key registry cannot apply it ({error})"
 
 
+# what a caller that verifies signatures itself, later, collects: the public key, the
+# signature and the signed bytes of each command
+Pending = list[tuple[str, str, bytes]]
+
+
 def check_command(
-    event: EventFacts, keyring: KeyLookup, signed_bytes: bytes | None = None
-) -> Iterator[str]:
-    """The event's signed command: well formed, of a type that produces this event, for this
-    aggregate, signed by a key allowed to sign it then, with every argument in the body.
+    event: EventFacts,
+    keyring: KeyLookup,
+    signed_bytes: bytes | None = None,
+    pending: Pending | None = None,
+) -> list[str]:
+    """What is wrong with the event's signed command: well formed, of a type that produces
+    this event, for this aggregate, signed by a key allowed to sign it then, with every
+    argument in the body.
 
     ``signed_bytes``, when given, are the command's canonical bytes as the caller already
-    established them; otherwise they are computed."""
+    established them. With ``pending``, the signature is not verified here but added to it."""
     try:
         command = SignedCommand.from_envelope(event.command, signed=signed_bytes)
         spec = spec_for(command.type)
     except LedgerError as error:
-        yield f"its command is malformed: {error}"
-        return
+        return [f"its command is malformed: {error}"]
+    found = []
     if event.event_type not in spec.events:
-        yield f"a {command.type} command cannot produce a {event.event_type} event"
+        found.append(f"a {command.type} command cannot produce a {event.event_type} event")
     try:
         if str(target_of(command.type, command.args)) != event.aggregate_id:
-            yield f"its {command.type} command addresses another aggregate"
+            found.append(f"its {command.type} command addresses another aggregate")
     except (KeyError, ValueError) as error:
-        yield f"its command lacks the argument {error}"
+        found.append(f"its command lacks the argument {error}")
     try:
-        signer = signer_of(keyring, command)
+        signer = signer_of(keyring, command, verify=pending is None)
+        if pending is not None:
+            pending.append((signer.public_key, command.signature, command.signed_bytes()))
         authorize(keyring, command, signer)
     except LedgerError as error:
-        yield f"signature or authority: {error}"
-    yield from _check_body(event.body, command.args)
+        found.append(f"signature or authority: {error}")
+    found += _check_body(event.body, command.args)
+    return found
 
 
-def _check_body(body: dict[str, Any], args: dict[str, Any]) -> Iterator[str]:
+def _check_body(body: dict[str, Any], args: dict[str, Any]) -> list[str]:
     """Every argument of the signed command appears unchanged in the event's body."""
-    for name, value in args.items():
-        if name not in body:
-            yield f"its body lacks the signed argument {name!r}"
-        elif body[name] != value:
-            yield f"its body's {name!r} differs from what the signer signed"
+    return [
+        f"its body lacks the signed argument {name!r}"
+        if name not in body
+        else f"its body's {name!r} differs from what the signer signed"
+        for name, value in args.items()
+        if body.get(name, _MISSING) != value
+    ]
+
+
+_MISSING = object()

@@ -133,7 +133,9 @@ def render(card: Scorecard, tree: IndicatorTree, campaign: Campaign | None) -> d
         _leaf(node, card.entries.get(node.code) or LeafEntry(), final.get(node.code), card)
         for node in tree.applicable_leaves(card.unit_kind)
     ]
-    adjustment = adjustment_total(card, campaign) if campaign is not None else Decimal(0)
+    adjustment = (
+        adjustment_total(card.adjustments, campaign) if campaign is not None else Decimal(0)
+    )
     stages = {
         stage: _stage(
             tree,

@@ -30,6 +30,7 @@ def _spec(
     return CommandSpec(frozenset(roles), frozenset(events), scope_arg, key_holder_may)
 
 
+BAD_SIGNATURE = "the signature does not verify"
 ADMIN = {"administrator"}
 MANAGERS = {"administrator", "secretariat"}
 
@@ -74,8 +75,9 @@ def spec_for(command_type: str) -> CommandSpec:
         ) from None
 
 
-def signer_of(keyring: KeyLookup, command: SignedCommand) -> KeyRecord:
-    """The enrolled key that signed ``command``; the signature must verify."""
+def signer_of(keyring: KeyLookup, command: SignedCommand, *, verify: bool = True) -> KeyRecord:
+    """The enrolled key that signed ``command``; the signature must verify (unless the
+    caller verifies it itself, later: ``verify=False``)."""
     if command.type == "init_ledger":
         administrator = command.args.get("administrator")
         public_key = administrator.get("public_key") if isinstance(administrator, dict) else None
@@ -85,24 +87,20 @@ def signer_of(keyring: KeyLookup, command: SignedCommand) -> KeyRecord:
                 code="bad_signature",
                 field="signature",
             )
-        if not command.signature_valid(public_key):
-            raise AuthorizationError(
-                "the signature does not verify", code="bad_signature", field="signature"
-            )
-        return KeyRecord(
+        record = KeyRecord(
             command.key_id, public_key, "", "", "", (), datetime.min.replace(tzinfo=UTC)
         )
-    record = keyring.get(command.key_id)
-    if record is None:
-        raise AuthorizationError(
-            f"key {command.key_id} is not enrolled on this ledger",
-            code="unknown_key",
-            field="command.key_id",
-        )
-    if not command.signature_valid(record.public_key):
-        raise AuthorizationError(
-            "the signature does not verify", code="bad_signature", field="signature"
-        )
+    else:
+        found = keyring.get(command.key_id)
+        if found is None:
+            raise AuthorizationError(
+                f"key {command.key_id} is not enrolled on this ledger",
+                code="unknown_key",
+                field="command.key_id",
+            )
+        record = found
+    if verify and not command.signature_valid(record.public_key):
+        raise AuthorizationError(BAD_SIGNATURE, code="bad_signature", field="signature")
     return record
 
 
@@ -130,15 +128,17 @@ def authorize(keyring: KeyLookup, command: SignedCommand, signer: KeyRecord) -> 
     if spec.key_holder_may and command.args.get("key_id") == signer.key_id:
         return
     target = _scope_target(spec, command.args)
-    if not any(signer.has_role(role, target) for role in spec.roles):
-        roles = " or ".join(sorted(spec.roles))
-        where = f" for {spec.scope_arg} {target}" if spec.scope_arg else ""
-        raise AuthorizationError(
-            f"{command.type} needs the role {roles}{where}; key {signer.key_id} ({signer.name}) "
-            f"holds {', '.join(signer.roles()) or 'no role'}",
-            code="out_of_scope",
-            field="command.key_id",
-        )
+    for grant in signer.grants:
+        if grant.role in spec.roles and grant.covers(target):
+            return
+    roles = " or ".join(sorted(spec.roles))
+    where = f" for {spec.scope_arg} {target}" if spec.scope_arg else ""
+    raise AuthorizationError(
+        f"{command.type} needs the role {roles}{where}; key {signer.key_id} ({signer.name}) "
+        f"holds {', '.join(signer.roles()) or 'no role'}",
+        code="out_of_scope",
+        field="command.key_id",
+    )
 
 
 def _scope_target(spec: CommandSpec, args: Mapping[str, Any]) -> str | None:

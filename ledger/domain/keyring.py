@@ -42,6 +42,10 @@ ROLE_TITLES = {
 class Grant:
     role: str
     scope: tuple[str, ...] = ()
+    _members: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_members", frozenset(self.scope))
 
     def covers(self, target: str | None) -> bool:
         kind = SCOPED_ROLES.get(self.role)
@@ -50,7 +54,7 @@ class Grant:
         if target is None:
             return False
         if kind == "unit":
-            return target in self.scope
+            return target in self._members
         return any(target == code or target.startswith(code + ".") for code in self.scope)
 
     def as_json(self) -> dict[str, Any]:

@@ -32,11 +32,38 @@ class UnitInfo:
     ranking_group: str
 
 
+@dataclass(frozen=True)
+class CardScores:
+    """What the table needs of a scorecard: its current (final, once settled) points per
+    leaf, and its bonuses and penalties."""
+
+    campaign: str
+    unit: str
+    unit_kind: str
+    points: dict[str, Decimal]
+    adjustments: dict[str, Decimal]
+
+    @classmethod
+    def of(cls, card: Scorecard, tree: IndicatorTree) -> CardScores:
+        return cls(
+            card.campaign,
+            card.unit,
+            card.unit_kind,
+            current_points(card, tree),
+            dict(card.adjustments),
+        )
+
+    def totals(self, tree: IndicatorTree, campaign: Campaign | None) -> Totals:
+        adjustment = (
+            Decimal(0) if campaign is None else adjustment_total(self.adjustments, campaign)
+        )
+        return totals(tree, self.unit_kind, self.points, adjustment)
+
+
 def final_totals(card: Scorecard, tree: IndicatorTree, campaign: Campaign | None) -> Totals:
     """A scorecard's totals on its current (final, once settled) scores, with its bonuses
     and penalties."""
-    adjustment = adjustment_total(card, campaign) if campaign is not None else Decimal(0)
-    return totals(tree, card.unit_kind, current_points(card, tree), adjustment)
+    return CardScores.of(card, tree).totals(tree, campaign)
 
 
 def competition_ranks(indexes: Sequence[Decimal]) -> list[int]:
@@ -58,16 +85,17 @@ def grade_of(index: Decimal, bands: Iterable[tuple[Decimal, str]]) -> str | None
 def result_table(
     campaign: Campaign,
     tree: IndicatorTree,
-    cards: Iterable[Scorecard],
+    cards: Iterable[Scorecard | CardScores],
     units: Mapping[str, UnitInfo],
 ) -> dict[str, Any]:
     """The campaign's result table: units ordered by ranking group, rank and code."""
     rows: list[dict[str, Any]] = []
-    for card in cards:
+    for found in cards:
+        card = found if isinstance(found, CardScores) else CardScores.of(found, tree)
         if card.campaign != campaign.code:
             continue
-        result = final_totals(card, tree, campaign)
-        points = current_points(card, tree)
+        result = card.totals(tree, campaign)
+        points = card.points
         info = units.get(card.unit, UnitInfo(card.unit, card.unit_kind))
         rows.append(
             {

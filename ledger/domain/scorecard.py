@@ -7,6 +7,7 @@ What may happen when is decided here, from the recorded schedule and the recorde
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -667,10 +668,10 @@ def current_points(card: Scorecard, tree: IndicatorTree) -> dict[str, Decimal]:
     return points
 
 
-def adjustment_total(card: Scorecard, campaign: Campaign) -> Decimal:
-    """Bonuses less penalties."""
+def adjustment_total(adjustments: Mapping[str, Decimal], campaign: Campaign) -> Decimal:
+    """Bonuses less penalties (``adjustments``: points by item code)."""
     total = Decimal(0)
-    for code, points in card.adjustments.items():
+    for code, points in adjustments.items():
         item = campaign.adjustments[code]
         total += points if item.kind == "bonus" else -points
     return total

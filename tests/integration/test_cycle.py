@@ -345,7 +345,10 @@ def test_bonus_and_penalty_items_have_caps(world: World) -> None:
     assert campaign is not None
     tree = world.ledger.tree("T-SET", 1)
     result = totals(
-        tree, "district", current_points(scorecard, tree), adjustment_total(scorecard, campaign)
+        tree,
+        "district",
+        current_points(scorecard, tree),
+        adjustment_total(scorecard.adjustments, campaign),
     )
     assert (result.leaves_total, result.adjustment, result.total) == (
         Decimal(1),

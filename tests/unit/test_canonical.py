@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import (
     ZERO_HASH,
@@ -19,6 +22,33 @@ from ledger.errors import ValidationError
 # RFC 8785 section 3.2.2 / 3.2.3 input, minus the "numbers" member: the string
 # "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/" decodes to these characters.
 RFC_STRING = '€$\x0f\nA\'B"\\\\"/'
+
+
+# -- the fast path agrees with the reference -----------------------------------------
+
+KEYS = st.text(max_size=8)
+SCALARS = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | st.text()
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=2000)
+@given(VALUES)
+def test_canonical_bytes_are_the_rfc8785_reference_bytes(value):
+    # any text: control characters, quotes, backslashes, U+2028, characters beyond U+FFFF,
+    # non-ASCII keys (which take the reference path) and ASCII ones (which take orjson's)
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127)), VALUES, max_size=6))
+def test_ascii_keyed_objects_take_the_fast_path_and_agree(value):
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
 
 
 # -- key ordering -------------------------------------------------------------------
