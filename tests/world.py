@@ -136,3 +136,56 @@ def build_world(database_url: str, home: Path, *, with_campaign: bool = True) ->
             },
         )
     return world
+
+
+def publication_steps(
+    code: str, now: datetime, units: tuple[str, ...] = ("D1", "S1")
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(role, command type, arguments) that create a campaign whose phases have all passed,
+    settle every leaf, finalise it and publish its results."""
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        (
+            "admin",
+            "create_campaign",
+            {
+                "code": code,
+                "year": 2022,
+                "title": f"Kỳ đánh giá {code}",
+                "indicator_set": "T-SET",
+                "indicator_set_version": 1,
+                "units": list(units),
+                "schedule": schedule(now - timedelta(days=70)),
+                "grade_bands": [{"min": "50", "grade": "Tốt"}, {"min": "0", "grade": "Khá"}],
+            },
+        )
+    ]
+    for n, unit in enumerate(units):
+        card = {"campaign": code, "unit": unit}
+        steps.append(
+            (
+                "survey",
+                "record_external_score",
+                {
+                    **card,
+                    "criterion": "2.1",
+                    "points": ("1.5", "0.75", "2")[n % 3],
+                    "source": "survey",
+                    "source_document": "Báo cáo điều tra xã hội học",
+                },
+            )
+        )
+        steps.append(("secretariat", "accept_self_scores", card))
+    steps.append(("secretariat", "finalise_campaign", {"campaign": code}))
+    steps.append(("publisher", "publish_results", {"campaign": code}))
+    return steps
+
+
+def publish_campaign(world: World, code: str = "P2022") -> None:
+    """A finalised, published campaign on ``world``'s ledger, which must be able to
+    publish (projections.publishing.attach_publishing)."""
+    for role, name in (("secretariat", "secretariat"), ("publisher", "publisher")):
+        if name not in world.keys:
+            world.enrol(name, [{"role": role, "scope": []}])
+    keys = {**world.keys, "admin": world.admin}
+    for role, command_type, args in publication_steps(code, world.clock.now()):
+        world.send(keys[role], command_type, args)

@@ -25,7 +25,7 @@ from ledger.ids import scorecard_id
 from ledger.settings import Settings
 from ledger.verification import verify_events
 from tests.e2e.http_support import PDF, is_problem, make_settings, running
-from tests.world import SMALL_SET, World, build_world, schedule
+from tests.world import SMALL_SET, World, build_world, publication_steps, schedule
 
 MAX_EXAMPLES = 20
 SIGNED_EXAMPLES = 300
@@ -94,6 +94,14 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
     staff = world.keys["staff"]
     with running(service_settings, world.clock, world.admin, world.server) as api:
         evidence = api.upload(staff, PDF)
+        keys = {
+            **world.keys,
+            "admin": world.admin,
+            "secretariat": api.enrol("secretariat", [{"role": "secretariat", "scope": []}]),
+            "publisher": api.enrol("publisher", [{"role": "publisher", "scope": []}]),
+        }
+        for role, command_type, args in publication_steps("P2022", world.clock.now()):
+            api.ok(keys[role], command_type, args)
         position = api.position()
     # schemathesis runs the app's lifespan itself (one service for every case)
     app = create_app(service_settings, clock=world.clock)
@@ -119,12 +127,12 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
 
 def check(response: Any) -> int:
     """The service's promises for any answer; the status."""
-    text = response.text
+    content_type = (response.headers.get("content-type") or [""])[0]
+    text = "" if content_type.startswith("application/gzip") else response.text
     where = f"{response.request.method} {response.request.url}"
     assert response.status_code < 500, (where, response.status_code, text[:500])
     assert "Traceback" not in text, where
     if 400 <= response.status_code < 500:
-        content_type = (response.headers.get("content-type") or [""])[0]
         assert content_type.startswith("application/problem+json"), (where, content_type)
         body = response.json()
         assert isinstance(body, dict), (where, text[:500])
@@ -160,6 +168,7 @@ def test_no_input_breaks_the_service(
         assert any(400 <= status < 500 for _, status in seen), seen
 
 
+PUBLISHED = ("/bundle", "/results", "/publications")
 PATHS_WITH_PARAMETERS = [(m, p) for m, p, _ in OPERATIONS if "{" in p]
 
 
@@ -173,12 +182,15 @@ def test_random_queries_on_real_records_break_nothing(fuzz: Fuzz, method: str, p
     real = {name: fuzz.real[name] for name in names}
     if path.startswith("/v1/indicator-sets/"):
         real["code"] = "T-SET"
+    public = path.startswith("/v1/log/") or path.endswith(PUBLISHED)
+    if path.endswith(PUBLISHED):
+        real["code"] = "P2022"  # the published campaign
     strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=real)
     seen = run_cases(fuzz, strategy)
     # with the token, the reads answered
     assert seen[True, 200] > 0, seen
-    # without it, they were refused, but for the public transparency log
-    if not path.startswith("/v1/log/"):
+    # without it, they were refused, but for the public transparency log and publications
+    if not public:
         assert seen[False, 200] == 0, seen
 
 
@@ -300,6 +312,7 @@ TEMPLATES: dict[str, tuple[str, dict[str, Any]]] = {
     "finalise_campaign": ("secretariat", {"campaign": "C2023"}),
     "correct_score": ("secretariat", {**CARD, "criterion": "1.1", "points": "1", "reason": "x"}),
     "record_targets": ("head", {**CARD, "year": 2024, "targets": {"1.1": "1"}}),
+    "publish_results": ("publisher", {"campaign": "P2022"}),
 }
 
 
@@ -339,6 +352,7 @@ def test_signed_commands_with_random_arguments_break_nothing(fuzz: Fuzz) -> None
     with running(fuzz.settings, fuzz.world.clock, fuzz.world.admin, fuzz.world.server) as api:
         keys = {**fuzz.world.keys, "admin": fuzz.world.admin}
         keys["secretariat"] = api.enrol("secretariat", [{"role": "secretariat", "scope": []}])
+        keys["publisher"] = api.enrol("publisher", [{"role": "publisher", "scope": []}])
         seen: Counter[int] = Counter()
 
         @settings(FUZZ, max_examples=SIGNED_EXAMPLES)

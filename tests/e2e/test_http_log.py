@@ -14,6 +14,7 @@ from ledger.demo import demo_clock, run_demo
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import NoteVerifier, open_checkpoint
 from ledger.settings import Settings
+from projections.publishing import attach_publishing
 
 
 def b64(items: list[str]) -> list[bytes]:
@@ -28,6 +29,7 @@ def test_checkpoints_proofs_and_leaves_verify_offline(tmp_path: Path) -> None:
         checkpoint_interval_seconds=3600,
     )
     seeding = Ledger(settings, clock=demo_clock())
+    attach_publishing(seeding)
     run_demo(seeding)
     events = sum(1 for _ in stored_events(seeding))
     seeding.close()

@@ -61,6 +61,7 @@ DOCUMENTED: dict[str, set[str]] = {
     "record_adjustment": {"secretariat"},
     "correct_score": {"secretariat"},
     "record_targets": {"unit_head", "secretariat"},
+    "publish_results": {"publisher"},
 }
 TYPES = sorted(
     t for t, spec in COMMANDS.items() if t != "init_ledger" and SYSTEM_ROLE not in spec.roles
@@ -183,6 +184,7 @@ def prepare(api: Api) -> Matrix:
         campaign(campaign_of(command_type), phase, UNITS, adjustments=bonus)
     for i in range(len(ACTORS)):
         campaign(f"F-{i}", "closing", [UNITS[i]])
+        campaign(f"PUB-{i}", "closing", [UNITS[i]])
 
     # at START, every campaign is in self-assessment
     evidence = api.upload(staff, PDF)
@@ -219,14 +221,22 @@ def prepare(api: Api) -> Matrix:
                     "reason": "Ban hành muộn",
                 },
             )
-        for target in (card("correct_score", i), {"campaign": f"F-{i}", "unit": UNITS[i]}):
+        for target in (
+            card("correct_score", i),
+            {"campaign": f"F-{i}", "unit": UNITS[i]},
+            {"campaign": f"PUB-{i}", "unit": UNITS[i]},
+        ):
             api.ok(head, "submit_self_assessment", target)
 
     # at NOW: settle and finalise the campaign whose scores get corrected; settle the
     # campaigns the matrix finalises
     api.clock.set(NOW)
     settle = [card("correct_score", i) for i in range(len(ACTORS))]
-    settle += [{"campaign": f"F-{i}", "unit": UNITS[i]} for i in range(len(ACTORS))]
+    settle += [
+        {"campaign": f"{prefix}-{i}", "unit": UNITS[i]}
+        for i in range(len(ACTORS))
+        for prefix in ("F", "PUB")
+    ]
     for target in settle:
         api.ok(
             survey,
@@ -241,6 +251,8 @@ def prepare(api: Api) -> Matrix:
         )
         api.ok(secretariat, "accept_self_scores", target)
     api.ok(secretariat, "finalise_campaign", {"campaign": campaign_of("correct_score")})
+    for i in range(len(ACTORS)):
+        api.ok(secretariat, "finalise_campaign", {"campaign": f"PUB-{i}"})
     return Matrix(api, actors, victims, evidence)
 
 
@@ -316,6 +328,7 @@ def args_for(matrix: Matrix, command_type: str, index: int) -> dict[str, Any]:
             "reason": "Sai sót khi tổng hợp",
         },
         "record_targets": lambda: {**target, "year": 2024, "targets": {"1.1": "1"}},
+        "publish_results": lambda: {"campaign": f"PUB-{index}"},
     }
     return builders[command_type]()
 
