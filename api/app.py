@@ -3,7 +3,8 @@
 Writes are signed command envelopes (docs/FORMATS.md §3) sent to one route,
 ``POST /v1/commands``; the signature is the authentication. Reads need a short-lived
 bearer token that a person gets by signing a server challenge with their enrolled key,
-except the published results of a finalised campaign. Errors are RFC 9457 problems."""
+except the transparency log, the published results and bundles, and the ranking of a
+finalised campaign, which are public. Errors are RFC 9457 problems."""
 
 from __future__ import annotations
 

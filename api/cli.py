@@ -128,7 +128,7 @@ def init(
     admin_title: Annotated[str, typer.Option(help="the administrator's title")] = "",
     admin_unit: Annotated[str, typer.Option(help="the administrator's organisation")] = "",
 ) -> None:
-    """Create the ledger, its genesis administrator key and the server's key."""
+    """Create the ledger, its genesis administrator key, the server's key and the log key."""
 
     def act() -> None:
         ledger = _ledger()
@@ -140,6 +140,7 @@ def init(
                 raise Failure(f"{folder / name} exists but the ledger is new; move it away first")
         admin = load_or_create_key(folder / "admin.key")
         server = load_or_create_key(folder / "server.key")
+        load_or_create_key(ledger.settings.log_key_file)  # signs the log's checkpoints
         _receipt(
             initialise(
                 ledger,
@@ -160,7 +161,8 @@ def init(
 
 @app.command()
 def demo() -> None:
-    """Build the demo campaign (Hanoi, 2022) on the configured store and print its scorecard."""
+    """Build the demo campaigns on the configured store, print their scorecards and ranking,
+    and publish the 2023 results."""
 
     def act() -> None:
         run_demo(_ledger(clock=demo_clock()))
@@ -170,6 +172,16 @@ def demo() -> None:
         names = {u["code"]: u["name"] for u in reads.units()}
         out.print(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
         out.print(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
+        for publication in reads.publications(CYCLE_CAMPAIGN):
+            out.print(
+                f"published {CYCLE_CAMPAIGN} (publication {publication['sequence']}): table "
+                f"{publication['table_sha256']} at the checkpoint of {publication['tree_size']} "
+                "leaves; check it offline with: parledger bundle --campaign "
+                f"{CYCLE_CAMPAIGN} -o {CYCLE_CAMPAIGN}.bundle && parledger verify-bundle "
+                f'{CYCLE_CAMPAIGN}.bundle --log-key "$(parledger log-key)"',
+                highlight=False,
+                soft_wrap=True,
+            )
 
     _run(act)
 

@@ -189,3 +189,55 @@ def publish_campaign(world: World, code: str = "P2022") -> None:
     keys = {**world.keys, "admin": world.admin}
     for role, command_type, args in publication_steps(code, world.clock.now()):
         world.send(keys[role], command_type, args)
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def run_and_publish(world: World, code: str = "C2023") -> str:
+    """Take ``world``'s campaign through its cycle (D1 self-scores 1.1 with evidence and
+    submits; the rest is settled at closing), finalise it and publish its results; the
+    ledger must be able to publish. Returns the evidence file's hash."""
+    keys = dict(world.keys)
+    for role in ("secretariat", "publisher"):
+        keys[role] = keys.get(role) or world.enrol(role, [{"role": role, "scope": []}])
+    world.clock.set(START + timedelta(days=1))
+    stored = world.ledger.evidence.put_bytes(PDF)
+    card = {"campaign": code, "unit": "D1"}
+    world.send(
+        keys["staff"],
+        "record_self_score",
+        {**card, "criterion": "1.1", "inputs": {"points": "0.75"}, "explanation": "Kế hoạch"},
+    )
+    world.send(
+        keys["staff"],
+        "attach_evidence",
+        {
+            **card,
+            "criterion": "1.1",
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "file_name": "ke-hoach.pdf",
+            "media_type": "application/pdf",
+        },
+    )
+    world.send(keys["head"], "submit_self_assessment", card)
+    world.clock.set(START + timedelta(days=61))
+    for n, unit in enumerate(("D1", "D2", "S1")):
+        target = {"campaign": code, "unit": unit}
+        world.send(
+            keys["survey"],
+            "record_external_score",
+            {
+                **target,
+                "criterion": "2.1",
+                "points": ("1.5", "2", "0.5")[n],
+                "source": "survey",
+                "source_document": "Báo cáo điều tra xã hội học",
+            },
+        )
+        world.send(keys["secretariat"], "accept_self_scores", target)
+    world.send(keys["secretariat"], "finalise_campaign", {"campaign": code})
+    world.clock.set(START + timedelta(days=62))
+    world.send(keys["publisher"], "publish_results", {"campaign": code})
+    return stored.sha256

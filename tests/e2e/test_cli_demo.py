@@ -3,6 +3,7 @@ embedded SQLite default under ./var."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sqlite3
@@ -219,3 +220,60 @@ def test_demo_and_verify_on_postgresql_name_an_edited_row(tmp_path: Path, pg_url
     failed = parledger(tmp_path, "verify", extra_env=env)
     assert failed.returncode != 0
     assert f"{aggregate_id} version {version}" in failed.stderr, failed.stderr
+
+
+def test_the_demo_ends_published_and_its_bundle_verifies_offline(tmp_path: Path) -> None:
+    ok(parledger(tmp_path, "demo"))
+    checked = ok(parledger(tmp_path, "verify")).stdout
+    assert "checkpoints signed by" in checked
+    assert "published results of HN-SH-2023" in checked
+
+    results = ok(parledger(tmp_path, "results", "--campaign", "HN-SH-2023", "--format", "csv"))
+    header, *rows = results.stdout.strip().splitlines()
+    assert header.startswith("ranking_group,rank,of,unit,name,unit_kind,total,max_total,index")
+    assert len(rows) == 5
+
+    log_key = ok(parledger(tmp_path, "log-key")).stdout.strip()
+    assert log_key.startswith("parledger.local/demo+")
+    written = ok(
+        parledger(
+            tmp_path,
+            "bundle",
+            "--campaign",
+            "HN-SH-2023",
+            "-o",
+            "hn.bundle",
+            "--evidence-dir",
+            "files",
+        )
+    )
+    assert "wrote hn.bundle" in written.stdout
+    verified = ok(
+        parledger(
+            tmp_path, "verify-bundle", "hn.bundle", "--log-key", log_key, "--evidence", "files"
+        )
+    )
+    assert "exactly the published table" in verified.stdout
+    assert "evidence files" in verified.stdout
+    assert "verified hn.bundle" in verified.stdout
+
+    # one number changed in the published table: the check fails and says where
+    data = gzip.decompress((tmp_path / "hn.bundle").read_bytes())
+    first, rest = data.split(b"\n", 1)
+    header_doc = json.loads(first)
+    row = header_doc["results"]["units"][0]
+    row["total"] = "100"
+    forged = json.dumps(header_doc, ensure_ascii=False).encode("utf-8") + b"\n" + rest
+    (tmp_path / "forged.bundle").write_bytes(gzip.compress(forged))
+    result = parledger(tmp_path, "verify-bundle", "forged.bundle", "--log-key", log_key)
+    assert result.returncode == 1, output(result)
+    assert "Traceback" not in output(result)
+    assert f"FAILED: published table: unit {row['unit']}: total is '100'" in result.stderr
+
+
+def test_verify_bundle_without_a_log_key_or_file_is_a_one_line_error(tmp_path: Path) -> None:
+    for args in (("verify-bundle", "missing.bundle", "--log-key", "x+y+z"), ("verify-bundle", "x")):
+        result = parledger(tmp_path, *args)
+        assert result.returncode != 0, output(result)
+        assert "Traceback" not in output(result), output(result)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
