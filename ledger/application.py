@@ -98,7 +98,10 @@ class Ledger(Application[UUID]):
         self.after_save: list[Callable[[], None]] = []
         # computes the result table and signs the log's checkpoint for a publication; the
         # read side provides it (projections.publishing), so the ledger alone cannot publish
-        self.publication_facts: Callable[[str], PublicationFacts] | None = None
+        # (campaign, check of the table's hash before anything is kept or signed) -> facts
+        self.publication_facts: Callable[[str, Callable[[str], None]], PublicationFacts] | None = (
+            None
+        )
         self._handlers: dict[str, Callable[[SignedCommand, Keyring, KeyRecord], Receipt]] = {
             "init_ledger": self._init_ledger,
             "enrol_key": self._key_command(KeyRegistry.enrol),
@@ -606,7 +609,10 @@ class Ledger(Application[UUID]):
                     "service (parledger serve) or the command line on the local store",
                     code="publication_unavailable",
                 )
-            campaign.publish(command, self.publication_facts(code), self.clock.now())
+            facts = self.publication_facts(
+                code, lambda digest: campaign.check_table(command, digest)
+            )
+            campaign.publish(command, facts, self.clock.now())
             return [campaign]
 
         return self._act(command, keyring, signer, campaign_id(code), act)

@@ -122,27 +122,27 @@ class Checkpoints:
                 field="note",
             )
         known = {(w.name, w.key_id): w for w in self.witnesses}
-        added = 0
+        lines = []
         for line in note[len(text) + 1 :].splitlines(keepends=True):
             signature = parse_signature_line(line)
             witness = known.get((signature.name, signature.key_id))
-            if witness is None:
-                continue
-            verify_cosignature(text, line, witness.to_string())
-            self.views.execute(
-                "INSERT INTO {pv_cosignatures} VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, "
-                "added_at = excluded.added_at",
-                (checkpoint.size, witness.to_string(), line, format_time(now)),
-            )
-            added += 1
-        if not added:
+            if witness is not None:
+                verify_cosignature(text, line, witness.to_string())
+                lines.append((checkpoint.size, witness.to_string(), line, format_time(now)))
+        if not lines:
             raise ValidationError(
                 "the note carries no cosignature from a witness this log knows "
                 "(PARLEDGER_WITNESSES)",
                 code="unknown_witness",
                 field="note",
             )
+        # every line verified: keep them all, in one transaction
+        self.views.execute_many(
+            "INSERT INTO {pv_cosignatures} VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, "
+            "added_at = excluded.added_at",
+            lines,
+        )
         found = self.at_size(checkpoint.size)
         assert found is not None
         return found

@@ -7,6 +7,7 @@ published) and served to anyone. Every read checks the stored bytes against thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ import orjson
 from ledger.application import Ledger
 from ledger.canonical import sha256_hex
 from ledger.domain.campaign import PublicationFacts
-from ledger.domain.results import table_bytes
+from ledger.domain.results import table_bytes, table_sha256
 from ledger.errors import ConflictError, LedgerError, NotFoundError
 from ledger.settings import Settings
 from projections.checkpoints import Checkpoints, log_signer, witness_verifiers
@@ -74,9 +75,10 @@ class Publishing:
         self.tables = PublishedTables(self.reads)
         self._published = False
 
-    def facts(self, campaign: str) -> PublicationFacts:
+    def facts(self, campaign: str, check: Callable[[str], None]) -> PublicationFacts:
         """The campaign's table as the read models give it at the latest projected event,
-        kept, and the signed checkpoint of the log up to that event."""
+        kept, and the signed checkpoint of the log up to that event; ``check`` may refuse
+        the table's hash first, and then nothing is kept or signed."""
         for _ in range(ATTEMPTS):
             self.projector.catch_up()
             position = self.projector.views.position()
@@ -89,6 +91,7 @@ class Publishing:
                 break
         else:  # pragma: no cover - units renamed faster than a table can be computed
             raise ConflictError("units changed while the results were computed; send it again")
+        check(table_sha256(table))
         digest = self.tables.keep(campaign, table)
         checkpoint = self.checkpoints.sign(self.ledger.clock.now(), size)
         self._published = True

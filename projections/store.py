@@ -183,6 +183,11 @@ class ViewStore:
         with self._transaction(commit=True) as cursor:
             cursor.execute(self.sql(statement), tuple(params))
 
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``, all in one transaction."""
+        with self._transaction(commit=True) as cursor:
+            cursor.executemany(self.sql(statement), [tuple(row) for row in rows])
+
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._transaction(commit=False) as cursor:
             cursor.execute(self.sql(statement), tuple(params))

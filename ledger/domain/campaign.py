@@ -214,23 +214,27 @@ class Campaign(LedgerAggregate):
                 code="not_finalised",
             )
 
-    def publish(self, command: SignedCommand, facts: PublicationFacts, at: datetime) -> None:
-        """Record the publication of the result table that ``facts`` describe."""
-        self.check_publishable()
+    def check_table(self, command: SignedCommand, table_sha256: str) -> None:
+        """Refuse a table other than the one the publisher reviewed, or one already published."""
         expected = command.args.get("table_sha256")
-        if expected is not None and expected != facts.table_sha256:
+        if expected is not None and expected != table_sha256:
             raise DomainError(
-                f"the result table of {self.code} now hashes to {facts.table_sha256}, not to the "
+                f"the result table of {self.code} now hashes to {table_sha256}, not to the "
                 f"{expected} the publisher signed; review the table again before publishing",
                 code="table_changed",
                 field="command.args.table_sha256",
             )
-        if self.publications and self.publications[-1]["table_sha256"] == facts.table_sha256:
+        if self.publications and self.publications[-1]["table_sha256"] == table_sha256:
             raise DomainError(
                 f"the results of {self.code} are unchanged since publication "
                 f"{self.publications[-1]['sequence']}; there is nothing new to publish",
                 code="already_published",
             )
+
+    def publish(self, command: SignedCommand, facts: PublicationFacts, at: datetime) -> None:
+        """Record the publication of the result table that ``facts`` describe."""
+        self.check_publishable()
+        self.check_table(command, facts.table_sha256)
         body = {
             **command.args,
             "sequence": len(self.publications) + 1,

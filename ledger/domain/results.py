@@ -200,7 +200,11 @@ def table_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) ->
         if name != "units" and expected.get(name) != actual.get(name):
             found.append(f"the table's {name!r} differs from what the events give")
     ours = {row["unit"]: row for row in expected.get("units", [])}
-    theirs = {row.get("unit"): row for row in actual.get("units", []) if isinstance(row, dict)}
+    given = actual.get("units")
+    rows = given if isinstance(given, list) else []
+    if not isinstance(given, list) or not all(isinstance(row, dict) for row in rows):
+        found.append("the table's units are not a list of objects")
+    theirs = {row.get("unit"): row for row in rows if isinstance(row, dict)}
     for unit in sorted(set(ours) - set(theirs), key=str):
         found.append(f"unit {unit}: missing from the table")
     for unit in sorted(set(theirs) - set(ours), key=str):
@@ -225,6 +229,6 @@ def table_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) ->
                     f"unit {unit}, criterion {code}: {other_scores.get(code)!r} in the table, "
                     f"the events give {scores.get(code)!r}"
                 )
-    if not found and [r.get("unit") for r in actual.get("units", [])] != list(ours):
+    if not found and [r.get("unit") for r in rows] != list(ours):
         found.append("the table lists the units in another order than their ranks give")
     return found

@@ -47,5 +47,5 @@ def totals(
     leaves_total = sum((by_node.get(r, Decimal(0)) for r in tree.roots), Decimal(0))
     max_total = sum((max_by_node.get(r, Decimal(0)) for r in tree.roots), Decimal(0))
     total = min(max(leaves_total + adjustment, Decimal(0)), max_total)
-    index = quantize(total * 100 / max_total, tree.precision) if max_total else Decimal(0)
+    index = quantize(total * 100 / max_total if max_total else Decimal(0), tree.precision)
     return Totals(by_node, max_by_node, leaves_total, adjustment, total, max_total, index)

@@ -4,6 +4,7 @@ Also the same generated commands on a local store, without a server."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -24,6 +25,8 @@ import httpx
 import pytest
 
 from api.client import RemoteError, RemoteLedger
+from ledger.crypto import SigningKey
+from ledger.note import Cosigner
 from projections.trace import TRACE_COLUMNS
 
 SCRIPT = Path(sys.executable).parent / "parledger"
@@ -103,11 +106,16 @@ def leaf(view: dict[str, Any], code: str) -> dict[str, Any]:
     return found[0]
 
 
+WITNESS = "thanhtra.hanoi.example.vn"
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
     folder: Path
     admin: Path
+    witness_key: Path
+    witness: str
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return parledger(self.folder, *args)
@@ -118,6 +126,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``parledger serve`` on a free port, on its own SQLite store, seeded with the demo."""
     assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
     folder = tmp_path_factory.mktemp("served")
+    witness_key = folder / "witness.key"
+    key = SigningKey.generate()
+    key.save(witness_key)
+    witness = Cosigner(WITNESS, key).verifier_string()
     port = free_port()
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen(
@@ -127,6 +139,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             {
                 "PARLEDGER_DATABASE_URL": f"sqlite:///{folder}/db.sqlite3",
                 "PARLEDGER_HOME": str(folder / "home"),
+                "PARLEDGER_WITNESSES": witness,
+                "PARLEDGER_CHECKPOINT_INTERVAL_SECONDS": "0.5",
             }
         ),
         stdout=log,
@@ -146,7 +160,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"the server is not ready: {(folder / 'server.log').read_text()}")
             time.sleep(0.3)
-        yield Server(url, folder, folder / "home" / "keys" / "admin.key")
+        yield Server(url, folder, folder / "home" / "keys" / "admin.key", witness_key, witness)
     finally:
         process.terminate()
         try:
@@ -748,3 +762,106 @@ def test_a_server_url_must_be_http() -> None:
     with pytest.raises(RemoteError) as caught:
         RemoteLedger("ftp://ledger.test")
     assert caught.value.code == "bad_server_url"
+
+
+# -- publication, bundles and witnesses, against the live server ----------------------------
+
+
+def test_the_published_results_and_their_bundle_check_out_offline(server: Server) -> None:
+    url = server.url
+    table = json.loads(
+        ok(server.cli("results", "--campaign", "HN-SH-2023", "--server", url, "--format", "json"))
+    )
+    assert [row["unit"] for row in table["units"]] == ["SNV", "STC", "STP", "HK", "BD"] or len(
+        table["units"]
+    ) == 5
+    log_key = ok(server.cli("log-key", "--server", url)).strip()
+    ok(server.cli("bundle", "--campaign", "HN-SH-2023", "-o", "served.bundle", "--server", url))
+    verified = ok(server.cli("verify-bundle", "served.bundle", "--log-key", log_key))
+    assert "exactly the published table" in verified
+
+
+def test_publishing_unchanged_results_again_is_a_one_line_error(server: Server) -> None:
+    publisher = server.folder / "home" / "keys" / "publisher.key"
+    line = one_line_error(
+        server.cli(
+            "publish", "--campaign", "HN-SH-2023", "--key", str(publisher), "--server", server.url
+        )
+    )
+    assert "already_published" in line
+
+
+def _checkpoint_size(url: str) -> int:
+    return int(httpx.get(f"{url}/v1/log/checkpoint", timeout=10).text.split("\n")[1])
+
+
+def test_a_witness_cosigns_only_checkpoints_that_extend_what_it_saw(server: Server) -> None:
+    url, log_key = server.url, ok(server.cli("log-key", "--server", server.url)).strip()
+    cosign = (
+        "witness",
+        "cosign",
+        "--key",
+        str(server.witness_key),
+        "--name",
+        WITNESS,
+        "--server",
+        url,
+        "--log-key",
+        log_key,
+        "--state",
+        "witness.json",
+    )
+    first = ok(server.cli(*cosign))
+    assert f"of {WITNESS.split('.')[0]}" not in first
+    assert "cosigned the checkpoint of" in first
+    note = httpx.get(f"{url}/v1/log/checkpoint", timeout=10).text
+    assert f"\u2014 {WITNESS} " in note
+
+    # the log grows; the next checkpoint extends the one cosigned, proved by consistency
+    before = _checkpoint_size(url)
+    ok(server.cli("keys", "new", "witnessed.key"))
+    ok(
+        server.cli(
+            "cmd",
+            "enrol-key",
+            "--public-key",
+            "witnessed.pub",
+            "--name",
+            "Thanh tra",
+            "--roles",
+            '[{"role": "inspector", "scope": []}]',
+            "--key",
+            str(server.admin),
+            "--server",
+            url,
+        )
+    )
+    deadline = time.monotonic() + 30
+    while _checkpoint_size(url) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _checkpoint_size(url) > before
+    ok(server.cli(*cosign))
+
+    # the bundle carries the cosignature, and a verifier can require it
+    ok(server.cli("bundle", "--campaign", "HN-SH-2023", "-o", "cosigned.bundle", "--server", url))
+    verified = ok(
+        server.cli(
+            "verify-bundle", "cosigned.bundle", "--log-key", log_key, "--witness", server.witness
+        )
+    )
+    assert f"the witness {WITNESS} cosigned the checkpoint" in verified
+    other = Cosigner(WITNESS, SigningKey.generate()).verifier_string()
+    refused = server.cli(
+        "verify-bundle", "cosigned.bundle", "--log-key", log_key, "--witness", other
+    )
+    assert refused.returncode == 1, output(refused)
+    assert "no valid cosignature by the witness" in refused.stderr
+
+    # a log showing the witness a history other than the one it cosigned is refused
+    state = json.loads((server.folder / "witness.json").read_text())
+    state["root"] = base64.b64encode(b"\x00" * 32).decode()
+    (server.folder / "witness.json").write_text(json.dumps(state))
+    alert = server.cli(*cosign)
+    assert alert.returncode == 2, output(alert)
+    assert "ALERT" in alert.stderr
+    assert "rewrote its history" in alert.stderr

@@ -112,12 +112,18 @@ def test_a_table_other_than_the_reviewed_one_is_not_published(
     reviewed = published.reads.publications(CAMPAIGN)[0]["table_sha256"]
     args = {"campaign": CAMPAIGN, "table_sha256": reviewed}
     assert refused(world, "publisher", "publish_results", args) == "table_changed"
+    # the changed table was neither kept nor signed for
+    rows = published.projector.views.rows("SELECT sha256 FROM {pv_published_tables}")
+    assert [r["sha256"] for r in rows] == [reviewed]
 
 
 def test_unchanged_results_are_not_published_twice(world: World, published: Publishing) -> None:
+    signed = len(published.checkpoints.all())
     assert refused(world, "publisher", "publish_results", {"campaign": CAMPAIGN}) == (
         "already_published"
     )
+    # a refused publication signs nothing either
+    assert len(published.checkpoints.all()) == signed
 
 
 def test_a_ledger_without_the_log_cannot_publish(world: World, published: Publishing) -> None:

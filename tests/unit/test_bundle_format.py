@@ -230,20 +230,23 @@ def test_a_leaf_with_body_keys_out_of_order_is_refused():
     event = example_event()
     event["body"] = dict(reversed(list(event["body"].items())))
     data = orjson.dumps(event)
-    assert data != EXAMPLE and orjson.loads(data) == orjson.loads(EXAMPLE)
+    assert data != EXAMPLE
+    assert orjson.loads(data) == orjson.loads(EXAMPLE)
     refused(data, "not in canonical form")
 
 
 def test_a_leaf_with_an_escaped_non_ascii_character_is_refused():
     # RFC 8785 writes "á" as its raw UTF-8 bytes, never as \u00e1
     data = EXAMPLE.replace("á".encode(), b"\\u00e1")
-    assert data != EXAMPLE and orjson.loads(data) == orjson.loads(EXAMPLE)
+    assert data != EXAMPLE
+    assert orjson.loads(data) == orjson.loads(EXAMPLE)
     refused(data, "not in canonical form")
 
 
 def test_a_leaf_with_an_escaped_slash_is_refused():
     data = EXAMPLE.replace(b"12/BC", b"12\\/BC")
-    assert data != EXAMPLE and orjson.loads(data) == orjson.loads(EXAMPLE)
+    assert data != EXAMPLE
+    assert orjson.loads(data) == orjson.loads(EXAMPLE)
     refused(data, "not in canonical form")
 
 
@@ -425,7 +428,8 @@ def test_a_key_is_revoked_from_the_leaf_after_its_revocation(index):
 def test_a_revocation_does_not_change_the_past():
     keys = timeline()
     before = keys.at(7).get(ALICE.key_id)
-    assert before is not None and before.active
+    assert before is not None
+    assert before.active
     assert keys.at(4).get(ALICE.key_id) == before
 
 
@@ -434,9 +438,11 @@ def test_the_administrator_and_server_keys_exist_from_the_leaf_after_genesis():
     assert keys.at(0).get(ADMIN.key_id) is None
     assert keys.at(0).get(SERVER.key_id) is None
     admin, server = keys.at(1).get(ADMIN.key_id), keys.at(1).get(SERVER.key_id)
-    assert admin is not None and admin.has_role("administrator")
+    assert admin is not None
+    assert admin.has_role("administrator")
     assert (admin.name, admin.title, admin.unit) == ("Quản trị", "Chuyên viên", "Sở Nội vụ")
-    assert server is not None and server.has_role("system")
+    assert server is not None
+    assert server.has_role("system")
     assert (server.name, server.title, server.unit) == ("Máy chủ", "", "")
 
 
