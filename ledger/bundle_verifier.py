@@ -53,6 +53,7 @@ from ledger.verification import ChainHead, EventFacts, Pending, check_chain, che
 
 _TYPE_AT = len('{"aggregate_id":"00000000-0000-0000-0000-000000000000","aggregate_type":"')
 PARTS_PER_WORKER = 4
+SIGNATURE_BATCH = 256
 
 
 @dataclass
@@ -117,10 +118,21 @@ def _verify_events(part: int) -> _PartResult:
     cards = CardReplay(job.campaign, job.registries.definitions)
     problems: list[tuple[int, str]] = []
     publications: list[tuple[int, dict[str, Any]]] = []
-    # signatures are verified after the other checks, one after the other: the curve
-    # arithmetic then runs with its code and tables in the processor's caches
+    # signatures are verified in batches after the other checks of their events, one after
+    # the other: the curve arithmetic then runs with its code and tables in the processor's
+    # caches, and a batch's memory is reused by the next
     signatures: Pending = []
     signed_at: list[tuple[int, EventFacts]] = []
+
+    def verify_batch() -> None:
+        for (public_key, signature, message), (index, event) in zip(
+            signatures, signed_at, strict=True
+        ):
+            if not verify_signature(public_key, signature, message):
+                problems.append((index, f"{_name(index, event)}: signature: {BAD_SIGNATURE}"))
+        signatures.clear()
+        signed_at.clear()
+
     events = 0
     blob, starts = job.leaves.blob, job.leaves.starts
     for index in job.parts[part]:
@@ -134,6 +146,8 @@ def _verify_events(part: int) -> _PartResult:
         reasons += check_command(event, keys.at(index), signed, signatures)
         if len(signatures) > len(signed_at):
             signed_at.append((index, event))
+            if len(signatures) == SIGNATURE_BATCH:
+                verify_batch()
         if (
             event.aggregate_type == "Scorecard"
             and index < job.table_size
@@ -144,9 +158,7 @@ def _verify_events(part: int) -> _PartResult:
             publications.append((index, event.body))
         if reasons:
             problems += ((index, f"{_name(index, event)}: {reason}") for reason in reasons)
-    for (public_key, signature, message), (index, event) in zip(signatures, signed_at, strict=True):
-        if not verify_signature(public_key, signature, message):
-            problems.append((index, f"{_name(index, event)}: signature: {BAD_SIGNATURE}"))
+    verify_batch()
     return _PartResult(
         problems,
         cards.scores(),
@@ -306,9 +318,7 @@ def _verify(
     parts = _partition(leaves, max(1, workers * PARTS_PER_WORKER if workers > 1 else 1))
     job = _Job(leaves, parts, registries, campaign or "", table_size)
     with _Pending(job, workers) as pending:
-        tree = MemoryTree()
-        for data in leaves:
-            tree.append(leaf_hash(data))
+        tree = MemoryTree.of([leaf_hash(data) for data in leaves])
         results = pending.results()
 
     problems = sorted(p for result in results for p in result.problems)

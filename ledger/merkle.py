@@ -44,6 +44,17 @@ class MemoryTree:
         for h in leaf_hashes:
             self.append(h)
 
+    @classmethod
+    def of(cls, leaf_hashes: Sequence[bytes]) -> MemoryTree:
+        """The tree of these leaf hashes, built a level at a time (faster than appending)."""
+        tree = cls()
+        level = list(leaf_hashes)
+        tree.levels = [level]
+        while len(level) > 1:
+            level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            tree.levels.append(level)
+        return tree
+
     @property
     def size(self) -> int:
         return len(self.levels[0])

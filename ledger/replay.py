@@ -17,7 +17,7 @@ from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.points import plain
 from ledger.domain.results import CardScores, UnitInfo, result_table
-from ledger.domain.rules import Score, compute
+from ledger.domain.rules import compute
 from ledger.domain.scorecard import Scorecard
 from ledger.errors import LedgerError
 from ledger.verification import EventFacts
@@ -90,16 +90,20 @@ class CardReplay:
     definitions: dict[tuple[str, int], dict[str, Any]]
     cards: dict[str, Scorecard] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
-    # scores already computed, by set, criterion and inputs: many units answer alike
-    _scores: dict[tuple[Any, ...], Score] = field(default_factory=dict)
+    # points and percentage as the ledger writes them, by set, criterion and inputs, once
+    # computed: many units answer alike
+    _scores: dict[tuple[Any, ...], tuple[str, str | None]] = field(default_factory=dict)
 
-    def _score(self, tree: IndicatorTree, code: str, inputs: dict[str, Any]) -> Score:
+    def _score(
+        self, tree: IndicatorTree, code: str, inputs: dict[str, Any]
+    ) -> tuple[str, str | None]:
         key = (tree.code, tree.version, code, *sorted(inputs.items()))
         score = self._scores.get(key)
         if score is None:
             leaf = tree.leaf(code)
-            score = compute(leaf.code, leaf.rule, leaf.max_points, tree.precision, inputs)
-            self._scores[key] = score
+            found = compute(leaf.code, leaf.rule, leaf.max_points, tree.precision, inputs)
+            percent = None if found.percent is None else plain(found.percent)
+            score = self._scores[key] = (plain(found.points), percent)
         return score
 
     def _tree(self, card: Scorecard) -> IndicatorTree:
@@ -135,14 +139,14 @@ class CardReplay:
         tree = self._tree(card)
         if kind in SCORED:
             code = body["criterion"]
-            score = self._score(tree, code, body["inputs"])
-            if _text(body.get("points")) != plain(score.points):
+            points, percent = self._score(tree, code, body["inputs"])
+            # the ledger writes decimals "plain" (docs/FORMATS.md §12.1): the same text
+            if body.get("points") != points:
                 yield (
                     f"criterion {code}: it records {body.get('points')!r} points, but its "
-                    f"rule gives {plain(score.points)} for the inputs {body['inputs']}"
+                    f"rule gives {points} for the inputs {body['inputs']}"
                 )
-            percent = None if score.percent is None else plain(score.percent)
-            if _text(body.get("percent")) != percent:
+            if body.get("percent") != percent:
                 yield (
                     f"criterion {code}: it records the percentage {body.get('percent')!r}, "
                     f"the inputs give {percent}"
@@ -176,19 +180,6 @@ class CardReplay:
             before = None if entry is None else entry.final_points(node.score_source)
             if body.get("previous_points") != (None if before is None else plain(before)):
                 yield f"it names {body.get('previous_points')!r} as the previous score"
-
-
-def _text(value: Any) -> str | None:
-    """A decimal member as the ledger writes it (a string), normalised; anything else is
-    returned as its repr, so that it never equals a real value."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        return repr(value)
-    try:
-        return plain(Decimal(value))
-    except InvalidOperation:
-        return repr(value)
 
 
 def table_of(

@@ -193,3 +193,12 @@ def test_out_of_range_requests_are_refused() -> None:
     assert verify_consistency(0, 5, EMPTY_ROOT, TREE.root(5), [])
     assert verify_consistency(5, 5, TREE.root(5), TREE.root(5), [])
     assert not verify_consistency(5, 5, TREE.root(5), TREE.root(4), [])
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 5, 8, 13, 64, 100])
+def test_a_tree_built_a_level_at_a_time_is_the_appended_tree(size: int) -> None:
+    hashes = [leaf_hash(bytes([i % 256, i // 256])) for i in range(size)]
+    appended, built = MemoryTree(hashes), MemoryTree.of(hashes)
+    assert built.levels == appended.levels
+    for n in range(size + 1):
+        assert built.root(n) == appended.root(n)
