@@ -198,3 +198,16 @@ def test_the_bundle_is_what_the_store_holds(world: World, published: Publishing)
     two = verify_bundle(bundle, log_key, workers=2)
     assert one.ok, one.problems
     assert one.checked == two.checked
+
+
+def test_a_rebuild_of_the_read_models_keeps_what_was_published(published: Publishing) -> None:
+    [before] = published.reads.publications(CAMPAIGN)
+    signed = published.checkpoints.all()
+    published.projector.rebuild()
+    [after] = published.reads.publications(CAMPAIGN)
+    assert after == before
+    assert published.checkpoints.all() == signed
+    assert published.tables.get(after["table_sha256"])["campaign"]["code"] == CAMPAIGN
+    assert verify_bundle(
+        build_bundle(published, CAMPAIGN), published.checkpoints.signer.verifier().to_string()
+    ).ok
