@@ -22,14 +22,6 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from api.cli_publication import register as register_publication
@@ -677,15 +669,7 @@ def rebuild() -> None:
         projector = Projector(ledger)
         total = ledger.recorder.max_notification_id() or None
         started = time.perf_counter()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with _progress_bar() as bar:
             task = bar.add_task("rebuilding", total=total)
             projector.views.reset()
             applied = 0

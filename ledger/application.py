@@ -570,38 +570,44 @@ class Ledger(Application[UUID]):
             )
         return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
 
-    def _finalise_campaign(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    def _campaign_command(
+        self,
+        command: SignedCommand,
+        keyring: Keyring,
+        signer: KeyRecord,
+        act: Callable[[Campaign], None],
     ) -> Receipt:
         code = command.args["campaign"]
 
-        def act(campaign: Campaign | None) -> list[LedgerAggregate]:
+        def found(campaign: Campaign | None) -> list[LedgerAggregate]:
             if campaign is None:
                 raise NotFoundError(
                     f"campaign {code} does not exist", field="command.args.campaign"
                 )
+            act(campaign)
+            return [campaign]
+
+        return self._act(command, keyring, signer, campaign_id(code), found)
+
+    def _finalise_campaign(
+        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
+    ) -> Receipt:
+        def finalise(campaign: Campaign) -> None:
             tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
             unsettled = []
             for unit in campaign.units:
-                card = self.scorecard(code, unit)
+                card = self.scorecard(campaign.code, unit)
                 missing = card.unsettled(tree) if card is not None else ["(no scorecard)"]
                 if missing:
                     unsettled.append(f"{unit}: {', '.join(missing)}")
             campaign.finalise(command, self.clock.now(), unsettled)
-            return [campaign]
 
-        return self._act(command, keyring, signer, campaign_id(code), act)
+        return self._campaign_command(command, keyring, signer, finalise)
 
     def _publish_results(
         self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
     ) -> Receipt:
-        code = command.args["campaign"]
-
-        def act(campaign: Campaign | None) -> list[LedgerAggregate]:
-            if campaign is None:
-                raise NotFoundError(
-                    f"campaign {code} does not exist", field="command.args.campaign"
-                )
+        def publish(campaign: Campaign) -> None:
             campaign.check_publishable()
             if self.publication_facts is None:
                 raise DomainError(
@@ -610,12 +616,11 @@ class Ledger(Application[UUID]):
                     code="publication_unavailable",
                 )
             facts = self.publication_facts(
-                code, lambda digest: campaign.check_table(command, digest)
+                campaign.code, lambda digest: campaign.check_table(command, digest)
             )
             campaign.publish(command, facts, self.clock.now())
-            return [campaign]
 
-        return self._act(command, keyring, signer, campaign_id(code), act)
+        return self._campaign_command(command, keyring, signer, publish)
 
 
 def stored_events(

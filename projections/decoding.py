@@ -3,7 +3,7 @@
 The library's mapper builds a full event object through its JSON transcoder; the
 projector needs only a few fields and reads every event of the log on a rebuild, so it
 parses the stored state itself (the ledger stores it uncompressed and unencrypted;
-``tests/integration/test_projection_decoding.py`` checks this agrees with the mapper)."""
+``tests/integration/test_publication.py`` checks it agrees with the library's mapper)."""
 
 from __future__ import annotations
 
@@ -14,19 +14,14 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Notification
 
+from ledger.verification import EventFacts
 
-@dataclass(frozen=True)
-class LoggedEvent:
-    position: int
-    aggregate_type: str
-    aggregate_id: str
-    version: int
-    event_type: str
-    timestamp: datetime
-    body: dict[str, Any]
-    command: dict[str, Any]
-    event_hash: str
-    prev_hash: str
+
+@dataclass(slots=True)
+class LoggedEvent(EventFacts):
+    """An event as the projector reads it: its facts and its position in the log."""
+
+    position: int = 0
 
 
 def decode(notification: Notification) -> LoggedEvent:
@@ -39,7 +34,7 @@ def decode(notification: Notification) -> LoggedEvent:
         aggregate_id=str(notification.originator_id),
         version=notification.originator_version,
         event_type=event_type,
-        timestamp=datetime.fromisoformat(
+        recorded_at=datetime.fromisoformat(
             timestamp["_data_"] if isinstance(timestamp, dict) else timestamp
         ),
         body=state["body"],

@@ -28,7 +28,7 @@ def canonical_event_bytes(event: LoggedEvent) -> bytes:
         aggregate_id=event.aggregate_id,
         version=event.version,
         event_type=event.event_type,
-        recorded_at=event.timestamp,
+        recorded_at=event.recorded_at,
         prev_hash=event.prev_hash,
         body=event.body,
         command=event.command,

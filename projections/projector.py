@@ -208,7 +208,7 @@ class Projector:
         dirty: dict[tuple[str, str], int],
     ) -> None:
         position, aggregate_type = event.position, event.aggregate_type
-        event_type, body, at = event.event_type, event.body, event.timestamp
+        event_type, body, at = event.event_type, event.body, event.recorded_at
         if cache.frontier is None:
             cache.frontier = Frontier.load(self.views)
         cache.frontier.append(position, leaf_hash_of(event), changes)
@@ -286,7 +286,7 @@ class Projector:
             event.position,
             event.body,
             event.event_type,
-            event.timestamp,
+            event.recorded_at,
         )
         campaign, unit = body["campaign"], body["unit"]
         if event_type == "ScorecardOpened":

@@ -21,6 +21,8 @@ from ledger.merkle import verify_consistency
 from ledger.note import open_checkpoint
 from ledger.verification import verify_events
 from projections.bundling import build_bundle
+from projections.decoding import decode
+from projections.merkle_log import canonical_event_bytes
 from projections.publishing import Publishing, attach_publishing
 from tests.world import World, run_and_publish
 
@@ -211,3 +213,20 @@ def test_a_rebuild_of_the_read_models_keeps_what_was_published(published: Publis
     assert verify_bundle(
         build_bundle(published, CAMPAIGN), published.checkpoints.signer.verifier().to_string()
     ).ok
+
+
+def test_the_projectors_decoding_agrees_with_the_librarys(
+    world: World, published: Publishing
+) -> None:
+    """Leaves are made from the projector's own decoding of stored events: it gives the
+    events the library's mapper gives, to the byte of their canonical form."""
+    recorder = world.ledger.recorder
+    notifications = recorder.select_notifications(None, 10_000)
+    assert len(notifications) == published.log.size()
+    for notification in notifications:
+        logged = decode(notification)
+        event = world.ledger.mapper.to_domain_event(notification)
+        assert logged.body == event.body
+        assert logged.command == event.command
+        assert logged.recorded_at == event.timestamp
+        assert sha256_hex(canonical_event_bytes(logged)) == event.event_hash == logged.event_hash
