@@ -21,7 +21,6 @@ import orjson
 
 from ledger.canonical import LEDGER_TIME, canonical_bytes, is_plain_json
 from ledger.errors import LedgerError, ValidationError
-from ledger.replay import CardReplay, Registries, evidence_of, key_history
 from ledger.verification import EventFacts
 
 MEMBERS = frozenset(
@@ -126,6 +125,15 @@ def read_leaf(data: bytes) -> tuple[EventFacts, bytes | None]:
     """The event a leaf holds, and its command's canonical bytes where they were established
     on the way; refuses bytes that are not the canonical form of an event."""
     try:
+        return _read_leaf(data)
+    except BadLeaf:
+        raise
+    except Exception as error:  # e.g. nesting too deep for the encoders
+        raise BadLeaf(f"cannot be read ({type(error).__name__}: {error})") from None
+
+
+def _read_leaf(data: bytes) -> tuple[EventFacts, bytes | None]:
+    try:
         event = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise BadLeaf(f"not JSON ({error})") from None
@@ -175,45 +183,3 @@ def read_leaf(data: bytes) -> tuple[EventFacts, bytes | None]:
         ),
         signed,
     )
-
-
-def make_bundle(
-    *,
-    ledger: str,
-    campaign: str,
-    checkpoint: str,
-    leaves: Sequence[bytes],
-    publication: int,
-    results: dict[str, Any],
-) -> Bundle:
-    """A bundle of the log's first ``len(leaves)`` leaves (the checkpoint's size) for the
-    publication at leaf ``publication``, whose published table is ``results``. The header
-    describes the key registry's history and the evidence as the events give them."""
-    event, _ = read_leaf(leaves[publication])
-    table_size = event.body["tree_size"]
-    registries = Registries()
-    cards = CardReplay(campaign, registries.definitions)
-    for index, data in enumerate(leaves):
-        facts, _ = read_leaf(data)
-        if facts.aggregate_type == "Scorecard":
-            if index < table_size and facts.body.get("campaign") == campaign:
-                cards.apply(facts)
-        elif index < table_size or facts.aggregate_type == "KeyRegistry":
-            list(registries.apply(index, facts))
-    header = {
-        "format": BUNDLE_FORMAT,
-        "ledger": ledger,
-        "campaign": campaign,
-        "checkpoint": checkpoint,
-        "publication": {
-            "leaf_index": publication,
-            "event_id": f"{event.aggregate_id}/{event.version}",
-            "sequence": event.body["sequence"],
-            "table_sha256": event.body["table_sha256"],
-            "tree_size": table_size,
-        },
-        "results": results,
-        "keys": key_history(registries.keys),
-        "evidence": evidence_of(cards.cards.values()),
-    }
-    return Bundle(header, list(leaves))

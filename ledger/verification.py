@@ -15,9 +15,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ledger.canonical import ZERO_HASH
 from ledger.commands import SignedCommand
+from ledger.crypto import key_id_of
 from ledger.domain.authorization import authorize, signer_of, spec_for
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.catalogue import AGGREGATE_OF, OPENING
 from ledger.domain.events import event_hash
 from ledger.domain.keyring import KeyLookup, Keyring
 from ledger.errors import LedgerError
@@ -87,9 +90,6 @@ class EventFacts:
 class ChainHead:
     version: int
     hash: str
-
-
-ZERO = "0" * 64
 
 
 def aggregate_type_of(event: LedgerAggregate.Event) -> str:
@@ -179,7 +179,7 @@ def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> list[str]:
             f"version {event.version} follows {before} of its aggregate: events are missing "
             "or out of order"
         ]
-    if event.prev_hash != (ZERO if head is None else head.hash):
+    if event.prev_hash != (ZERO_HASH if head is None else head.hash):
         return [
             "its prev_hash does not match the hash of the aggregate's previous event (chain broken)"
         ]
@@ -204,24 +204,25 @@ def check_command(
     signed_bytes: bytes | None = None,
     pending: Pending | None = None,
 ) -> list[str]:
-    """What is wrong with the event's signed command: well formed, of a type that produces
-    this event, for this aggregate, signed by a key allowed to sign it then, with every
-    argument in the body.
+    """What is wrong with the event and its signed command: an event of its aggregate's kind,
+    at the version its kind opens or follows, caused by a well-formed command of a type that
+    produces it, for this aggregate, signed by a key allowed to sign it then, with every
+    argument in the body and the key ids the body derives.
 
     ``signed_bytes``, when given, are the command's canonical bytes as the caller already
     established them. With ``pending``, the signature is not verified here but added to it."""
+    found = _check_kind(event)
     try:
         command = SignedCommand.from_envelope(event.command, signed=signed_bytes)
         spec = spec_for(command.type)
     except LedgerError as error:
-        return [f"its command is malformed: {error}"]
-    found = []
+        return [*found, f"its command is malformed: {error}"]
     if event.event_type not in spec.events:
         found.append(f"a {command.type} command cannot produce a {event.event_type} event")
     try:
         if str(target_of(command.type, command.args)) != event.aggregate_id:
             found.append(f"its {command.type} command addresses another aggregate")
-    except (KeyError, ValueError) as error:
+    except (KeyError, ValueError, TypeError) as error:
         found.append(f"its command lacks the argument {error}")
     try:
         signer = signer_of(keyring, command, verify=pending is None)
@@ -230,8 +231,56 @@ def check_command(
         authorize(keyring, command, signer)
     except LedgerError as error:
         found.append(f"signature or authority: {error}")
+    except Exception as error:  # a malformed grant or key, in a forged registry
+        found.append(f"signature or authority cannot be judged ({type(error).__name__}: {error})")
     found += _check_body(event.body, command.args)
+    if event.aggregate_type == "KeyRegistry":
+        found += _check_key_ids(event.event_type, event.body, command)
     return found
+
+
+def _check_kind(event: EventFacts) -> list[str]:
+    aggregate_type = AGGREGATE_OF.get(event.event_type)
+    if aggregate_type is None:
+        return [f"{event.event_type!r} is not an event type of the ledger"]
+    if aggregate_type != event.aggregate_type:
+        return [
+            f"a {event.event_type} event belongs to a {aggregate_type}, not a "
+            f"{event.aggregate_type}"
+        ]
+    if (event.version == 1) != (event.event_type in OPENING):
+        return [
+            f"a {event.event_type} event "
+            + (
+                "opens its aggregate at version 1"
+                if event.event_type in OPENING
+                else "cannot be the first of its aggregate"
+            )
+        ]
+    return []
+
+
+def _check_key_ids(event_type: str, body: dict[str, Any], command: SignedCommand) -> list[str]:
+    """The key ids and the ledger's name a registry event derives are what its keys give."""
+    expected: str | None
+    if event_type == "LedgerInitialised":
+        name, expected = "ledger", command.ledger
+    elif event_type == "KeyEnrolled":
+        name, expected = "key_id", _key_id(body.get("public_key"))
+    elif event_type == "KeyRotated":
+        name, expected = "new_key_id", _key_id(body.get("new_public_key"))
+    else:
+        return []
+    if body.get(name) != expected:
+        return [f"its body's {name!r} is not what its signed arguments give"]
+    return []
+
+
+def _key_id(public_key: object) -> str | None:
+    try:
+        return key_id_of(public_key) if isinstance(public_key, str) else None
+    except LedgerError:
+        return None
 
 
 def _check_body(body: dict[str, Any], args: dict[str, Any]) -> list[str]:
@@ -241,8 +290,20 @@ def _check_body(body: dict[str, Any], args: dict[str, Any]) -> list[str]:
         if name not in body
         else f"its body's {name!r} differs from what the signer signed"
         for name, value in args.items()
-        if body.get(name, _MISSING) != value
+        if not same_json(body.get(name, _MISSING), value)
     ]
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: ``True`` is not ``1``, nor ``{"a": 1}`` ``{"a": true}``."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return bool(a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a))
+    if kind is list:
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 _MISSING = object()

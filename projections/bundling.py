@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ledger.bundle import Bundle, make_bundle
+from ledger.bundle import Bundle
 from ledger.errors import DomainError, NotFoundError
+from ledger.replay import make_bundle
 from projections.decoding import decode
 from projections.merkle_log import canonical_event_bytes
 from projections.publishing import Publishing

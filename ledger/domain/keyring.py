@@ -190,9 +190,12 @@ class KeyTimeline:
     _records: dict[str, list[KeyRecord]] = field(default_factory=dict)
 
     def apply(self, index: int, event_type: str, body: dict[str, Any], at: datetime) -> None:
+        if event_type == "LedgerInitialised":
+            if self.genesis is not None:
+                return  # a second genesis: the verifier names it, the registry ignores it
+            self.genesis = index
         self.keyring.apply(event_type, body, at)
         if event_type == "LedgerInitialised":
-            self.genesis = index
             touched = [self.keyring.administrator, self.keyring.server]
         elif event_type == "KeyEnrolled":
             touched = [key_id_of(body["public_key"])]
