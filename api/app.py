@@ -37,7 +37,7 @@ from ledger.domain.results import table_csv, table_sha256
 from ledger.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.media import ALLOWED, sniff
 from ledger.settings import Settings
-from projections.bundling import build_bundle
+from projections.bundling import build_bundle, plan_bundle
 from projections.decoding import decode
 from projections.merkle_log import canonical_event_bytes
 from projections.projector import Projector, attach
@@ -46,6 +46,7 @@ from projections.queries import AsOf, ReadModels
 from projections.trace import to_csv as trace_csv
 
 log = structlog.get_logger("parledger.api")
+BUNDLES_KEPT = 4
 
 
 # -- documented request and response schemas (kept apart from the domain's events) ---------
@@ -154,6 +155,8 @@ class Service:
         self.log_signer = self.checkpoints.signer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
+        self._bundles: dict[tuple[str, int, str], bytes] = {}
+        self._bundles_lock = threading.Lock()
 
     @property
     def tokens(self) -> TokenIssuer:
@@ -166,6 +169,20 @@ class Service:
 
     def now(self) -> datetime:
         return self.ledger.clock.now()
+
+    def bundle(self, campaign: str) -> bytes:
+        """The bundle of a campaign's latest publication, made once per checkpoint it is at
+        (a bundle of a large log is seconds of work)."""
+        plan = plan_bundle(self.publishing, campaign)
+        with self._bundles_lock:
+            cached = self._bundles.get(plan.key)
+        if cached is None:
+            cached = encode_bundle(build_bundle(self.publishing, campaign, plan=plan))
+            with self._bundles_lock:
+                self._bundles[plan.key] = cached
+                while len(self._bundles) > BUNDLES_KEPT:
+                    del self._bundles[next(iter(self._bundles))]
+        return cached
 
     def follow(self) -> None:
         """Keep the read models up in the background (commands from other processes)."""
@@ -680,7 +697,7 @@ def create_app(
     )
     def get_bundle(code: str, svc: ServiceDep) -> Response:
         publication_or_404(svc, code, None)
-        data = encode_bundle(build_bundle(svc.publishing, code))
+        data = svc.bundle(code)
         return Response(
             data,
             media_type="application/gzip",

@@ -702,8 +702,8 @@ def verify(log_key: LogKeyOption = None) -> None:
                     bar.update(task, completed=position)
 
             report = verify_events(counted())
-        with _spinner("checking the log, its checkpoints and publications"):
-            audit = audit_log(publishing, trusted, ledger.evidence)
+        # no spinner: its thread must not run while the checks fork their workers
+        audit = audit_log(publishing, trusted, ledger.evidence)
         problems = [str(p) for p in report.problems] + audit.problems
         if not problems:
             out.print(

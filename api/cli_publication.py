@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +37,8 @@ from api.client import RemoteLedger, segment
 from api.render import results_table, to_json
 from ledger.bundle import encode_bundle, read_bundle
 from ledger.bundle_verifier import verify_bundle
+from ledger.canonical import sha256_hex
+from ledger.command_args import SHA256
 from ledger.crypto import SigningKey, b64decode, b64encode
 from ledger.domain.results import table_csv, table_sha256
 from ledger.merkle import verify_consistency
@@ -86,15 +90,23 @@ def publish(
     campaign: CampaignOption,
     key: KeyOption,
     server: ServerOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="publish without asking (for scripts)")
+    ] = False,
 ) -> None:
-    """Publish a finalised campaign's results: show the table the events give, then sign
-    its hash, so that the ledger records exactly the table you reviewed."""
+    """Publish a finalised campaign's results: show the table the events give, ask, then
+    sign its hash, so that the ledger records exactly the table you reviewed."""
 
     def act() -> None:
         signer = SigningKey.load(key)
         preview = _preview(campaign, server, signer)
         digest = preview["table_sha256"]
         out.print(results_table(preview["table"], f"SHA-256 {digest}"))
+        if not yes:
+            if not sys.stdin.isatty():
+                raise Failure("give --yes to publish without being asked")
+            if not typer.confirm(f"Công bố kết quả {campaign} (bảng {digest[:12]}…)?"):
+                raise Failure("nothing was published")
         with _target(server) as target:
             receipt = target.submit(
                 signer, "publish_results", {"campaign": campaign, "table_sha256": digest}
@@ -175,9 +187,9 @@ def bundle(
                     listed = built.header["evidence"]
                     if evidence_dir is not None:
                         for item in listed:
-                            target = evidence_dir / item["sha256"]
-                            target.parent.mkdir(parents=True, exist_ok=True)
-                            target.write_bytes(publishing.ledger.evidence.read(item["sha256"]))
+                            digest = item["sha256"]
+                            content = publishing.ledger.evidence.read(digest)
+                            _keep_evidence(evidence_dir, digest, content)
                 finally:
                     publishing.ledger.close()
             output.write_bytes(data)
@@ -195,11 +207,23 @@ def _remote_bundle(
         if evidence_dir is None:
             return data, []
         header, _ = read_bundle(data)
-        for item in header["evidence"]:
-            target = evidence_dir / item["sha256"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(remote.get_bytes(f"/v1/evidence/{item['sha256']}"))
-        return data, list(header["evidence"])
+        listed = header.get("evidence")
+        if not isinstance(listed, list):
+            raise Failure("the server's bundle lists no evidence")
+        for item in listed:
+            digest = item.get("sha256") if isinstance(item, dict) else None
+            if not isinstance(digest, str) or not re.fullmatch(SHA256, digest):
+                raise Failure(f"the server's bundle names evidence {digest!r}, not a SHA-256")
+            content = remote.get_bytes(f"/v1/evidence/{digest}")
+            if sha256_hex(content) != digest:
+                raise Failure(f"the server sent other bytes for evidence {digest}")
+            _keep_evidence(evidence_dir, digest, content)
+        return data, listed
+
+
+def _keep_evidence(folder: Path, digest: str, content: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / digest).write_bytes(content)
 
 
 def verify_bundle_command(
@@ -211,6 +235,10 @@ def verify_bundle_command(
     ] = None,
     evidence: Annotated[
         Path | None, typer.Option(help="a folder of evidence files to check against the bundle")
+    ] = None,
+    genesis: Annotated[
+        str | None,
+        typer.Option(help="the SHA-256 of the ledger's genesis event, to pin the ledger"),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="processes to use (default: every core)")
@@ -226,14 +254,15 @@ def verify_bundle_command(
             raise Failure("give --log-key (the log's verifier key, from GET /v1/log/key)")
         trusted = _log_key(log_key)
         started = time.perf_counter()
-        with _spinner(f"verifying {file}"):
-            report = verify_bundle(
-                file.read_bytes(),
-                trusted.to_string(),
-                witnesses=witness or (),
-                evidence_dir=evidence,
-                workers=workers,
-            )
+        # no spinner: its thread must not run while the checks fork their workers
+        report = verify_bundle(
+            file.read_bytes(),
+            trusted.to_string(),
+            witnesses=witness or (),
+            genesis=genesis,
+            evidence_dir=evidence,
+            workers=workers,
+        )
         elapsed = time.perf_counter() - started
         for line in report.checked:
             out.print(f"ok: {line}", highlight=False, soft_wrap=True)

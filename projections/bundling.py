@@ -3,7 +3,9 @@ covers the campaign's latest publication, in canonical form, with the published 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from ledger.bundle import Bundle
 from ledger.errors import DomainError, NotFoundError
@@ -13,8 +15,16 @@ from projections.merkle_log import canonical_event_bytes
 from projections.publishing import Publishing
 
 
-def leaves_from_store(publishing: Publishing, size: int, page: int = 2000) -> Iterator[bytes]:
-    """The canonical bytes of the log's first ``size`` events, as the store holds them now."""
+def leaves_from_store(
+    publishing: Publishing,
+    size: int,
+    page: int = 2000,
+    unreadable: Callable[[int, Exception], None] | None = None,
+) -> Iterator[bytes]:
+    """The canonical bytes of the log's first ``size`` events, as the store holds them now.
+
+    A stored row that cannot be put in canonical form is refused, or, given ``unreadable``,
+    told to it and given as an empty leaf (so that the leaves after it keep their places)."""
     recorder = publishing.ledger.recorder
     start: int | None = None
     produced = 0
@@ -25,21 +35,40 @@ def leaves_from_store(publishing: Publishing, size: int, page: int = 2000) -> It
         if not notifications:
             return
         for notification in notifications:
-            yield canonical_event_bytes(decode(notification))
+            try:
+                yield canonical_event_bytes(decode(notification))
+            except Exception as error:  # a row changed behind the ledger's back
+                if unreadable is None:
+                    raise DomainError(
+                        f"the stored event at log position {notification.id} cannot be put "
+                        f"in canonical form ({type(error).__name__}: {error})",
+                        code="unreadable_event",
+                    ) from None
+                unreadable(notification.id, error)
+                yield b""
         produced += len(notifications)
         start = notifications[-1].id
 
 
-def build_bundle(
-    publishing: Publishing,
-    campaign: str,
-    *,
-    leaves: Sequence[bytes] | None = None,
-    sign: bool = True,
-) -> Bundle:
-    """The bundle of the campaign's latest publication, at the latest checkpoint a witness
-    cosigned that covers it; else at a checkpoint signed now (or, unless ``sign``, the latest
-    one signed). ``leaves`` are the log's leaves, if the caller has read them already."""
+@dataclass(frozen=True)
+class BundlePlan:
+    """Which publication a bundle is of, and the checkpoint it is at."""
+
+    campaign: str
+    publication: dict[str, Any]
+    leaf_index: int
+    checkpoint: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """What a bundle of this plan is made of: the same key, the same bytes."""
+        return (self.campaign, self.leaf_index, str(self.checkpoint["note"]))
+
+
+def plan_bundle(publishing: Publishing, campaign: str, *, sign: bool = True) -> BundlePlan:
+    """The campaign's latest publication, and the checkpoint its bundle is at: the latest
+    one a witness cosigned that covers it, else the latest signed if it covers it, else one
+    signed now (unless ``sign``)."""
     publishing.projector.catch_up()
     publications = publishing.reads.publications(campaign)
     if not publications:
@@ -50,14 +79,28 @@ def build_bundle(
     index = publishing.log.leaf_of_position(int(latest["position"]))
     assert index is not None
     checkpoints = publishing.checkpoints
-    checkpoint = checkpoints.latest_cosigned(index + 1) or (
-        checkpoints.sign(publishing.ledger.clock.now()) if sign else checkpoints.latest()
-    )
+    checkpoint = checkpoints.latest_cosigned(index + 1) or checkpoints.latest()
+    if sign and (checkpoint is None or int(checkpoint["size"]) <= index):
+        checkpoint = checkpoints.sign(publishing.ledger.clock.now())
     if checkpoint is None or int(checkpoint["size"]) <= index:
         raise NotFoundError(
             f"no signed checkpoint covers the publication of {campaign}", field="campaign"
         )
-    size = int(checkpoint["size"])
+    return BundlePlan(campaign, latest, index, checkpoint)
+
+
+def build_bundle(
+    publishing: Publishing,
+    campaign: str,
+    *,
+    leaves: Sequence[bytes] | None = None,
+    sign: bool = True,
+    plan: BundlePlan | None = None,
+) -> Bundle:
+    """The bundle of the campaign's latest publication (``plan_bundle``). ``leaves`` are
+    the log's leaves, if the caller has read them already."""
+    plan = plan or plan_bundle(publishing, campaign, sign=sign)
+    size = int(plan.checkpoint["size"])
     chosen = list(leaves_from_store(publishing, size)) if leaves is None else leaves[:size]
     if len(chosen) < size:
         raise DomainError(
@@ -68,8 +111,8 @@ def build_bundle(
     return make_bundle(
         ledger=publishing.ledger.keyring().ledger,
         campaign=campaign,
-        checkpoint=str(checkpoint["note"]),
+        checkpoint=str(plan.checkpoint["note"]),
         leaves=chosen,
-        publication=index,
-        results=publishing.tables.get(latest["table_sha256"]),
+        publication=plan.leaf_index,
+        results=publishing.tables.get(plan.publication["table_sha256"]),
     )

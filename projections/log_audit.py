@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.bundle_verifier import verify_bundle
+from ledger.domain.results import table_sha256
 from ledger.errors import LedgerError
 from ledger.evidence import EvidenceStore
 from ledger.merkle import MemoryTree, leaf_hash
 from ledger.note import NoteVerifier, open_checkpoint
+from ledger.replay import replay_log, table_of
 from projections.bundling import build_bundle, leaves_from_store
 from projections.publishing import Publishing
 
@@ -27,12 +30,21 @@ def audit_log(publishing: Publishing, log_key: NoteVerifier, evidence: EvidenceS
     audit = LogAudit()
     publishing.projector.catch_up()
     stored = publishing.ledger.recorder.max_notification_id() or 0
-    leaves = list(leaves_from_store(publishing, stored))
-    tree = MemoryTree([leaf_hash(data) for data in leaves])
+
+    def unreadable(position: int, error: Exception) -> None:
+        audit.problems.append(
+            f"the stored event at log position {position} cannot be put in canonical form "
+            f"({type(error).__name__}: {error})"
+        )
+
+    leaves = list(leaves_from_store(publishing, stored, unreadable=unreadable))
+    tree = MemoryTree.of([leaf_hash(data) for data in leaves])
     _checkpoints(publishing, log_key, tree, audit)
     for doc in publishing.reads.campaigns():
-        if publishing.reads.publications(doc["code"]):
+        publications = publishing.reads.publications(doc["code"])
+        if publications:
             _publication(publishing, log_key, doc["code"], leaves, audit)
+            _earlier_publications(publishing, doc["code"], publications[:-1], leaves, audit)
     _evidence(publishing, evidence, audit)
     return audit
 
@@ -83,7 +95,7 @@ def _publication(
 ) -> None:
     try:
         bundle = build_bundle(publishing, campaign, leaves=leaves, sign=False)
-    except LedgerError as error:
+    except Exception as error:  # whatever the store now holds
         audit.problems.append(f"the publication of {campaign}: {error}")
         return
     report = verify_bundle(bundle, log_key.to_string())
@@ -92,6 +104,35 @@ def _publication(
         audit.checked.append(
             f"the published results of {campaign} are kept unchanged and are what the events give"
         )
+
+
+def _earlier_publications(
+    publishing: Publishing,
+    campaign: str,
+    publications: list[dict[str, Any]],
+    leaves: list[bytes],
+    audit: LogAudit,
+) -> None:
+    """The tables of a campaign's earlier publications: kept unchanged, and what the events
+    up to their checkpoints give (the latest is checked with its bundle)."""
+    for publication in publications:
+        where = f"publication {publication['sequence']} of {campaign}"
+        digest = publication["table_sha256"]
+        try:
+            publishing.tables.raw(digest)
+            registries, cards = replay_log(leaves, campaign, publication["tree_size"])
+            scores, _ = cards.scores()
+            table = table_of(registries, campaign, [scores[u] for u in sorted(scores)])
+        except Exception as error:
+            audit.problems.append(f"{where}: {error}")
+            continue
+        if table_sha256(table) != digest:
+            audit.problems.append(
+                f"{where}: the events up to its checkpoint give a table other than the one "
+                f"it published ({table_sha256(table)}, not {digest})"
+            )
+        else:
+            audit.checked.append(f"{where}: its table is kept and is what the events gave")
 
 
 def _evidence(publishing: Publishing, evidence: EvidenceStore, audit: LogAudit) -> None:

@@ -7,6 +7,7 @@ published) and served to anyone. Every read checks the stored bytes against thei
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,8 @@ class Publishing:
         self.reads = ReadModels(projector.views, owner=ledger)
         self.log = MerkleLog(projector.views)
         self.tables = PublishedTables(self.reads)
-        self._published = False
+        # set in the thread whose command is being published, for its after_save
+        self._pending = threading.local()
 
     def facts(self, campaign: str, check: Callable[[str], None]) -> PublicationFacts:
         """The campaign's table as the read models give it at the latest projected event,
@@ -94,7 +96,7 @@ class Publishing:
         check(table_sha256(table))
         digest = self.tables.keep(campaign, table)
         checkpoint = self.checkpoints.sign(self.ledger.clock.now(), size)
-        self._published = True
+        self._pending.publication = True
         return PublicationFacts(
             table_sha256=digest,
             tree_size=size,
@@ -112,8 +114,8 @@ class Publishing:
 
     def after_save(self) -> None:
         """Once a publication is recorded, sign a checkpoint that includes it."""
-        if self._published:
-            self._published = False
+        if getattr(self._pending, "publication", False):
+            self._pending.publication = False
             self.projector.catch_up()
             self.checkpoints.sign(self.ledger.clock.now())
 

@@ -785,10 +785,24 @@ def test_publishing_unchanged_results_again_is_a_one_line_error(server: Server) 
     publisher = server.folder / "home" / "keys" / "publisher.key"
     line = one_line_error(
         server.cli(
-            "publish", "--campaign", "HN-SH-2023", "--key", str(publisher), "--server", server.url
+            "publish",
+            "--campaign",
+            "HN-SH-2023",
+            "--key",
+            str(publisher),
+            "--server",
+            server.url,
+            "--yes",
         )
     )
     assert "already_published" in line
+    # without --yes, a script is asked to say so, and nothing is published
+    asked = one_line_error(
+        server.cli(
+            "publish", "--campaign", "HN-SH-2023", "--key", str(publisher), "--server", server.url
+        )
+    )
+    assert "--yes" in asked
 
 
 def _checkpoint_size(url: str) -> int:

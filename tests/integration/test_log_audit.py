@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -153,3 +154,41 @@ def test_a_swapped_evidence_file_is_named(store: Store) -> None:
         "evidence 'ke-hoach.pdf' of C2023, unit D1, criterion 1.1",
         "swapped or corrupted",
     )
+
+
+def test_a_row_that_cannot_be_canonical_is_named_not_raised(store: Store) -> None:
+    card = scorecard_id(CAMPAIGN, "D1")
+
+    def change(state: dict[str, object]) -> None:
+        body = state["body"]
+        assert isinstance(body, dict)
+        body["points"] = 0.75  # a number with a fraction: no canonical form
+
+    store.edit(card, 2, change)
+    found(
+        store.problems(),
+        f"{card} version 2 (SelfScoreRecorded): its content cannot be put in canonical form",
+        "cannot be put in canonical form (ValidationError",
+    )
+
+
+def test_every_publication_is_checked_not_only_the_latest(store: Store) -> None:
+    world = store.world
+    world.clock.advance(timedelta(days=1))
+    world.send(
+        world.keys["secretariat"],
+        "correct_score",
+        {"campaign": CAMPAIGN, "unit": "D2", "criterion": "1.1", "points": "1", "reason": "x"},
+    )
+    world.send(world.keys["publisher"], "publish_results", {"campaign": CAMPAIGN})
+    audit = audit_log(store.publishing, store.log_key, world.ledger.evidence)
+    assert audit.problems == []
+    assert any("publication 1 of C2023: its table is kept" in line for line in audit.checked)
+    first = store.publishing.reads.publications(CAMPAIGN)[0]
+    table = copy.deepcopy(store.publishing.tables.get(first["table_sha256"]))
+    table["units"][0]["rank"] = 9
+    store.publishing.projector.views.execute(
+        "UPDATE {pv_published_tables} SET doc = ? WHERE sha256 = ?",
+        (orjson.dumps(table).decode(), first["table_sha256"]),
+    )
+    found(store.problems(), "publication 1 of C2023", "is corrupted")
