@@ -24,6 +24,7 @@ from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant, KeyRecord, Keyring
 from ledger.domain.results import final_totals
 from ledger.domain.scorecard import Scorecard
+from ledger.replay import new_campaign, new_card
 from ledger.storage import is_postgres
 from projections.decoding import LoggedEvent, decode, dumps
 from projections.merkle_log import Frontier, leaf_hash_of
@@ -59,8 +60,7 @@ def key_from_doc(doc: dict[str, Any]) -> KeyRecord:
 
 
 def campaign_from_doc(doc: dict[str, Any]) -> Campaign:
-    campaign = Campaign.__new__(Campaign)
-    Campaign.__init__(campaign)
+    campaign = new_campaign()
     campaign.when("CampaignCreated", doc, parse_time(doc["created_at"]))
     if doc.get("finalised_at"):
         campaign.when("CampaignFinalised", {}, parse_time(doc["finalised_at"]))
@@ -69,8 +69,7 @@ def campaign_from_doc(doc: dict[str, Any]) -> Campaign:
 
 def replay_card(events: Iterable[dict[str, Any]]) -> Scorecard:
     """A scorecard's state from its events (rows of pv_card_events, in log order)."""
-    card = Scorecard.__new__(Scorecard)
-    Scorecard.__init__(card)
+    card = new_card()
     for row in events:
         card.when(row["event_type"], json.loads(row["body"]), parse_time(row["recorded_at"]))
     return card
