@@ -7,11 +7,12 @@ look-ups."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ledger.domain.events import event_bytes
 from ledger.merkle import (
+    Nodes,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -20,6 +21,8 @@ from ledger.merkle import (
 )
 from projections.decoding import LoggedEvent
 from projections.store import Changes, ViewStore
+
+T = TypeVar("T")
 
 
 def canonical_event_bytes(event: LoggedEvent) -> bytes:
@@ -114,7 +117,7 @@ class MerkleLog:
         found = self.views.rows("SELECT MAX(leaf_index) AS last FROM {pv_leaves}")[0]["last"]
         return 0 if found is None else int(found) + 1
 
-    def _nodes_for(self, compute: Any) -> StoredNodes:
+    def _nodes_for(self, compute: Callable[[Nodes], object]) -> StoredNodes:
         recorder = _Recorder()
         compute(recorder)
         nodes = StoredNodes(self.views)
@@ -122,20 +125,23 @@ class MerkleLog:
         return nodes
 
     def root(self, size: int) -> bytes:
-        self._check_size(size)
-        return root_hash(self._nodes_for(lambda n: root_hash(n, size)), size)
+        return self._computed(size, lambda nodes: root_hash(nodes, size))
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
-        self._check_size(size)
-        return inclusion_proof(
-            self._nodes_for(lambda n: inclusion_proof(n, index, size)), index, size
-        )
+        return self._computed(size, lambda nodes: inclusion_proof(nodes, index, size))
 
     def consistency(self, first: int, second: int) -> list[bytes]:
-        self._check_size(second)
-        return consistency_proof(
-            self._nodes_for(lambda n: consistency_proof(n, first, second)), first, second
-        )
+        return self._computed(second, lambda nodes: consistency_proof(nodes, first, second))
+
+    def _computed(self, size: int, compute: Callable[[Nodes], T]) -> T:
+        """``compute`` over the stored nodes, fetched in one query. A size beyond the log
+        needs a node the log does not have: that is how it is told, without counting."""
+        if size < 0:
+            raise ValueError(f"a tree has no negative size {size}")
+        try:
+            return compute(self._nodes_for(compute))
+        except LookupError:
+            raise ValueError(f"the log has {self.size()} leaves, not {size}") from None
 
     def leaf(self, index: int) -> dict[str, Any] | None:
         rows = self.views.rows("SELECT * FROM {pv_leaves} WHERE leaf_index = ?", (index,))
@@ -144,10 +150,6 @@ class MerkleLog:
     def leaf_of_position(self, position: int) -> int | None:
         rows = self.views.rows("SELECT leaf_index FROM {pv_leaves} WHERE position = ?", (position,))
         return int(rows[0]["leaf_index"]) if rows else None
-
-    def _check_size(self, size: int) -> None:
-        if not 0 <= size <= self.size():
-            raise ValueError(f"the log has {self.size()} leaves, not {size}")
 
 
 def leaf_hash_of(event: LoggedEvent) -> bytes:

@@ -230,3 +230,16 @@ def test_the_projectors_decoding_agrees_with_the_librarys(
         assert logged.command == event.command
         assert logged.recorded_at == event.timestamp
         assert sha256_hex(canonical_event_bytes(logged)) == event.event_hash == logged.event_hash
+
+
+def test_proofs_beyond_the_log_are_refused(published: Publishing) -> None:
+    size = published.log.size()
+    assert len(published.log.inclusion(size - 1, size)) > 0
+    for prove in (
+        lambda: published.log.inclusion(0, size + 1),
+        lambda: published.log.consistency(1, size + 5),
+        lambda: published.log.root(size + 1),
+        lambda: published.log.root(-1),
+    ):
+        with pytest.raises(ValueError, match="leaves|size"):
+            prove()
