@@ -241,5 +241,5 @@ def test_proofs_beyond_the_log_are_refused(published: Publishing) -> None:
         lambda: published.log.root(size + 1),
         lambda: published.log.root(-1),
     ):
-        with pytest.raises(ValueError, match="leaves|size"):
+        with pytest.raises(ValueError, match=r"leaves|size"):
             prove()
