@@ -149,19 +149,38 @@ def stages_table(views: Sequence[dict[str, Any]], names: dict[str, str], campaig
     return table
 
 
-def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
-    table = Table(title=f"Xếp hạng Chỉ số CCHC — {campaign}")
-    for column, justify in (
-        ("Nhóm", "left"),
-        ("Hạng", "right"),
-        ("Đơn vị", "left"),
-        ("Tổng điểm", "right"),
-        ("Điểm tối đa", "right"),
-        ("Chỉ số (%)", "right"),
-        ("Xếp loại", "left"),
-        ("So với kỳ trước", "left"),
-    ):
+RANKED_COLUMNS = (
+    ("Nhóm", "left"),
+    ("Hạng", "right"),
+    ("Đơn vị", "left"),
+    ("Tổng điểm", "right"),
+    ("Điểm tối đa", "right"),
+    ("Chỉ số (%)", "right"),
+    ("Xếp loại", "left"),
+)
+
+
+def _ranked(table: Table, extra: Sequence[str] = ()) -> Table:
+    for column, justify in (*RANKED_COLUMNS, *((name, "left") for name in extra)):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    return table
+
+
+def _ranked_row(row: dict[str, Any], precision: int) -> list[str]:
+    """A unit's group, rank, name, total, maximum, index and grade."""
+    return [
+        KIND_TITLES.get(row["ranking_group"], row["ranking_group"]),
+        f"{row['rank']}/{row['of']}",
+        f"{row['name']} ({row['unit']})",
+        _fmt(row["total"], precision),
+        _fmt(row["max_total"], precision),
+        _fmt(row["index"], precision),
+        row["grade"] or "—",
+    ]
+
+
+def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
+    table = _ranked(Table(title=f"Xếp hạng Chỉ số CCHC — {campaign}"), ["So với kỳ trước"])
     for r in rows:
         change = r["rank_change"]
         moved = (
@@ -173,16 +192,7 @@ def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
             if change > 0
             else f"giảm {-change} bậc"
         )
-        table.add_row(
-            KIND_TITLES.get(r["ranking_group"], r["ranking_group"]),
-            f"{r['rank']}/{r['of']}",
-            f"{r['name']} ({r['unit']})",
-            _fmt(r["total"], r["precision"]),
-            _fmt(r["max_total"], r["precision"]),
-            _fmt(r["index"], r["precision"]),
-            r["grade"] or "",
-            moved,
-        )
+        table.add_row(*_ranked_row(r, r["precision"]), moved)
     return table
 
 
@@ -316,27 +326,8 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def results_table(table: dict[str, Any], caption: str) -> Table:
     """A published result table: each unit's rank in its group, total, index and grade."""
-    precision = int(table["precision"])
-    campaign = table["campaign"]
-    shown = Table(title=f"Kết quả Chỉ số CCHC — {campaign['title']}", caption=caption)
-    for column, justify in (
-        ("Nhóm", "left"),
-        ("Hạng", "right"),
-        ("Đơn vị", "left"),
-        ("Tổng điểm", "right"),
-        ("Điểm tối đa", "right"),
-        ("Chỉ số (%)", "right"),
-        ("Xếp loại", "left"),
-    ):
-        shown.add_column(column, justify=justify)  # type: ignore[arg-type]
+    title = f"Kết quả Chỉ số CCHC — {table['campaign']['title']}"
+    shown = _ranked(Table(title=title, caption=caption))
     for row in table["units"]:
-        shown.add_row(
-            KIND_TITLES.get(row["ranking_group"], row["ranking_group"]),
-            f"{row['rank']}/{row['of']}",
-            f"{row['name']} ({row['unit']})",
-            _fmt(row["total"], precision),
-            _fmt(row["max_total"], precision),
-            _fmt(row["index"], precision),
-            row["grade"] or "—",
-        )
+        shown.add_row(*_ranked_row(row, int(table["precision"])))
     return shown
