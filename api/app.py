@@ -152,7 +152,6 @@ class Service:
         self.publishing = attach_publishing(self.ledger, self.projector, settings)
         self.checkpoints = self.publishing.checkpoints
         self.log = self.publishing.log
-        self.log_signer = self.checkpoints.signer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
         self._bundles: dict[tuple[str, int, str], bytes] = {}
@@ -481,7 +480,7 @@ def create_app(
         description="The log's note verifier key: <name>+<hex key id>+<base64 key>.",
     )
     def log_key(svc: ServiceDep) -> str:
-        return svc.log_signer.verifier().to_string()
+        return svc.checkpoints.signer.verifier().to_string()
 
     @app.get(
         "/v1/log/checkpoint",

@@ -560,15 +560,14 @@ def _check_evidence(
     if listed == expected:
         run.ok(f"evidence: the {len(expected)} files listed are those the events attach")
     else:
-        given = [e for e in listed if isinstance(e, dict)]
-        for item in [*expected, *given]:
-            if (item in expected) != (item in given) or expected.count(item) != given.count(item):
-                run.fail(
-                    f"evidence of unit {item.get('unit')}, criterion {item.get('criterion')} "
-                    f"({item.get('sha256')}): the bundle's list differs from the events"
-                )
-                break
-        else:
+        differ = [e for e in expected if e not in listed] + [e for e in listed if e not in expected]
+        for item in differ:
+            entry = item if isinstance(item, dict) else {}
+            run.fail(
+                f"evidence of unit {entry.get('unit')}, criterion {entry.get('criterion')} "
+                f"({entry.get('sha256')}): the bundle's list differs from the events"
+            )
+        if not differ:
             run.fail("the bundle's evidence list is not the events' list, in its order")
     if evidence_dir is None:
         return
