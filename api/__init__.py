@@ -1,1 +1,1 @@
-"""The edge of the system: the command line (and, later, HTTP)."""
+"""The edge of the system: the HTTP service and the command line."""

@@ -33,13 +33,13 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.synthetic import definition, fresh_schema
-from ledger.application import Ledger
-from ledger.client import initialise, send
-from ledger.commands import sign_command
-from ledger.crypto import SigningKey
+from ledger.application.local_client import initialise, send
+from ledger.application.service import Ledger
+from ledger.application.settings import Settings
+from ledger.application.storage import persistence_env
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import sign_command
 from ledger.domain.campaign import MILESTONES
-from ledger.settings import Settings
-from ledger.storage import persistence_env
 
 
 class Counter(Aggregate):

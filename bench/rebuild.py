@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import CAMPAIGN, build, fresh_schema
 from projections.projector import Projector
-from projections.queries import ReadModels
+from projections.read_models.queries import ReadModels
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

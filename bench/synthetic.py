@@ -16,14 +16,14 @@ from typing import Any
 
 import psycopg
 
-from ledger.application import Ledger
-from ledger.client import initialise, send
-from ledger.clock import ManualClock
-from ledger.commands import sign_command
-from ledger.crypto import SigningKey
+from ledger.application.local_client import initialise, send
+from ledger.application.service import Ledger
+from ledger.application.settings import Settings
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import sign_command
 from ledger.domain.campaign import MILESTONES
 from ledger.domain.scorecard import Context, Scorecard
-from ledger.settings import Settings
 
 AREAS, LEAVES_PER_AREA = 5, 10
 START = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)

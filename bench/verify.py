@@ -38,17 +38,17 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bench.synthetic import CAMPAIGN, START, Synthetic, build, fresh_schema
-from ledger.bundle import encode_bundle, read_bundle
-from ledger.canonical import canonical_bytes
-from ledger.client import send
-from ledger.crypto import SigningKey, b64decode, key_id_of, load_public_key
-from ledger.merkle import leaf_hash, verify_inclusion
-from ledger.settings import Settings
-from projections.bundling import build_bundle
-from projections.merkle_log import Frontier, MerkleLog
+from ledger.application.local_client import send
+from ledger.application.settings import Settings
+from ledger.audit.bundle_format import encode_bundle, read_bundle
+from ledger.core.canonical import canonical_bytes
+from ledger.core.crypto import SigningKey, b64decode, key_id_of, load_public_key
+from ledger.transparency.merkle import leaf_hash, verify_inclusion
 from projections.projector import open_views
-from projections.publishing import Publishing, attach_publishing
+from projections.publication.bundling import build_bundle
+from projections.publication.publishing import Publishing, attach_publishing
 from projections.store import Changes
+from projections.transparency_log.merkle_log import Frontier, MerkleLog
 
 PROOFS = 10_000
 
@@ -110,7 +110,7 @@ def raw_rate(leaves: Any, limit: int) -> tuple[float, int]:
 
 VERIFY = """
 import sys, time
-from ledger.bundle_verifier import verify_bundle
+from ledger.audit.bundle_verifier import verify_bundle
 path, log_key, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 report = verify_bundle(open(path, "rb").read(), log_key, workers=workers)
@@ -149,7 +149,7 @@ def proofs(log: MerkleLog, size: int, hashes: list[bytes], root: bytes) -> tuple
 
 def million(url: str, home: str, leaves: int) -> None:
     """A stored tree of ``leaves`` leaves (hashes only), and proofs in it."""
-    from ledger.application import Ledger
+    from ledger.application.service import Ledger
 
     ledger = Ledger(Settings(database_url=url, home=home))
     views = open_views(ledger)

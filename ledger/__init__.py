@@ -1,1 +1,3 @@
-"""parledger's write side: domain aggregates, signed commands, and the ledger application."""
+"""parledger's write side and its verifier: ``core`` (bytes, keys, envelopes), ``domain``
+(aggregates and rules), ``application`` (the ledger service), ``transparency`` (Merkle tree,
+signed notes), ``audit`` (event checks, replay, bundles) and ``demo``."""

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Notification
 
-from ledger.verification import EventFacts
+from ledger.audit.event_checks import EventFacts
 
 
 @dataclass(slots=True)

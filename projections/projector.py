@@ -17,20 +17,20 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
-from ledger.application import Ledger
-from ledger.canonical import format_time, parse_time
+from ledger.application.service import Ledger
+from ledger.application.storage import is_postgres
+from ledger.audit.replay import new_campaign, new_card
+from ledger.core.canonical import format_time, parse_time
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant, KeyRecord, Keyring
 from ledger.domain.results import final_totals
 from ledger.domain.scorecard import Scorecard
-from ledger.replay import new_campaign, new_card
-from ledger.storage import is_postgres
 from projections.decoding import LoggedEvent, decode, dumps
-from projections.merkle_log import Frontier, leaf_hash_of
-from projections.scorecard_view import summary
+from projections.read_models.scorecard_view import summary
+from projections.read_models.trace import trace_rows
 from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
-from projections.trace import trace_rows
+from projections.transparency_log.merkle_log import Frontier, leaf_hash_of
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from ledger.storage import APPLICATION_NAME
+from ledger.application.storage import APPLICATION_NAME
 
 TABLES: dict[str, tuple[str, str]] = {
     # name: (columns, primary key)

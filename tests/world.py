@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ledger.application import Ledger, Receipt
-from ledger.client import initialise
-from ledger.clock import ManualClock
-from ledger.commands import SignedCommand, sign_command
-from ledger.crypto import SigningKey
+from ledger.application.local_client import initialise
+from ledger.application.service import Ledger, Receipt
+from ledger.application.settings import Settings
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import SignedCommand, sign_command
 from ledger.domain.campaign import MILESTONES
-from ledger.settings import Settings
 
 START = datetime(2023, 1, 10, 2, 0, tzinfo=UTC)
 
@@ -182,7 +182,7 @@ def publication_steps(
 
 def publish_campaign(world: World, code: str = "P2022") -> None:
     """A finalised, published campaign on ``world``'s ledger, which must be able to
-    publish (projections.publishing.attach_publishing)."""
+    publish (projections.publication.publishing.attach_publishing)."""
     for role, name in (("secretariat", "secretariat"), ("publisher", "publisher")):
         if name not in world.keys:
             world.enrol(name, [{"role": role, "scope": []}])

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.commands import SignedCommand
-from ledger.crypto import key_id_of
+from ledger.core.crypto import key_id_of
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import AuthorizationError
 from ledger.domain.keyring import SYSTEM_ROLE, KeyLookup, KeyRecord
-from ledger.errors import AuthorizationError
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.domain import Aggregate
 
-from ledger.canonical import ZERO_HASH
-from ledger.commands import SignedCommand
-from ledger.domain.events import canonical_event, event_hash
-from ledger.errors import DomainError
+from ledger.core.canonical import ZERO_HASH
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import DomainError
+from ledger.core.events import canonical_event, event_hash
 
 A = TypeVar("A", bound="LedgerAggregate")
 

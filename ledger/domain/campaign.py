@@ -10,12 +10,12 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ledger.canonical import parse_time
-from ledger.commands import SignedCommand
+from ledger.core.canonical import parse_time
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import DomainError, ValidationError
+from ledger.core.ids import campaign_id
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.rules import adjustment_problems
-from ledger.errors import DomainError, ValidationError
-from ledger.ids import campaign_id
 
 MILESTONES = (
     "self_assessment_opens",

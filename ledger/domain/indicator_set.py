@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.commands import SignedCommand
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import DomainError
+from ledger.core.ids import indicator_set_id
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.indicators import IndicatorTree, build_tree
-from ledger.errors import DomainError
-from ledger.ids import indicator_set_id
 
 
 class IndicatorSet(LedgerAggregate):

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledger.core.errors import IndicatorSetError, ValidationError
 from ledger.domain.points import decimals, plain
 from ledger.domain.rules import rule_problems
-from ledger.errors import IndicatorSetError, ValidationError
 
 LEVELS = ("area", "criterion", "sub_criterion")
 SCORE_SOURCES = ("appraisal", "survey", "sipas", "published")

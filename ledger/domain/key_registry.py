@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.commands import SignedCommand
-from ledger.crypto import key_id_of
+from ledger.core.crypto import key_id_of
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import DomainError, NotFoundError
+from ledger.core.ids import KEY_REGISTRY_ID
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.keyring import KeyRecord, Keyring
-from ledger.errors import DomainError, NotFoundError
-from ledger.ids import KEY_REGISTRY_ID
 
 
 class KeyRegistry(LedgerAggregate):

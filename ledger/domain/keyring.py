@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ledger.canonical import format_time
-from ledger.crypto import key_id_of
+from ledger.core.canonical import format_time
+from ledger.core.crypto import key_id_of
 
 ROLES = (
     "administrator",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ledger.errors import ValidationError
+from ledger.core.errors import ValidationError
 
 _POINTS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledger.canonical import canonical_bytes, format_time, sha256_hex
+from ledger.core.canonical import canonical_bytes, format_time, sha256_hex
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.points import plain

@@ -29,8 +29,8 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
+from ledger.core.errors import DomainError, ValidationError
 from ledger.domain.points import decimals, parse_points, plain, quantize
-from ledger.errors import DomainError, ValidationError
 
 RULE_KINDS = ("free", "all_or_nothing", "tiers", "proportional", "deduction")
 HUNDRED = Decimal(100)

@@ -13,14 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.commands import SignedCommand
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import DomainError
+from ledger.core.ids import scorecard_id
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import SOURCE_TITLES, IndicatorTree, Node
 from ledger.domain.points import parse_points, plain
 from ledger.domain.rules import Score, compute
-from ledger.errors import DomainError
-from ledger.ids import scorecard_id
 
 
 @dataclass(frozen=True)

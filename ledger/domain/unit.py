@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.commands import SignedCommand
+from ledger.core.envelope import SignedCommand
+from ledger.core.ids import unit_id
 from ledger.domain.base import LedgerAggregate
-from ledger.ids import unit_id
 
 UNIT_KINDS = ("ministry", "province", "department", "district", "commune")
 KIND_TITLES = {

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.tokens import sign_challenge
-from ledger.clock import ManualClock
-from ledger.commands import sign_command
-from ledger.crypto import SigningKey
-from ledger.settings import Settings
+from api.http.app import create_app
+from api.http.tokens import sign_challenge
+from ledger.application.settings import Settings
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import sign_command
 from tests.world import SMALL_SET, START, schedule
 
 LEDGER = "test-ledger"

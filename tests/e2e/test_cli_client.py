@@ -24,10 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.client import RemoteError, RemoteLedger
-from ledger.crypto import SigningKey
-from ledger.note import Cosigner
-from projections.trace import TRACE_COLUMNS
+from api.cli.remote import RemoteError, RemoteLedger
+from ledger.core.crypto import SigningKey
+from ledger.transparency.note import Cosigner
+from projections.read_models.trace import TRACE_COLUMNS
 
 SCRIPT = Path(sys.executable).parent / "parledger"
 TIMEOUT = 180

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from ledger.demo_cycle import EXPLANATIONS, FINAL_REVISIONS, PRELIMINARY_CHANGES
-from projections.trace import TRACE_COLUMNS
+from ledger.demo.cycle import EXPLANATIONS, FINAL_REVISIONS, PRELIMINARY_CHANGES
+from projections.read_models.trace import TRACE_COLUMNS
 
 SCRIPT = Path(sys.executable).parent / "parledger"
 TIMEOUT = 180

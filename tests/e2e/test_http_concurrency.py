@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.application import stored_events
-from ledger.clock import ManualClock
-from ledger.crypto import SigningKey
-from ledger.verification import verify_events
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
 from tests.e2e.http_support import (
     CAMPAIGN,
     Api,

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from ledger.application import Ledger, stored_events
-from ledger.canonical import format_time
-from ledger.clock import ManualClock
-from ledger.verification import verify_events
+from ledger.application.service import Ledger, stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.canonical import format_time
+from ledger.core.clock import ManualClock
 from tests.e2e.http_support import (
     CAMPAIGN,
     EXPLANATION_CLOSES,

@@ -14,9 +14,9 @@ import httpx
 import orjson
 import pytest
 
-from ledger.canonical import canonical_bytes
-from ledger.clock import ManualClock
-from ledger.crypto import SigningKey
+from ledger.core.canonical import canonical_bytes
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
 from tests.e2e.http_support import (
     CAMPAIGN,
     PDF,

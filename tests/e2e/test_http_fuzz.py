@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from api.app import create_app
-from ledger.application import Ledger, stored_events
-from ledger.ids import scorecard_id
-from ledger.settings import Settings
-from ledger.verification import verify_events
+from api.http.app import create_app
+from ledger.application.service import Ledger, stored_events
+from ledger.application.settings import Settings
+from ledger.audit.event_checks import verify_events
+from ledger.core.ids import scorecard_id
 from tests.e2e.http_support import PDF, is_problem, make_settings, running
 from tests.world import SMALL_SET, World, build_world, publication_steps, schedule
 

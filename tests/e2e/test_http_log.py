@@ -8,13 +8,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ledger.application import Ledger, stored_events
-from ledger.demo import demo_clock, run_demo
-from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from ledger.note import NoteVerifier, open_checkpoint
-from ledger.settings import Settings
-from projections.publishing import attach_publishing
+from api.http.app import create_app
+from ledger.application.service import Ledger, stored_events
+from ledger.application.settings import Settings
+from ledger.demo.province import demo_clock, run_demo
+from ledger.transparency.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.transparency.note import NoteVerifier, open_checkpoint
+from projections.publication.publishing import attach_publishing
 
 
 def b64(items: list[str]) -> list[bytes]:

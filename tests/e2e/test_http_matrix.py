@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from ledger.application import Ledger, stored_events
-from ledger.clock import ManualClock
-from ledger.crypto import SigningKey
+from ledger.application.service import Ledger, stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey
 from ledger.domain.authorization import COMMANDS
 from ledger.domain.campaign import MILESTONES
 from ledger.domain.keyring import ROLES, SCOPED_ROLES, SYSTEM_ROLE
-from ledger.verification import verify_events
 from tests.e2e.http_support import (
     PDF,
     Api,

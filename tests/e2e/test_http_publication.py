@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.bundle import decode_bundle, encode_bundle
-from ledger.bundle_verifier import verify_bundle
-from ledger.clock import ManualClock
-from ledger.crypto import SigningKey, b64decode, b64encode
-from ledger.merkle import verify_consistency
-from ledger.note import (
+from ledger.audit.bundle_format import decode_bundle, encode_bundle
+from ledger.audit.bundle_verifier import verify_bundle
+from ledger.core.clock import ManualClock
+from ledger.core.crypto import SigningKey, b64decode, b64encode
+from ledger.transparency.merkle import verify_consistency
+from ledger.transparency.note import (
     Checkpoint,
     Cosigner,
     NoteSigner,

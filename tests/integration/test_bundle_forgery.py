@@ -11,16 +11,16 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.bundle import Bundle
-from ledger.bundle_verifier import BundleReport, verify_bundle
-from ledger.canonical import canonical_bytes, sha256_hex
-from ledger.crypto import b64encode
+from ledger.audit.bundle_format import Bundle
+from ledger.audit.bundle_verifier import BundleReport, verify_bundle
+from ledger.audit.replay import evidence_of, replay_log, table_of
+from ledger.core.canonical import canonical_bytes, sha256_hex
+from ledger.core.crypto import b64encode
 from ledger.domain.results import table_sha256
-from ledger.merkle import MemoryTree, leaf_hash
-from ledger.note import Checkpoint, NoteSigner, sign_checkpoint
-from ledger.replay import evidence_of, replay_log, table_of
-from projections.bundling import build_bundle
-from projections.publishing import attach_publishing
+from ledger.transparency.merkle import MemoryTree, leaf_hash
+from ledger.transparency.note import Checkpoint, NoteSigner, sign_checkpoint
+from projections.publication.bundling import build_bundle
+from projections.publication.publishing import attach_publishing
 from tests.world import World, run_and_publish
 
 CAMPAIGN = "C2023"

@@ -14,13 +14,19 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ledger.bundle import Bundle, encode_bundle
-from ledger.bundle_verifier import BundleReport, verify_bundle
-from ledger.canonical import canonical_bytes
-from ledger.crypto import SigningKey
-from ledger.note import Checkpoint, Cosigner, NoteSigner, add_cosignature, sign_checkpoint
-from projections.bundling import build_bundle
-from projections.publishing import attach_publishing
+from ledger.audit.bundle_format import Bundle, encode_bundle
+from ledger.audit.bundle_verifier import BundleReport, verify_bundle
+from ledger.core.canonical import canonical_bytes
+from ledger.core.crypto import SigningKey
+from ledger.transparency.note import (
+    Checkpoint,
+    Cosigner,
+    NoteSigner,
+    add_cosignature,
+    sign_checkpoint,
+)
+from projections.publication.bundling import build_bundle
+from projections.publication.publishing import attach_publishing
 from tests.world import PDF, World, run_and_publish
 
 CAMPAIGN = "C2023"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ledger.application import stored_events
-from ledger.verification import verify_events
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import verify_events
 from tests.world import World, build_world, make_ledger
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from ledger.application import stored_events
-from ledger.crypto import SigningKey
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.crypto import SigningKey
+from ledger.core.errors import LedgerError
 from ledger.domain.scorecard import current_points
 from ledger.domain.scoring import totals
-from ledger.errors import LedgerError
-from ledger.verification import verify_events
 from tests.world import START, World
 
 D1 = {"campaign": "C2023", "unit": "D1"}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import LedgerError
-from ledger.evidence import EvidenceCorrupted, EvidenceStore
+from ledger.application.evidence import EvidenceCorrupted, EvidenceStore
+from ledger.core.errors import LedgerError
 
 
 def test_files_are_stored_under_their_sha256_and_read_back(tmp_path: Path) -> None:

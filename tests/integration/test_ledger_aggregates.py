@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from ledger.application import stored_events
-from ledger.commands import SignedCommand
-from ledger.crypto import SigningKey
-from ledger.errors import LedgerError
-from ledger.verification import verify_events
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import LedgerError
 from tests.world import SMALL_SET, World, schedule
 
 CARD = {"campaign": "C2023", "unit": "D1"}
@@ -569,7 +569,7 @@ def test_a_forged_signature_is_refused(world: World) -> None:
 
 def test_a_command_for_another_ledger_is_refused(world: World) -> None:
     staff = world.keys["staff"]
-    from ledger.commands import sign_command
+    from ledger.core.envelope import sign_command
 
     other = sign_command(
         staff,

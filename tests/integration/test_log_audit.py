@@ -13,13 +13,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ledger.application import stored_events
-from ledger.crypto import SigningKey
-from ledger.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
-from ledger.note import Checkpoint, NoteSigner, NoteVerifier, sign_checkpoint
-from ledger.verification import verify_events
-from projections.log_audit import audit_log
-from projections.publishing import Publishing, attach_publishing
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import verify_events
+from ledger.core.crypto import SigningKey
+from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
+from ledger.transparency.note import Checkpoint, NoteSigner, NoteVerifier, sign_checkpoint
+from projections.publication.log_audit import audit_log
+from projections.publication.publishing import Publishing, attach_publishing
 from tests.integration.test_tamper import rows_of
 from tests.world import PDF, World, run_and_publish
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from projections.projector import Projector
-from projections.queries import ReadModels
+from projections.read_models.queries import ReadModels
 from tests.world import build_world, make_ledger
 
 

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.crypto import SigningKey
-from ledger.errors import LedgerError
+from ledger.core.crypto import SigningKey
+from ledger.core.errors import LedgerError
 from projections.projector import Projector
-from projections.queries import AsOf, ReadModels
+from projections.read_models.queries import AsOf, ReadModels
 from projections.store import TABLES, ViewStore
 from tests.world import SMALL_SET, START, World, build_world, schedule
 

@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 
-from ledger.application import stored_events
-from ledger.bundle import encode_bundle
-from ledger.bundle_verifier import verify_bundle
-from ledger.canonical import sha256_hex
+from ledger.application.service import stored_events
+from ledger.audit.bundle_format import encode_bundle
+from ledger.audit.bundle_verifier import verify_bundle
+from ledger.audit.event_checks import verify_events
+from ledger.core.canonical import sha256_hex
+from ledger.core.errors import LedgerError
 from ledger.domain.results import table_bytes
-from ledger.errors import LedgerError
-from ledger.merkle import verify_consistency
-from ledger.note import open_checkpoint
-from ledger.verification import verify_events
-from projections.bundling import build_bundle
+from ledger.transparency.merkle import verify_consistency
+from ledger.transparency.note import open_checkpoint
 from projections.decoding import decode
-from projections.merkle_log import canonical_event_bytes
-from projections.publishing import Publishing, attach_publishing
+from projections.publication.bundling import build_bundle
+from projections.publication.publishing import Publishing, attach_publishing
+from projections.transparency_log.merkle_log import canonical_event_bytes
 from tests.world import World, run_and_publish
 
 CAMPAIGN = "C2023"

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from ledger.application import Receipt
-from ledger.canonical import format_time
-from ledger.crypto import SigningKey
-from ledger.errors import LedgerError
+from ledger.application.service import Receipt
+from ledger.core.canonical import format_time
+from ledger.core.crypto import SigningKey
+from ledger.core.errors import LedgerError
 from projections.projector import Projector, attach
-from projections.queries import AsOf, ReadModels
-from projections.trace import TRACE_COLUMNS, to_csv, to_json
+from projections.read_models.queries import AsOf, ReadModels
+from projections.read_models.trace import TRACE_COLUMNS, to_csv, to_json
 from tests.world import SMALL_SET, START, World, schedule
 
 C2023 = "C2023"

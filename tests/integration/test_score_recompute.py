@@ -13,11 +13,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.application import stored_events
+from ledger.application.service import stored_events
+from ledger.core.errors import LedgerError
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.points import plain
 from ledger.domain.rules import compute
-from ledger.errors import LedgerError
 from tests.world import World, build_world, schedule
 
 SET_CODE = "R-SET"

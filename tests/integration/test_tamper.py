@@ -20,12 +20,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ledger.application import stored_events
-from ledger.commands import SignedCommand
-from ledger.crypto import SigningKey
-from ledger.errors import AuthorizationError
-from ledger.ids import scorecard_id
-from ledger.verification import Problem, Report, verify_events
+from ledger.application.service import stored_events
+from ledger.audit.event_checks import Problem, Report, verify_events
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import AuthorizationError
+from ledger.core.ids import scorecard_id
 from tests.world import World
 
 CAMPAIGN = "C2023"

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import rfc8785
 
-from ledger.bundle import (
+from ledger.audit.bundle_format import (
     BUNDLE_FORMAT,
     BadLeaf,
     Bundle,
@@ -23,10 +23,10 @@ from ledger.bundle import (
     read_bundle,
     read_leaf,
 )
-from ledger.canonical import canonical_bytes
-from ledger.crypto import SigningKey
+from ledger.core.canonical import canonical_bytes
+from ledger.core.crypto import SigningKey
+from ledger.core.errors import ValidationError
 from ledger.domain.keyring import KeyTimeline
-from ledger.errors import ValidationError
 from tests.unit.test_formats_example import PREVIOUS, example
 
 HEADER = {"format": BUNDLE_FORMAT, "ledger": "parledger.local/demo", "campaign": "HN-2022"}

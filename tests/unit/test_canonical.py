@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import (
+from ledger.core.canonical import (
     ZERO_HASH,
     canonical_bytes,
     check_json_value,
@@ -17,7 +17,7 @@ from ledger.canonical import (
     parse_time,
     sha256_hex,
 )
-from ledger.errors import ValidationError
+from ledger.core.errors import ValidationError
 
 # RFC 8785 section 3.2.2 / 3.2.3 input, minus the "numbers" member: the string
 # "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/" decodes to these characters.

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ledger.canonical import canonical_bytes
-from ledger.commands import SignedCommand, new_nonce, sign_command
-from ledger.crypto import SigningKey
-from ledger.errors import ValidationError
+from ledger.core.canonical import canonical_bytes
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import SignedCommand, new_nonce, sign_command
+from ledger.core.errors import ValidationError
 
 ISSUED = datetime(2026, 11, 22, 3, 15, tzinfo=UTC)
 NONCE = "n0nce-abcdefghijk_0123"

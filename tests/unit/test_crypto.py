@@ -12,14 +12,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.crypto import (
+from ledger.core.crypto import (
     SigningKey,
     b64decode,
     key_id_of,
     load_public_key,
     verify_signature,
 )
-from ledger.errors import ValidationError
+from ledger.core.errors import ValidationError
 
 # RFC 8032 section 7.1, TEST 1.
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

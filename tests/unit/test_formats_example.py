@@ -9,10 +9,10 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.commands import sign_command
-from ledger.crypto import SigningKey
-from ledger.domain.events import event_bytes, event_hash
-from ledger.ids import scorecard_id
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import sign_command
+from ledger.core.events import event_bytes, event_hash
+from ledger.core.ids import scorecard_id
 
 FORMATS = Path(__file__).resolve().parents[2] / "docs" / "FORMATS.md"
 PREVIOUS = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -13,9 +13,13 @@ from importlib import resources
 import pytest
 import yaml
 
+from ledger.application.indicator_import import (
+    definition_from_csv,
+    definition_from_mapping,
+    load_definition,
+)
+from ledger.core.errors import IndicatorSetError, ValidationError
 from ledger.domain.indicators import build_tree, canonical_definition
-from ledger.errors import IndicatorSetError, ValidationError
-from ledger.indicator_import import definition_from_csv, definition_from_mapping, load_definition
 
 PLAN = "hanoi_par_2022_plan.csv"
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger.commands import SignedCommand, sign_command
-from ledger.crypto import SigningKey
+from ledger.core.crypto import SigningKey
+from ledger.core.envelope import SignedCommand, sign_command
+from ledger.core.errors import AuthorizationError
 from ledger.domain.authorization import authorize, signer_of, spec_for
 from ledger.domain.keyring import SYSTEM_ROLE, Grant, Keyring, grants_from_json
-from ledger.errors import AuthorizationError
 
 LEDGER = "hanoi-par"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

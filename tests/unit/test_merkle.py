@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.merkle import (
+from ledger.transparency.merkle import (
     EMPTY_ROOT,
     MemoryTree,
     consistency_proof,

@@ -1,4 +1,4 @@
-"""C2SP signed notes, tlog checkpoints and tlog cosignatures (ledger.note).
+"""C2SP signed notes, tlog checkpoints and tlog cosignatures (ledger.transparency.note).
 
 The Go vectors come from golang.org/x/mod/sumdb/note (note_test.go and the package doc); the
 type-0x04 and type-0x01 vkeys with '+' in their key material from
@@ -14,9 +14,9 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.crypto import SigningKey
-from ledger.errors import ValidationError
-from ledger.note import (
+from ledger.core.crypto import SigningKey
+from ledger.core.errors import ValidationError
+from ledger.transparency.note import (
     EM_DASH,
     MAX_SIGNATURES,
     SIG_TYPE_COSIGNATURE_V1,

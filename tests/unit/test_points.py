@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.core.errors import ValidationError
 from ledger.domain.points import decimals, format_points, parse_points, plain, quantize
-from ledger.errors import ValidationError
 
 FIELD = "command.args.points"
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.core.errors import DomainError, IndicatorSetError, LedgerError, ValidationError
 from ledger.domain.indicators import build_tree
 from ledger.domain.points import quantize
 from ledger.domain.rules import adjustment_problems, compute, rule_problems
-from ledger.errors import DomainError, IndicatorSetError, LedgerError, ValidationError
 
 # "100 %: 1 point; 80 % to under 100 %: 0.5; under 80 %: 0" (docs/DOMAIN.md)
 DOMAIN_TIERS: dict[str, Any] = {

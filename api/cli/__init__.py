@@ -1,0 +1,1 @@
+"""The ``parledger`` command line."""

@@ -1,0 +1,1 @@
+"""Publication from the store: result tables at signed checkpoints, bundles, the log audit."""

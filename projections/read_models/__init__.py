@@ -1,0 +1,1 @@
+"""What people read: scorecard views, traces, rankings, progress and gaps."""

@@ -1,0 +1,1 @@
+"""The transparency log as a projection: leaves, stored subtrees, proofs and checkpoints."""
