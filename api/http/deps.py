@@ -1,0 +1,85 @@
+"""The routes' shared dependencies: the service, the reader behind a bearer token, and the
+common query parameters."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, Query, Request
+
+from api.http.service import Service
+from ledger.core.canonical import parse_time
+from ledger.core.errors import AuthorizationError, NotFoundError
+from ledger.domain.keyring import KeyRecord
+from projections.read_models.queries import AsOf
+
+
+def service(request: Request) -> Service:
+    found: Service = request.app.state.service
+    return found
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+
+
+def reader(request: Request, svc: ServiceDep) -> KeyRecord:
+    """The key behind the request's bearer token; refuses a missing, forged or expired one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthorizationError(
+            "this read needs a bearer token: sign a challenge from POST /v1/auth/challenge "
+            "and exchange it at POST /v1/auth/token",
+            code="token_missing",
+        )
+    record = svc.tokens.reader(svc.ledger.keyring(), token.strip(), svc.now())
+    structlog.contextvars.bind_contextvars(actor_key_id=record.key_id)
+    return record
+
+
+Reader = Annotated[KeyRecord, Depends(reader)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")]
+AsOfTime = Annotated[str | None, Query(description="as it stood at this time (RFC 3339)")]
+AsOfPosition = Annotated[
+    int | None, Query(ge=0, le=2**53, description="as it stood at this log position")
+]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def paged(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def as_of(at: str | None, position: int | None) -> AsOf | None:
+    if at is None and position is None:
+        return None
+    return AsOf(position=position, at=parse_time(at, "as_of") if at else None)
+
+
+def campaign_or_404(svc: Service, code: str) -> dict[str, Any]:
+    doc = svc.reads.campaign_doc(code)
+    if doc is None:
+        raise NotFoundError(f"campaign {code} does not exist", field="campaign")
+    return doc
+
+
+PROBLEM = {"model": dict[str, Any], "description": "RFC 9457 problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM,
+    404: PROBLEM,
+    409: PROBLEM,
+    422: PROBLEM,
+}

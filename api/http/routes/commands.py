@@ -1,0 +1,50 @@
+"""The one write route: signed command envelopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+
+from api.http.deps import (
+    ERRORS,
+    ServiceDep,
+)
+from api.http.schemas import (
+    CommandEnvelope,
+    ReceiptOut,
+)
+from ledger.application.service import Receipt
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import LedgerError
+
+log = structlog.get_logger("parledger.api")
+
+router = APIRouter()
+
+# -- writes ------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/commands",
+    operation_id="execute_command",
+    response_model=ReceiptOut,
+    status_code=201,
+    tags=["commands"],
+    responses=ERRORS,
+    description="Record a signed command. The answer is the receipt of its event; "
+    "sending the same command again records nothing and answers the same receipt.",
+)
+def execute_command(envelope: CommandEnvelope, svc: ServiceDep) -> dict[str, Any]:
+    command = SignedCommand.from_envelope(envelope.model_dump())
+    structlog.contextvars.bind_contextvars(actor_key_id=command.key_id, command_type=command.type)
+    try:
+        receipt: Receipt = svc.ledger.execute(command)
+    except LedgerError as error:
+        svc.metrics.commands.labels(command.type, error.code).inc()
+        log.info("command_refused", code=error.code)
+        raise
+    svc.metrics.commands.labels(command.type, "accepted").inc()
+    log.info("command_recorded", position=receipt.position, event_type=receipt.event_type)
+    return receipt.as_json()

@@ -1,0 +1,104 @@
+"""What the routes share: the ledger, its read models, tokens, metrics and background work."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import structlog
+
+from api.http.observability import Metrics
+from api.http.tokens import TokenIssuer
+from ledger.application.service import Ledger
+from ledger.application.settings import Settings
+from ledger.audit.bundle_format import encode_bundle
+from ledger.core.clock import Clock
+from ledger.core.crypto import SigningKey
+from projections.projector import Projector, attach
+from projections.publication.bundling import build_bundle, plan_bundle
+from projections.publication.publishing import attach_publishing
+from projections.read_models.queries import ReadModels
+
+log = structlog.get_logger("parledger.api")
+BUNDLES_KEPT = 4
+
+
+class Service:
+    """What the routes share: the ledger, its read models, tokens and metrics."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        clock: Clock | None = None,
+        follow: bool = False,
+    ) -> None:
+        self.settings = settings
+        if settings.environment == "production":
+            # refuse to serve without the server's own key, or with one others can read
+            SigningKey.load(settings.server_key_file)
+        self.ledger = Ledger(settings, clock=clock)
+        # following the log in the background, or catching up after every command
+        self.projector = Projector(self.ledger) if follow else attach(self.ledger)
+        self.reads = ReadModels(self.projector.views, owner=self.ledger)
+        self.metrics = metrics
+        self.publishing = attach_publishing(self.ledger, self.projector, settings)
+        self.checkpoints = self.publishing.checkpoints
+        self.log = self.publishing.log
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+        self._bundles: dict[tuple[str, int, str], bytes] = {}
+        self._bundles_lock = threading.Lock()
+
+    @property
+    def tokens(self) -> TokenIssuer:
+        keyring = self.ledger.keyring()
+        return TokenIssuer(
+            self.ledger.server_key,
+            keyring.ledger,
+            timedelta(seconds=self.settings.token_ttl_seconds),
+        )
+
+    def now(self) -> datetime:
+        return self.ledger.clock.now()
+
+    def bundle(self, campaign: str) -> bytes:
+        """The bundle of a campaign's latest publication, made once per checkpoint it is at
+        (a bundle of a large log is seconds of work)."""
+        plan = plan_bundle(self.publishing, campaign)
+        with self._bundles_lock:
+            cached = self._bundles.get(plan.key)
+        if cached is None:
+            cached = encode_bundle(build_bundle(self.publishing, campaign, plan=plan))
+            with self._bundles_lock:
+                self._bundles[plan.key] = cached
+                while len(self._bundles) > BUNDLES_KEPT:
+                    del self._bundles[next(iter(self._bundles))]
+        return cached
+
+    def follow(self) -> None:
+        """Keep the read models up in the background (commands from other processes)."""
+        self._follower = threading.Thread(
+            target=self.projector.follow, args=(self._stop,), name="projector", daemon=True
+        )
+        self._follower.start()
+
+    def checkpoint_regularly(self) -> None:
+        """Sign a checkpoint every few seconds while the log grows."""
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.checkpoint_interval_seconds):
+                try:
+                    latest = self.checkpoints.latest()
+                    if latest is None or self.log.size() > int(latest["size"]):
+                        self.checkpoints.sign(self.now())
+                except Exception:
+                    log.exception("checkpoint_failed")
+
+        threading.Thread(target=loop, name="checkpoints", daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=10)
+        self.ledger.close()
