@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
-from ledger.application.service import Ledger
-from ledger.application.storage import is_postgres
-from ledger.audit.replay import new_campaign, new_card
-from ledger.core.canonical import format_time, parse_time
+from ledger.application.storage import Storage, is_postgres
+from ledger.core.canonical import format_time
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
-from ledger.domain.keyring import Grant, KeyRecord, Keyring
+from ledger.domain.keyring import Keyring, key_from_json
 from ledger.domain.results import final_totals
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.unit import UnitRecord
 from projections.decoding import LoggedEvent, decode, dumps
+from projections.read_models.replaying import campaign_from_doc, replay_card
 from projections.read_models.scorecard_view import summary
 from projections.read_models.trace import trace_rows
 from projections.store import Changes, PostgresViews, SQLiteViews, ViewStore
@@ -35,44 +35,12 @@ from projections.transparency_log.merkle_log import Frontier, leaf_hash_of
 log = structlog.get_logger(__name__)
 
 
-def open_views(ledger: Ledger) -> ViewStore:
+def open_views(storage: Storage) -> ViewStore:
     """The read-model store in the ledger's own database (tables created if missing)."""
-    view_class = PostgresViews if is_postgres(ledger.recorder) else SQLiteViews
-    views = ledger.factory.tracking_recorder(view_class)
+    view_class = PostgresViews if storage.postgres else SQLiteViews
+    views = storage.factory.tracking_recorder(view_class)
     assert isinstance(views, ViewStore)
     return views
-
-
-def key_from_doc(doc: dict[str, Any]) -> KeyRecord:
-    return KeyRecord(
-        key_id=doc["key_id"],
-        public_key=doc["public_key"],
-        name=doc["name"],
-        title=doc["title"],
-        unit=doc["unit"],
-        grants=tuple(Grant(g["role"], tuple(g["scope"])) for g in doc["roles"]),
-        enrolled_at=parse_time(doc["enrolled_at"]),
-        revoked_at=parse_time(doc["revoked_at"]) if doc["revoked_at"] else None,
-        revocation_reason=doc["revocation_reason"],
-        successor=doc["successor"],
-        predecessor=doc["predecessor"],
-    )
-
-
-def campaign_from_doc(doc: dict[str, Any]) -> Campaign:
-    campaign = new_campaign()
-    campaign.when("CampaignCreated", doc, parse_time(doc["created_at"]))
-    if doc.get("finalised_at"):
-        campaign.when("CampaignFinalised", {}, parse_time(doc["finalised_at"]))
-    return campaign
-
-
-def replay_card(events: Iterable[dict[str, Any]]) -> Scorecard:
-    """A scorecard's state from its events (rows of pv_card_events, in log order)."""
-    card = new_card()
-    for row in events:
-        card.when(row["event_type"], json.loads(row["body"]), parse_time(row["recorded_at"]))
-    return card
 
 
 @dataclass
@@ -91,9 +59,10 @@ class Cache:
 
 
 class Projector:
-    def __init__(self, ledger: Ledger, views: ViewStore | None = None) -> None:
-        self.ledger = ledger
-        self.views = views or open_views(ledger)
+    def __init__(self, storage: Storage, views: ViewStore | None = None) -> None:
+        self.storage = storage
+        self.recorder = storage.recorder
+        self.views = views or open_views(storage)
         self._cache: Cache | None = None
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
         self._lock = threading.Lock()
@@ -110,7 +79,7 @@ class Projector:
         if cache.keyring is None:
             keyring = Keyring()
             for row in self.views.rows("SELECT doc FROM {pv_keys}"):
-                record = key_from_doc(json.loads(row["doc"]))
+                record = key_from_json(json.loads(row["doc"]))
                 keyring.keys[record.key_id] = record
             cache.keyring = keyring
         return cache.keyring
@@ -171,7 +140,7 @@ class Projector:
             while limit is None or applied < limit:
                 size = batch_size if limit is None else min(batch_size, limit - applied)
                 cache = self._state()
-                notifications = self.ledger.recorder.select_notifications(
+                notifications = self.recorder.select_notifications(
                     cache.position, size, inclusive_of_start=False
                 )
                 if not notifications:
@@ -225,25 +194,13 @@ class Projector:
         )
         if aggregate_type == "KeyRegistry":
             keyring = self._keyring(cache)
-            keyring.apply(event_type, body, at)
             cache.signers.clear()
-            touched = (
-                [keyring.administrator, keyring.server]
-                if event_type == "LedgerInitialised"
-                else [body.get("key_id"), body.get("new_key_id")]
-            )
-            for key_id in filter(None, touched):
+            for key_id in keyring.apply(event_type, body, at):
                 changes.upsert("pv_keys", (key_id, dumps(keyring.keys[key_id].as_json())))
         elif aggregate_type == "Unit":
             units = self._units(cache)
             before = units.get(body["code"])
-            doc = {
-                "code": body["code"],
-                "name": body["name"],
-                "kind": body["kind"],
-                "parent": body.get("parent"),
-                "ranking_group": body.get("ranking_group") or body["kind"],
-            }
+            doc = UnitRecord.of(body).as_json()
             units[body["code"]] = doc
             changes.upsert("pv_units", (doc["code"], dumps(doc)))
             if before is not None and before["ranking_group"] != doc["ranking_group"]:
@@ -366,15 +323,15 @@ class Projector:
 
     def lag(self) -> int:
         """How many log positions the read models are behind the log."""
-        return max(0, (self.ledger.recorder.max_notification_id() or 0) - self.views.position())
+        return max(0, (self.recorder.max_notification_id() or 0) - self.views.position())
 
     def follow(self, stop: threading.Event, batch_size: int = 500) -> None:
         """Keep up with the log until ``stop`` is set: by subscription on PostgreSQL,
         by polling on SQLite."""
-        if is_postgres(self.ledger.recorder):
+        if is_postgres(self.recorder):
             while not stop.is_set():
                 self.catch_up(batch_size)
-                with self.ledger.recorder.subscribe(gt=self.views.position()) as subscription:
+                with self.recorder.subscribe(gt=self.views.position()) as subscription:
 
                     def wake(subscription: Any = subscription) -> None:
                         stop.wait()
@@ -390,15 +347,3 @@ class Projector:
             while not stop.is_set():
                 self.catch_up(batch_size)
                 stop.wait(0.5)
-
-
-def attach(ledger: Ledger) -> Projector:
-    """A projector that catches up after every command the ledger records."""
-    projector = Projector(ledger)
-
-    def catch_up() -> None:
-        projector.catch_up()
-
-    ledger.after_save.append(catch_up)
-    projector.catch_up()
-    return projector

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from api.bootstrap import Runtime, open_runtime
 from ledger.application.local_client import initialise
 from ledger.application.service import Ledger, Receipt
 from ledger.application.settings import Settings
@@ -15,6 +16,8 @@ from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import SignedCommand, sign_command
 from ledger.domain.campaign import MILESTONES
+from ledger.domain.results import table_sha256
+from projections.publication.publishing import Publishing
 
 START = datetime(2023, 1, 10, 2, 0, tzinfo=UTC)
 
@@ -65,11 +68,19 @@ def schedule(start: datetime = START) -> dict[str, str]:
 
 @dataclass
 class World:
-    ledger: Ledger
+    runtime: Runtime
     clock: ManualClock
     admin: SigningKey
     server: SigningKey
     keys: dict[str, SigningKey] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.runtime.ledger
+
+    @property
+    def publishing(self) -> Publishing:
+        return self.runtime.publishing
 
     def command(
         self, key: SigningKey, command_type: str, args: dict[str, Any], nonce: str | None = None
@@ -103,15 +114,27 @@ class World:
         return key
 
 
-def make_ledger(database_url: str, home: Path, clock: ManualClock, server: SigningKey) -> Ledger:
+def make_runtime(
+    database_url: str,
+    home: Path,
+    clock: ManualClock,
+    server: SigningKey,
+    *,
+    project: bool = False,
+) -> Runtime:
+    """A ledger on the store, and its read side; with ``project``, the read models catch up
+    after every command (as on the command line), else only when asked."""
     settings = Settings(database_url=database_url, home=home, ledger_name="test-ledger")
-    return Ledger(settings, clock=clock, server_key=server)
+    return open_runtime(settings, clock=clock, server_key=server, project=project)
 
 
-def build_world(database_url: str, home: Path, *, with_campaign: bool = True) -> World:
+def build_world(
+    database_url: str, home: Path, *, with_campaign: bool = True, project: bool = False
+) -> World:
     clock = ManualClock(START)
     admin, server = SigningKey.generate(), SigningKey.generate()
-    world = World(make_ledger(database_url, home, clock, server), clock, admin, server)
+    runtime = make_runtime(database_url, home, clock, server, project=project)
+    world = World(runtime, clock, admin, server)
     initialise(world.ledger, admin, server, admin_name="Quản trị")
     for code, kind in (("D1", "district"), ("D2", "district"), ("S1", "department")):
         world.send(admin, "register_unit", {"code": code, "name": f"Đơn vị {code}", "kind": kind})
@@ -181,14 +204,20 @@ def publication_steps(
 
 
 def publish_campaign(world: World, code: str = "P2022") -> None:
-    """A finalised, published campaign on ``world``'s ledger, which must be able to
-    publish (projections.publication.publishing.attach_publishing)."""
+    """A finalised, published campaign on ``world``'s ledger."""
     for role, name in (("secretariat", "secretariat"), ("publisher", "publisher")):
         if name not in world.keys:
             world.enrol(name, [{"role": role, "scope": []}])
     keys = {**world.keys, "admin": world.admin}
     for role, command_type, args in publication_steps(code, world.clock.now()):
+        if command_type == "publish_results":
+            args = {**args, "table_sha256": reviewed(world, code)}
         world.send(keys[role], command_type, args)
+
+
+def reviewed(world: World, code: str) -> str:
+    """The hash of the campaign's result table as a publisher reviews it before signing."""
+    return table_sha256(world.ledger.result_table(code))
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -239,5 +268,9 @@ def run_and_publish(world: World, code: str = "C2023") -> str:
         world.send(keys["secretariat"], "accept_self_scores", target)
     world.send(keys["secretariat"], "finalise_campaign", {"campaign": code})
     world.clock.set(START + timedelta(days=62))
-    world.send(keys["publisher"], "publish_results", {"campaign": code})
+    world.send(
+        keys["publisher"],
+        "publish_results",
+        {"campaign": code, "table_sha256": reviewed(world, code)},
+    )
     return stored.sha256

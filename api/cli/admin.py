@@ -21,22 +21,20 @@ from api.cli.support import (
     _ledger,
     _log_key,
     _progress_bar,
-    _publishing,
     _reads,
     _receipt,
     _run,
+    _runtime,
     err,
     out,
 )
 from ledger.application.local_client import initialise, load_or_create_key
-from ledger.application.service import Ledger, stored_events
+from ledger.application.service import stored_events
 from ledger.application.settings import Settings
 from ledger.audit.event_checks import verify_events
 from ledger.demo.cycle import CAMPAIGN as CYCLE_CAMPAIGN
 from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
-from projections.projector import Projector
 from projections.publication.log_audit import audit_log
-from projections.publication.publishing import attach_publishing
 
 SHOWN_PROBLEMS = 50
 
@@ -112,7 +110,7 @@ def project(
     """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
 
     def act() -> None:
-        projector = Projector(Ledger(Settings()))
+        projector = _runtime(project=False).projector
         applied = projector.catch_up()
         out.print(
             f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
@@ -133,9 +131,9 @@ def rebuild() -> None:
     """Drop every read model and rebuild it from the first event."""
 
     def act() -> None:
-        ledger = Ledger(Settings())
-        projector = Projector(ledger)
-        total = ledger.recorder.max_notification_id() or None
+        runtime = _runtime(project=False)
+        projector = runtime.projector
+        total = runtime.storage.recorder.max_notification_id() or None
         started = time.perf_counter()
         with _progress_bar() as bar:
             task = bar.add_task("rebuilding", total=total)
@@ -157,7 +155,7 @@ def verify(log_key: LogKeyOption = None) -> None:
     unchanged and is what the events give, and every evidence file against its hash."""
 
     def act() -> None:
-        publishing = _publishing()
+        publishing = _runtime()
         ledger = publishing.ledger
         trusted = _log_key(log_key, ledger.settings)
         last = ledger.recorder.max_notification_id() or 0
@@ -171,7 +169,7 @@ def verify(log_key: LogKeyOption = None) -> None:
 
             report = verify_events(counted())
         # no spinner: its thread must not run while the checks fork their workers
-        audit = audit_log(publishing, trusted, ledger.evidence)
+        audit = audit_log(publishing.publishing, trusted, ledger.evidence)
         problems = [str(p) for p in report.problems] + audit.problems
         if not problems:
             out.print(
@@ -212,17 +210,16 @@ def serve(
     def act() -> None:
         import uvicorn
 
+        from api.bootstrap import open_runtime
         from api.http.app import create_app
-        from ledger.application.storage import is_postgres
 
         settings = Settings()
-        ledger = Ledger(settings, clock=demo_clock())
-        postgres = is_postgres(ledger.recorder)
-        if seed and not ledger.recorder.max_notification_id():
+        runtime = open_runtime(settings, clock=demo_clock())
+        postgres = runtime.storage.postgres
+        if seed and not runtime.storage.recorder.max_notification_id():
             err.print("the store is empty: building the demo campaign first…")
-            attach_publishing(ledger)
-            run_demo(ledger)
-        ledger.close()
+            run_demo(runtime.ledger)
+        runtime.close()
         where_host, where_port = host or settings.host, port or settings.port
         err.print(
             f"parledger serves {settings.database_url} at http://{where_host}:{where_port}/ "

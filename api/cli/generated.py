@@ -27,71 +27,11 @@ from api.cli.support import (
     _target,
 )
 from ledger.core.crypto import SigningKey
-from ledger.domain.authorization import COMMANDS
-from ledger.domain.command_args import ARGS, Args
-from ledger.domain.keyring import SYSTEM_ROLE
+from ledger.domain.command_args import Args
+from ledger.domain.commands import COMMAND_TYPES
 
 # -- one subcommand per command type, generated from the argument models -------------------
 
-FIELD_HELP: dict[str, str] = {
-    "campaign": "campaign code",
-    "unit": "unit code",
-    "criterion": "criterion code, e.g. 1.1",
-    "inputs": 'the scoring rule\'s inputs as JSON, e.g. {"points": "1.5"} (docs/FORMATS.md §8.1)',
-    "note": "a note",
-    "explanation": "the explanation of the score",
-    "reason": "why",
-    "points": "points, e.g. 1.5",
-    "code": "code",
-    "name": "name",
-    "kind": "unit kind: province, department, district, commune, …",
-    "parent": "parent unit code",
-    "ranking_group": "ranking group (default: the kind)",
-    "public_key": "base64 public key, or a .pub file",
-    "new_public_key": "the new base64 public key, or a .pub file",
-    "title": "title",
-    "roles": 'JSON list of grants, e.g. [{"role": "unit_staff", "scope": ["HN"]}]',
-    "key_id": "key id (32 hex digits)",
-    "year": "year",
-    "indicator_set": "indicator set code",
-    "indicator_set_version": "indicator set version",
-    "units": 'JSON list of unit codes, e.g. ["HN", "HP"]',
-    "schedule": "JSON object of RFC 3339 times: self_assessment_opens, self_assessment_closes, "
-    "preliminary_appraisal_closes, explanation_closes, final_appraisal_closes",
-    "timezone": "IANA time zone",
-    "adjustments": 'JSON list of {"code", "title", "kind": "bonus" or "penalty", "cap"}',
-    "grade_bands": 'JSON list of {"min", "grade"}, highest first',
-    "decision": "confirm or revise",
-    "sha256": "SHA-256 of the uploaded file (hex; filled in by --file)",
-    "size": "size of the file in bytes (filled in by --file)",
-    "file_name": "the file's name (default with --file: its name)",
-    "media_type": "the file's media type (default with --file: told by its content)",
-    "source": "survey, sipas or published",
-    "source_document": "the document the score comes from",
-    "targets": 'JSON object {criterion: points}, e.g. {"1.1": "1.5"}',
-    "version": "version number",
-    "precision": "decimal places of points",
-    "nodes": "JSON list of the set's nodes (docs/FORMATS.md §8)",
-    "administrator": 'JSON {"public_key", "name", "title", "unit"} of the administrator',
-    "server": 'JSON {"public_key", "name"} of the server\'s key',
-    "deadline": "the deadline (RFC 3339)",
-}
-COMMAND_FIELD_HELP: dict[tuple[str, str], str] = {
-    ("enrol_key", "unit"): "the key holder's organisation",
-    ("enrol_key", "title"): "the key holder's title",
-    ("enrol_key", "name"): "the key holder's name",
-    ("register_unit", "code"): "unit code",
-    ("update_unit", "code"): "unit code",
-    ("register_unit", "name"): "unit name",
-    ("update_unit", "name"): "unit name",
-    ("create_campaign", "code"): "campaign code",
-    ("create_campaign", "title"): "campaign title",
-    ("create_campaign", "year"): "the year assessed",
-    ("define_indicator_set", "code"): "indicator set code",
-    ("define_indicator_set", "title"): "indicator set title",
-    ("record_adjustment", "code"): "adjustment code (one of the campaign's adjustments)",
-    ("record_targets", "year"): "the year the targets are for",
-}
 # a field whose option name the client's own options take
 RENAMED = {"server": "--server-key", "key": "--key-arg", "format": "--format-arg"}
 EVIDENCE_FILLED = ("sha256", "size", "file_name", "media_type")
@@ -139,35 +79,6 @@ def _json_value(option: str, text: str) -> Any:
         ) from None
 
 
-COMMAND_HELP: dict[str, str] = {
-    "init_ledger": "Initialise a new ledger (its first event); `parledger init` does it locally.",
-    "enrol_key": "Enrol a person's public key with roles and scopes.",
-    "revoke_key": "Revoke a key: nothing it signs afterwards is accepted.",
-    "rotate_key": "Replace a key by a new one with the same holder and roles.",
-    "register_unit": "Register a unit under assessment (import-units reads many from CSV).",
-    "update_unit": "Change a registered unit's name, kind, parent or ranking group.",
-    "define_indicator_set": "Define or revise an indicator set version "
-    "(import-indicator-set reads it from a CSV, YAML or JSON file).",
-    "create_campaign": "Create a campaign: its units, indicator set version, schedule, "
-    "adjustments and grade bands.",
-    "record_self_score": "Record a unit's self-score of one criterion.",
-    "attach_evidence": "Attach an evidence file to a criterion; --file PATH uploads the file "
-    "first and fills in its hash, size, name and media type.",
-    "remove_evidence": "Remove an evidence file from a criterion.",
-    "submit_self_assessment": "Submit a unit's self-assessment.",
-    "record_external_score": "Record a score from a survey, SIPAS or a published source.",
-    "record_appraisal": "Record the preliminary appraisal of a criterion.",
-    "request_explanation": "Ask the unit to explain a criterion's self-score.",
-    "submit_explanation": "Submit a unit's explanation of a criterion.",
-    "record_final_appraisal": "Confirm or revise an appraisal after the explanation round.",
-    "accept_self_scores": "Accept the self-scores of every criterion no appraiser touched.",
-    "record_adjustment": "Record one of the campaign's bonuses or penalties for a unit.",
-    "finalise_campaign": "Finalise a campaign: its results become final and public.",
-    "correct_score": "Correct a settled score, with the reason.",
-    "record_targets": "Record a unit's targets for a year.",
-}
-
-
 @dataclass(frozen=True)
 class ArgOption:
     """One argument of a command type as a command-line option."""
@@ -201,9 +112,11 @@ def arg_options(command_type: str, model: type[Args]) -> list[ArgOption]:
 
 
 def _option_help(command_type: str, option: ArgOption, model: type[Args]) -> str:
-    text = COMMAND_FIELD_HELP.get((command_type, option.field)) or FIELD_HELP.get(
-        option.field, option.field.replace("_", " ")
-    )
+    text = model.model_fields[option.field].description or option.field.replace("_", " ")
+    if option.field in PUBLIC_KEYS:
+        text += ", or a .pub file"
+    if command_type == "attach_evidence" and option.field in EVIDENCE_FILLED:
+        text += " (filled in by --file)"
     if option.shape is Shape.JSON and "JSON" not in text:
         text = f"{text} (JSON)"
     default = model.model_fields[option.field].default
@@ -334,22 +247,18 @@ def _fill_evidence(
 
 
 def _register_commands() -> None:
-    for command_type, model in ARGS.items():
-        spec = COMMANDS[command_type]
-        if spec.roles == {SYSTEM_ROLE}:
+    for kind in COMMAND_TYPES:
+        if kind.system:
             continue
-        who = " or ".join(sorted(spec.roles))
-        if spec.scope_arg:
-            who += f" of the {spec.scope_arg}"
-        if spec.key_holder_may:
-            who += ", or the key's holder"
-        summary = COMMAND_HELP.get(command_type, command_type.replace("_", " ") + ".")
+        summary = kind.summary
+        if kind.name == "attach_evidence":
+            summary += " --file PATH uploads the file first and fills in its hash and size."
         cmd_app.command(
-            command_type.replace("_", "-"),
-            help=f"{summary}\n\nCommand type {command_type}, signed by: {who}; "
-            f"records {' or '.join(sorted(spec.events))}.",
+            kind.name.replace("_", "-"),
+            help=f"{summary}\n\nCommand type {kind.name}, signed by: {kind.signers()}; "
+            f"records {' or '.join(sorted(kind.events))}.",
             no_args_is_help=True,
-        )(_generated(command_type, model))
+        )(_generated(kind.name, kind.args))
 
 
 _register_commands()

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.bootstrap import Runtime
 from api.cli.remote import RemoteLedger, segment
 from api.cli.render import results_table, to_json
 from api.cli.support import (
@@ -25,11 +26,11 @@ from api.cli.support import (
     ServerOption,
     _check_format,
     _log_key,
-    _publishing,
     _receipt,
     _remote,
     _require_campaign,
     _run,
+    _runtime,
     _spinner,
     _target,
     err,
@@ -45,7 +46,6 @@ from ledger.domain.results import table_csv, table_sha256
 from ledger.transparency.merkle import verify_consistency
 from ledger.transparency.note import Cosigner, add_cosignature, open_checkpoint
 from projections.publication.bundling import build_bundle
-from projections.publication.publishing import Publishing
 from projections.transparency_log.checkpoints import log_signer
 
 witness_app = typer.Typer(
@@ -76,7 +76,7 @@ def _preview(campaign: str, server: str | None, key: SigningKey) -> dict[str, An
             remote.login(key)
             preview: dict[str, Any] = remote.get(_results_path(campaign, "preview"))
             return preview
-    publishing = _publishing()
+    publishing = _runtime()
     try:
         _require_campaign(publishing.reads, campaign)
         table = publishing.reads.result_table(campaign)
@@ -135,7 +135,7 @@ def results(
                 params = {"sequence": sequence}
                 table = remote.get(_results_path(campaign), params)
         else:
-            publishing = _publishing()
+            publishing = _runtime()
             try:
                 table = _local_table(publishing, campaign, sequence)
             finally:
@@ -150,15 +150,15 @@ def results(
     _run(act)
 
 
-def _local_table(publishing: Publishing, campaign: str, sequence: int | None) -> dict[str, Any]:
-    _require_campaign(publishing.reads, campaign)
-    publications = publishing.reads.publications(campaign)
+def _local_table(runtime: Runtime, campaign: str, sequence: int | None) -> dict[str, Any]:
+    _require_campaign(runtime.reads, campaign)
+    publications = runtime.reads.publications(campaign)
     if not publications:
         raise Failure(f"the results of campaign {campaign} have not been published")
     if sequence is not None and not 1 <= sequence <= len(publications):
         raise Failure(f"campaign {campaign} has {len(publications)} publication(s)")
     chosen = publications[-1 if sequence is None else sequence - 1]
-    return publishing.tables.get(chosen["table_sha256"])
+    return runtime.publishing.tables.get(chosen["table_sha256"])
 
 
 def bundle(
@@ -180,9 +180,9 @@ def bundle(
             if server:
                 data, listed = _remote_bundle(server, campaign, evidence_dir, key)
             else:
-                publishing = _publishing()
+                publishing = _runtime()
                 try:
-                    built = build_bundle(publishing, campaign)
+                    built = build_bundle(publishing.publishing, campaign)
                     data = encode_bundle(built)
                     listed = built.header["evidence"]
                     if evidence_dir is not None:

@@ -24,7 +24,7 @@ from api.cli.support import (
 from ledger.application.indicator_import import load_definition
 from ledger.core.crypto import SigningKey
 from ledger.core.errors import LedgerError
-from ledger.domain.command_args import parse_args
+from ledger.domain.commands import command_type
 
 
 @app.command("register-unit")
@@ -81,7 +81,7 @@ def _read_unit_rows(file: Path) -> list[tuple[int, dict[str, Any]]]:
                 raise Failure(f"{file}, line {line}: more cells than columns")
             args = {k: v.strip() for k, v in row.items() if isinstance(v, str) and v.strip()}
             try:
-                parse_args("register_unit", args)
+                command_type("register_unit").parse(args)
             except LedgerError as error:
                 raise LedgerError(
                     f"{file}, line {line}: {error.message}", code=error.code

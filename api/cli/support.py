@@ -23,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from api.bootstrap import Runtime, open_runtime
 from api.cli.remote import RemoteLedger
 from ledger.application.media import ALLOWED, sniff
 from ledger.application.service import Ledger, Receipt
@@ -31,10 +32,8 @@ from ledger.core.canonical import parse_time
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import sign_command
 from ledger.core.errors import LedgerError
-from ledger.domain.command_args import parse_args
+from ledger.domain.commands import command_type as command_type_of
 from ledger.transparency.note import NoteVerifier
-from projections.projector import Projector
-from projections.publication.publishing import Publishing, attach_publishing
 from projections.read_models.queries import AsOf, ReadModels
 from projections.transparency_log.checkpoints import log_signer
 
@@ -89,14 +88,14 @@ def _fail(line: str) -> None:
     raise typer.Exit(1) from None
 
 
-def _publishing(**kwargs: Any) -> Publishing:
+def _runtime(**kwargs: Any) -> Runtime:
     """The configured ledger, with its read models catching up after every command, able to
     publish (the log's checkpoints signed with the local log key)."""
-    return attach_publishing(Ledger(Settings(), **kwargs))
+    return open_runtime(Settings(), **kwargs)
 
 
 def _ledger(**kwargs: Any) -> Ledger:
-    return _publishing(**kwargs).ledger
+    return _runtime(**kwargs).ledger
 
 
 LogKeyOption = Annotated[
@@ -123,10 +122,7 @@ def _log_key(value: str | None, settings: Settings | None = None) -> NoteVerifie
 
 
 def _reads() -> ReadModels:
-    ledger = Ledger(Settings())
-    projector = Projector(ledger)
-    projector.catch_up()
-    return ReadModels(projector.views, owner=ledger)
+    return _runtime().reads
 
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, json or csv")]
@@ -229,7 +225,7 @@ class Target:
         return self._name
 
     def submit(self, key: SigningKey, command_type: str, args: dict[str, Any]) -> Receipt:
-        parse_args(command_type, args)  # a clear error before anything is sent
+        command_type_of(command_type).parse(args)  # a clear error before anything is sent
         command = sign_command(
             key,
             ledger=self.ledger_name(),

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
+from api.bootstrap import open_runtime
 from api.http.observability import Metrics
 from api.http.tokens import TokenIssuer
-from ledger.application.service import Ledger
 from ledger.application.settings import Settings
 from ledger.audit.bundle_format import encode_bundle
 from ledger.core.clock import Clock
 from ledger.core.crypto import SigningKey
-from projections.projector import Projector, attach
 from projections.publication.bundling import build_bundle, plan_bundle
-from projections.publication.publishing import attach_publishing
-from projections.read_models.queries import ReadModels
 
 log = structlog.get_logger("parledger.api")
 BUNDLES_KEPT = 4
@@ -37,13 +34,14 @@ class Service:
         if settings.environment == "production":
             # refuse to serve without the server's own key, or with one others can read
             SigningKey.load(settings.server_key_file)
-        self.ledger = Ledger(settings, clock=clock)
         # following the log in the background, or catching up after every command
-        self.projector = Projector(self.ledger) if follow else attach(self.ledger)
-        self.reads = ReadModels(self.projector.views, owner=self.ledger)
+        self.runtime = open_runtime(settings, clock=clock, project=not follow)
+        self.ledger = self.runtime.ledger
+        self.projector = self.runtime.projector
+        self.reads = self.runtime.reads
         self.metrics = metrics
-        self.publishing = attach_publishing(self.ledger, self.projector, settings)
-        self.checkpoints = self.publishing.checkpoints
+        self.publishing = self.runtime.publishing
+        self.checkpoints = self.runtime.checkpoints
         self.log = self.publishing.log
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
@@ -52,12 +50,7 @@ class Service:
 
     @property
     def tokens(self) -> TokenIssuer:
-        keyring = self.ledger.keyring()
-        return TokenIssuer(
-            self.ledger.server_key,
-            keyring.ledger,
-            timedelta(seconds=self.settings.token_ttl_seconds),
-        )
+        return self.runtime.tokens()
 
     def now(self) -> datetime:
         return self.ledger.clock.now()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ledger.application.media import sniff
 from ledger.core.errors import LedgerError, NotFoundError, ValidationError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -108,6 +109,10 @@ class EvidenceStore:
             return self.path_of(sha256).stat().st_size
         except FileNotFoundError:
             raise NotFoundError(f"no evidence file {sha256}", code="evidence_missing") from None
+
+    def media_type_of(self, sha256: str) -> str | None:
+        """The stored file's type, told by its content (None if not an allowed type)."""
+        return sniff(self.path_of(sha256))
 
     def read_chunks(self, sha256: str) -> Iterator[bytes]:
         """Yield the file's bytes; raise :class:`EvidenceCorrupted` at the end if they do

@@ -1,10 +1,10 @@
 """The ledger application: checks a signed command and records its event.
 
-Order of checks for every command: envelope shape and arguments; signature against the
-enrolled key; replay (the same command again answers with the first receipt); ledger,
-key validity, role and scope; clock skew; then the domain rules. A refusal at any step
-raises a :class:`~ledger.core.errors.LedgerError` and records nothing.
-"""
+Order of checks for every command (docs/FORMATS.md §3): envelope shape and arguments;
+signature against the enrolled key; replay (the same command again answers with the first
+receipt); ledger, key validity, role and scope; clock skew; then the domain rules, in the
+command's handler. A refusal at any step raises a :class:`~ledger.core.errors.LedgerError`
+and records nothing (ADR 9)."""
 
 from __future__ import annotations
 
@@ -12,54 +12,55 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import timedelta
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, Recording
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    Notification,
+    Recording,
+)
+from eventsourcing.utils import Environment, get_topic
 
+from ledger.application.cache import AggregateCache
 from ledger.application.evidence import EvidenceStore
-from ledger.application.media import sniff
 from ledger.application.settings import Settings
-from ledger.application.storage import APPLICATION_NAME, notification_id_of, persistence_env
+from ledger.application.storage import APPLICATION_NAME, Storage, notification_id_of
+from ledger.application.world import LedgerWorld
 from ledger.audit.event_checks import Undecodable
-from ledger.core.canonical import format_time
 from ledger.core.clock import Clock, SystemClock
 from ledger.core.crypto import SigningKey
-from ledger.core.envelope import SignedCommand, sign_command
-from ledger.core.errors import (
-    AuthorizationError,
-    ConflictError,
-    DomainError,
-    NotFoundError,
-    ValidationError,
-)
-from ledger.core.ids import (
-    KEY_REGISTRY_ID,
-    campaign_id,
-    indicator_set_id,
-    scorecard_id,
-    target_of,
-    unit_id,
-)
-from ledger.domain.authorization import authorize, signer_of, spec_for
+from ledger.core.envelope import SignedCommand
+from ledger.core.errors import AuthorizationError, ConflictError, NotFoundError, ValidationError
+from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.domain.authorization import BAD_SIGNATURE, authorize, signer_of
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign, PublicationFacts
-from ledger.domain.command_args import parse_args
+from ledger.domain.commands import CommandType, command_type
+from ledger.domain.handlers import context, lock_if_due
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
-from ledger.domain.key_registry import KeyRegistry
-from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord, Keyring
-from ledger.domain.scorecard import Context, Scorecard
+from ledger.domain.keyring import KeyRecord, Keyring
+from ledger.domain.results import result_table
+from ledger.domain.scorecard import Scorecard
 from ledger.domain.unit import Unit
 
 MAX_ATTEMPTS = 20
 log = structlog.get_logger(__name__)
 
-Act = Callable[[Any], Sequence[LedgerAggregate]]
+AfterSave = Callable[[Sequence[Recording[UUID]]], None]
+
+
+class PublicationPort(Protocol):
+    """What the ledger needs to publish: the result table computed at a signed checkpoint of
+    the transparency log (projections.publication provides it)."""
+
+    def facts(self, campaign: str, check: Callable[[str], None]) -> PublicationFacts: ...
 
 
 @dataclass(frozen=True)
@@ -82,51 +83,30 @@ class Ledger(Application[UUID]):
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        storage: Storage,
+        settings: Settings,
         *,
         clock: Clock | None = None,
         server_key: SigningKey | None = None,
+        publication: PublicationPort | None = None,
+        after_save: Sequence[AfterSave] = (),
     ) -> None:
-        self.settings = settings or Settings()
-        super().__init__(env=persistence_env(self.settings.database_url))
+        self._storage = storage
+        self.settings = settings
+        super().__init__(env=dict(storage.env))
         self.clock: Clock = clock or SystemClock()
+        self.publication = publication
         self._server_key = server_key
-        self.evidence = EvidenceStore(self.settings.evidence_dir)
+        self._after_save = tuple(after_save)
+        self.evidence = EvidenceStore(settings.evidence_dir)
+        self._cache = AggregateCache(self.recorder)
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
-        # called after every save, e.g. by read models that catch up with the log; a
-        # failure there is logged and never undoes or refuses what was recorded
-        self.after_save: list[Callable[[], None]] = []
-        # computes the result table and signs the log's checkpoint for a publication; the
-        # read side provides it (projections.publication), so the ledger alone cannot publish
-        # (campaign, check of the table's hash before anything is kept or signed) -> facts
-        self.publication_facts: Callable[[str, Callable[[str], None]], PublicationFacts] | None = (
-            None
-        )
-        self._handlers: dict[str, Callable[[SignedCommand, Keyring, KeyRecord], Receipt]] = {
-            "init_ledger": self._init_ledger,
-            "enrol_key": self._key_command(KeyRegistry.enrol),
-            "revoke_key": self._key_command(KeyRegistry.revoke),
-            "rotate_key": self._key_command(KeyRegistry.rotate),
-            "register_unit": self._register_unit,
-            "update_unit": self._update_unit,
-            "define_indicator_set": self._define_indicator_set,
-            "create_campaign": self._create_campaign,
-            "record_self_score": self._scorecard_command(Scorecard.record_self_score),
-            "attach_evidence": self._attach_evidence,
-            "remove_evidence": self._scorecard_command(Scorecard.remove_evidence),
-            "submit_self_assessment": self._scorecard_command(Scorecard.submit),
-            "record_external_score": self._scorecard_command(Scorecard.record_external_score),
-            "record_appraisal": self._scorecard_command(Scorecard.record_appraisal),
-            "request_explanation": self._scorecard_command(Scorecard.request_explanation),
-            "submit_explanation": self._scorecard_command(Scorecard.submit_explanation),
-            "record_final_appraisal": self._scorecard_command(Scorecard.record_final_appraisal),
-            "accept_self_scores": self._scorecard_command(Scorecard.accept_self_scores),
-            "record_adjustment": self._scorecard_command(Scorecard.record_adjustment),
-            "correct_score": self._scorecard_command(Scorecard.correct_score),
-            "record_targets": self._scorecard_command(Scorecard.record_targets),
-            "finalise_campaign": self._finalise_campaign,
-            "publish_results": self._publish_results,
-        }
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        return self._storage.factory
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return self._storage.recorder
 
     # -- the command path ------------------------------------------------------------
 
@@ -136,54 +116,68 @@ class Ledger(Application[UUID]):
             if isinstance(envelope, SignedCommand)
             else SignedCommand.from_envelope(envelope)
         )
-        parse_args(command.type, command.args)
-        if spec_for(command.type).roles == {SYSTEM_ROLE}:
+        kind = command_type(command.type)
+        args = kind.parse(command.args)
+        if kind.system:
             raise AuthorizationError(
                 f"{command.type} is recorded by the ledger itself, not sent by a person",
                 code="system_command",
                 field="command.type",
             )
-        handler = self._handlers[command.type]
+        verified: set[str] = set()
+        target = kind.target(command.args)
         for attempt in range(MAX_ATTEMPTS):
-            keyring = self.keyring()
-            signer = signer_of(keyring, command)
+            self._cache.refresh()
             try:
-                return handler(command, keyring, signer)
+                return self._attempt(command, kind, args, target, LedgerWorld(self), verified)
             except IntegrityError:
                 # another writer recorded on the same aggregate first: reload and try again
+                self._cache.evict(target)
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
         raise ConflictError(
             "the record changed while this command was being recorded; send it again"
         )
 
-    def _act(
+    def _attempt(
         self,
         command: SignedCommand,
-        keyring: Keyring,
-        signer: KeyRecord,
+        kind: CommandType,
+        args: Any,
         target: UUID,
-        act: Act,
-        prepare: Callable[[Any], object] | None = None,
+        world: LedgerWorld,
+        verified: set[str],
     ) -> Receipt:
-        existing = self._get(target)
-        if prepare is not None:
-            prepare(existing)
+        signer = signer_of(world.keyring, command, verify=False)
+        self._verify_once(command, signer, verified)
+        existing = world.for_change(target)
         if existing is not None:
             version = existing.previous_command(command)
             if version is not None:
                 return self._receipt_for(existing, version)
-        authorize(keyring, command, signer)
+        authorize(world.keyring, command, signer)
         self._check_clock(command)
-        changed = act(existing)
+        assert kind.handler is not None
+        changed = kind.handler(world, command, args, existing)
         recordings = self.save(*changed)
+        self._cache.saved(recordings, changed)
         return self._receipt_from(recordings, target)
+
+    @staticmethod
+    def _verify_once(command: SignedCommand, signer: KeyRecord, verified: set[str]) -> None:
+        """The signature is checked once per command, not again on every retry."""
+        if signer.public_key in verified:
+            return
+        if not command.signature_valid(signer.public_key):
+            raise AuthorizationError(BAD_SIGNATURE, code="bad_signature", field="signature")
+        verified.add(signer.public_key)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         recordings = super().save(*objs, **kwargs)
-        for hook in self.after_save:
+        for hook in self._after_save:
             try:
-                hook()
+                hook(recordings)
             except Exception:
+                # catching up or signing afterwards never undoes what was recorded
                 log.exception("after_save_hook_failed", hook=getattr(hook, "__qualname__", hook))
         return recordings
 
@@ -223,296 +217,104 @@ class Ledger(Application[UUID]):
             position=recording.notification.id,
         )
 
-    def _get(self, aggregate_id: UUID, *, copy: bool = True) -> Any:
-        try:
-            return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
-        except AggregateNotFoundError:
-            return None
-
-    def _system_command(self, keyring: Keyring, type_: str, args: dict[str, Any]) -> SignedCommand:
-        key = self.server_key
-        if key.key_id != keyring.server:
-            raise DomainError(
-                f"the server key in {self.settings.server_key_file} is not this ledger's "
-                f"server key ({keyring.server})",
-                code="wrong_server_key",
-            )
-        return sign_command(
-            key, ledger=keyring.ledger, type=type_, args=args, issued_at=self.clock.now()
-        )
-
     @property
     def server_key(self) -> SigningKey:
         if self._server_key is None:
             self._server_key = SigningKey.load(self.settings.server_key_file)
         return self._server_key
 
-    # -- reads of aggregates (for the command line; views come from projections) ---------
+    # -- reads of aggregates ---------------------------------------------------------------
+
+    def aggregate(self, aggregate_id: UUID, *, for_change: bool = False) -> Any:
+        """The aggregate as the log stands (shared and read-only, or a copy to change)."""
+        if for_change:
+            return self._cache.for_change(aggregate_id, self._load)
+        return self._cache.get(aggregate_id, self._load)
+
+    def _load(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _current(self, aggregate_id: UUID) -> Any:
+        self._cache.refresh()
+        return self.aggregate(aggregate_id)
 
     def keyring(self) -> Keyring:
-        registry = self._get(KEY_REGISTRY_ID, copy=False)
+        registry = self._current(KEY_REGISTRY_ID)
         return registry.keyring if registry is not None else Keyring()
 
     def is_initialised(self) -> bool:
         return bool(self.keyring().ledger)
 
     def unit(self, code: str) -> Unit | None:
-        return cast(Unit | None, self._get(unit_id(code), copy=False))
+        return cast(Unit | None, self._current(unit_id(code)))
 
     def indicator_set(self, code: str, version: int) -> IndicatorSet | None:
-        return cast(IndicatorSet | None, self._get(indicator_set_id(code, version), copy=False))
+        return cast(IndicatorSet | None, self._current(indicator_set_id(code, version)))
 
     def campaign(self, code: str) -> Campaign | None:
-        return cast(Campaign | None, self._get(campaign_id(code), copy=False))
+        return cast(Campaign | None, self._current(campaign_id(code)))
 
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
-        return cast(Scorecard | None, self._get(scorecard_id(campaign, unit), copy=False))
+        return cast(Scorecard | None, self._current(scorecard_id(campaign, unit)))
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         cached = self._trees.get((code, version))
         if cached is not None:
             return cached
-        indicator_set = self.indicator_set(code, version)
+        indicator_set = self.aggregate(indicator_set_id(code, version))
         if indicator_set is None:
             raise NotFoundError(
                 f"indicator set {code} version {version} is not defined",
                 field="command.args.indicator_set",
             )
-        tree = indicator_set.tree
+        tree: IndicatorTree = indicator_set.tree
         if indicator_set.frozen:
             self._trees[(code, version)] = tree
         return tree
 
-    # -- handlers --------------------------------------------------------------------
+    def result_table(self, code: str) -> dict[str, Any]:
+        """The campaign's result table as its aggregates stand (ledger.domain.results): what
+        a publisher reviews and signs the hash of."""
+        campaign = self.campaign(code)
+        if campaign is None:
+            raise NotFoundError(f"campaign {code} does not exist", code="unknown_campaign")
+        tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
+        cards = [self.scorecard(code, unit) for unit in campaign.units]
+        units = {u.code: u.as_record() for code_ in campaign.units if (u := self.unit(code_))}
+        return result_table(campaign, tree, [card for card in cards if card is not None], units)
 
-    def _init_ledger(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
-        def act(existing: KeyRegistry | None) -> list[LedgerAggregate]:
-            return [KeyRegistry.initialise(command, self.clock.now())]
-
-        return self._act(command, keyring, signer, KEY_REGISTRY_ID, act)
-
-    def _key_command(
-        self, method: Callable[[KeyRegistry, SignedCommand, datetime], None]
-    ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
-        def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
-            def act(registry: KeyRegistry | None) -> list[LedgerAggregate]:
-                if registry is None:
-                    raise NotFoundError("the ledger is not initialised", code="not_initialised")
-                for grant in command.args.get("roles", []):
-                    if grant["role"] in ("unit_staff", "unit_head"):
-                        missing = [u for u in grant["scope"] if self.unit(u) is None]
-                        if missing:
-                            raise NotFoundError(
-                                f"unit(s) {', '.join(missing)} are not registered",
-                                code="unknown_unit",
-                                field="command.args.roles",
-                            )
-                method(registry, command, self.clock.now())
-                return [registry]
-
-            return self._act(command, keyring, signer, KEY_REGISTRY_ID, act)
-
-        return handle
-
-    def _register_unit(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        def act(existing: Unit | None) -> list[LedgerAggregate]:
-            if existing is not None:
-                raise DomainError(
-                    f"unit {command.args['code']} is already registered",
-                    code="unit_exists",
-                    field="command.args.code",
-                )
-            self._check_parent(command)
-            return [Unit.register(command, self.clock.now())]
-
-        return self._act(command, keyring, signer, unit_id(command.args["code"]), act)
-
-    def _update_unit(self, command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
-        def act(existing: Unit | None) -> list[LedgerAggregate]:
-            if existing is None:
-                raise NotFoundError(
-                    f"unit {command.args['code']} is not registered",
-                    code="unknown_unit",
-                    field="command.args.code",
-                )
-            self._check_parent(command)
-            existing.update(command, self.clock.now())
-            return [existing]
-
-        return self._act(command, keyring, signer, unit_id(command.args["code"]), act)
-
-    def _check_parent(self, command: SignedCommand) -> None:
-        parent = command.args.get("parent")
-        if parent is None:
-            return
-        if parent == command.args["code"]:
-            raise ValidationError("a unit cannot be its own parent", field="command.args.parent")
-        if self.unit(parent) is None:
-            raise NotFoundError(
-                f"parent unit {parent} is not registered",
-                code="unknown_unit",
-                field="command.args.parent",
-            )
-
-    def _define_indicator_set(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        target = indicator_set_id(command.args["code"], command.args["version"])
-
-        def act(existing: IndicatorSet | None) -> list[LedgerAggregate]:
-            if existing is None:
-                return [IndicatorSet.define(command, self.clock.now())]
-            existing.revise(command, self.clock.now())
-            return [existing]
-
-        return self._act(command, keyring, signer, target, act)
-
-    def _create_campaign(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        args = command.args
-
-        def act(existing: Campaign | None) -> list[LedgerAggregate]:
-            if existing is not None:
-                raise DomainError(
-                    f"campaign {args['code']} already exists",
-                    code="campaign_exists",
-                    field="command.args.code",
-                )
-            at = self.clock.now()
-            indicator_set = self._get(
-                indicator_set_id(args["indicator_set"], args["indicator_set_version"])
-            )
-            if indicator_set is None:
-                raise NotFoundError(
-                    f"indicator set {args['indicator_set']} version "
-                    f"{args['indicator_set_version']} is not defined",
-                    field="command.args.indicator_set",
-                )
-            units = {code: self.unit(code) for code in args["units"]}
-            missing = [code for code, unit in units.items() if unit is None]
-            if missing:
-                raise NotFoundError(
-                    f"unit(s) not registered: {', '.join(missing)}",
-                    code="unknown_unit",
-                    field="command.args.units",
-                )
-            tree = indicator_set.tree
-            empty = sorted(
-                {u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)}
-            )
-            if empty:
-                raise DomainError(
-                    f"no criterion of {tree.code} v{tree.version} applies to unit kind(s) "
-                    f"{', '.join(empty)}",
-                    code="not_applicable",
-                    field="command.args.units",
-                )
-            campaign = Campaign.create(command, at)
-            indicator_set.freeze(
-                self._system_command(
-                    keyring,
-                    "freeze_indicator_set",
-                    {
-                        "code": tree.code,
-                        "version": tree.version,
-                        "campaign": args["code"],
-                    },
-                ),
-                at,
-            )
-            cards = [
-                Scorecard.open_for(
-                    self._system_command(
-                        keyring,
-                        "open_scorecard",
-                        {
-                            "campaign": args["code"],
-                            "unit": code,
-                            "unit_kind": unit.kind,
-                            "indicator_set": tree.code,
-                            "indicator_set_version": tree.version,
-                        },
-                    ),
-                    at,
-                )
-                for code, unit in units.items()
-                if unit is not None
-            ]
-            return [campaign, indicator_set, *cards]
-
-        return self._act(command, keyring, signer, campaign_id(args["code"]), act)
-
-    def _scorecard_command(
-        self, method: Callable[[Scorecard, SignedCommand, Context], None]
-    ) -> Callable[[SignedCommand, Keyring, KeyRecord], Receipt]:
-        def handle(command: SignedCommand, keyring: Keyring, signer: KeyRecord) -> Receipt:
-            contexts: list[Context] = []
-
-            def prepare(card: Scorecard | None) -> None:
-                if card is not None:
-                    contexts.append(self.context(card))
-                    self._lock_if_due(card, keyring, contexts[0])
-
-            def act(card: Scorecard | None) -> list[LedgerAggregate]:
-                card = self._require_card(command, card)
-                method(card, command, contexts[0] if contexts else self.context(card))
-                return [card]
-
-            return self._act(
-                command, keyring, signer, target_of(command.type, command.args), act, prepare
-            )
-
-        return handle
-
-    def context(self, card: Scorecard) -> Context:
-        campaign = self.campaign(card.campaign)
-        assert campaign is not None
-        return Context(
-            self.tree(card.indicator_set, card.indicator_set_version), campaign, self.clock.now()
-        )
-
-    def _lock_if_due(
-        self, card: Scorecard | None, keyring: Keyring, ctx: Context | None = None
-    ) -> Receipt | None:
-        """Record the lock of a scorecard whose self-assessment closed unsubmitted; it is
-        recorded once, whoever notices the deadline first."""
-        if card is None:
-            return None
-        ctx = ctx or self.context(card)
-        if not card.lock_due(ctx):
-            return None
-        deadline = ctx.milestone("self_assessment_closes")
-        card.lock(
-            self._system_command(
-                keyring,
-                "lock_scorecard",
-                {"campaign": card.campaign, "unit": card.unit, "deadline": format_time(deadline)},
-            ),
-            ctx,
-        )
-        return self._receipt_from(self.save(card), card.id)
+    # -- deadlines ---------------------------------------------------------------------
 
     def tick(self) -> list[Receipt]:
         """Notice every deadline that has passed: lock the scorecards not submitted when
         self-assessment closed. Safe to run at any time and as often as wanted."""
-        keyring = self.keyring()
         receipts = []
         for campaign in self.campaigns():
             for unit in campaign.units:
+                target = scorecard_id(campaign.code, unit)
                 for _ in range(MAX_ATTEMPTS):
+                    self._cache.refresh()
                     try:
-                        receipt = self._lock_if_due(
-                            self._get(scorecard_id(campaign.code, unit)), keyring
-                        )
+                        receipt = self._lock(target)
                     except IntegrityError:
+                        self._cache.evict(target)
                         continue
                     if receipt is not None:
                         receipts.append(receipt)
                     break
         return receipts
+
+    def _lock(self, target: UUID) -> Receipt | None:
+        world = LedgerWorld(self)
+        card = world.for_change(target)
+        if card is None or not lock_if_due(world, card, context(world, card)):
+            return None
+        recordings = self.save(card)
+        self._cache.saved(recordings, [card])
+        return self._receipt_from(recordings, target)
 
     def campaigns(self) -> list[Campaign]:
         topic = get_topic(Campaign.CampaignCreated)
@@ -522,105 +324,11 @@ class Ledger(Application[UUID]):
             start, 500, topics=[topic], inclusive_of_start=False
         ):
             for notification in notifications:
-                campaign = self._get(UUID(str(notification.originator_id)), copy=False)
+                campaign = self._current(UUID(str(notification.originator_id)))
                 if campaign is not None:
                     found.append(campaign)
             start = notifications[-1].id
         return found
-
-    @staticmethod
-    def _require_card(command: SignedCommand, card: Scorecard | None) -> Scorecard:
-        if card is None:
-            raise NotFoundError(
-                f"unit {command.args['unit']} takes no part in campaign {command.args['campaign']}",
-                code="unknown_scorecard",
-                field="command.args.unit",
-            )
-        return card
-
-    def _attach_evidence(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        sha256, size = command.args["sha256"], command.args["size"]
-        if not self.evidence.has(sha256):
-            raise NotFoundError(
-                f"no evidence file {sha256} has been uploaded; upload the file before attaching it",
-                code="evidence_missing",
-                field="command.args.sha256",
-            )
-        if self.evidence.size_of(sha256) != size:
-            raise ValidationError(
-                f"the uploaded file has {self.evidence.size_of(sha256)} bytes, "
-                f"the command says {size}",
-                code="evidence_size_mismatch",
-                field="command.args.size",
-            )
-        media_type = sniff(self.evidence.path_of(sha256))
-        if media_type is None:
-            raise ValidationError(
-                "the uploaded file is not a PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS document",
-                code="unsupported_media_type",
-                field="command.args.sha256",
-            )
-        if media_type != command.args["media_type"]:
-            raise ValidationError(
-                f"the uploaded file is {media_type}, the command says {command.args['media_type']}",
-                code="evidence_media_type_mismatch",
-                field="command.args.media_type",
-            )
-        return self._scorecard_command(Scorecard.attach_evidence)(command, keyring, signer)
-
-    def _campaign_command(
-        self,
-        command: SignedCommand,
-        keyring: Keyring,
-        signer: KeyRecord,
-        act: Callable[[Campaign], None],
-    ) -> Receipt:
-        code = command.args["campaign"]
-
-        def found(campaign: Campaign | None) -> list[LedgerAggregate]:
-            if campaign is None:
-                raise NotFoundError(
-                    f"campaign {code} does not exist", field="command.args.campaign"
-                )
-            act(campaign)
-            return [campaign]
-
-        return self._act(command, keyring, signer, campaign_id(code), found)
-
-    def _finalise_campaign(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        def finalise(campaign: Campaign) -> None:
-            tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
-            unsettled = []
-            for unit in campaign.units:
-                card = self.scorecard(campaign.code, unit)
-                missing = card.unsettled(tree) if card is not None else ["(no scorecard)"]
-                if missing:
-                    unsettled.append(f"{unit}: {', '.join(missing)}")
-            campaign.finalise(command, self.clock.now(), unsettled)
-
-        return self._campaign_command(command, keyring, signer, finalise)
-
-    def _publish_results(
-        self, command: SignedCommand, keyring: Keyring, signer: KeyRecord
-    ) -> Receipt:
-        def publish(campaign: Campaign) -> None:
-            campaign.check_publishable()
-            if self.publication_facts is None:
-                raise DomainError(
-                    "publishing needs the transparency log and its key: publish through the "
-                    "service (parledger serve) or the command line on the local store",
-                    code="publication_unavailable",
-                )
-            facts = self.publication_facts(
-                campaign.code, lambda digest: campaign.check_table(command, digest)
-            )
-            campaign.publish(command, facts, self.clock.now())
-
-        return self._campaign_command(command, keyring, signer, publish)
 
 
 def stored_events(

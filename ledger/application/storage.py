@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.utils import Environment
 
 from ledger.core.errors import ValidationError
 
@@ -20,7 +21,7 @@ SQLITE_TABLE = "stored_events"
 def persistence_env(database_url: str) -> dict[str, str]:
     """Translate ``PARLEDGER_DATABASE_URL`` into the library's environment."""
     parsed = urlparse(database_url)
-    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    env: dict[str, str] = {}
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
         path = (
@@ -86,3 +87,21 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
             (aggregate_id.hex, version),
         )
         return int(cursor.fetchone()[0])
+
+
+class Storage:
+    """The store a ledger and its read models share: the library's infrastructure factory
+    for a database URL and the application recorder of the log, opened once."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.env = Environment(APPLICATION_NAME, persistence_env(database_url))
+        self.factory = InfrastructureFactory.construct(self.env)
+        self.recorder = self.factory.application_recorder()
+
+    @property
+    def postgres(self) -> bool:
+        return is_postgres(self.recorder)
+
+    def close(self) -> None:
+        self.factory.close()

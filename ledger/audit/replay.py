@@ -1,93 +1,154 @@
-"""What a run of the log's events gives, rebuilt from the events alone: the key registry at
-every point, the units, the indicator sets, the campaigns, and the scorecards of one
-campaign, with every member the ledger derived checked against the domain's rules.
+"""What a run of the log's events gives, rebuilt from the events alone, with every member the
+ledger derived checked against the domain's own derivations (ledger.domain.derivations).
 
-The offline verifier rebuilds a publication's result table this way, and the bundle writer
-describes the key registry's history and the evidence with the same code. Nothing here
-raises on what the events hold: what cannot be replayed is a problem, in words."""
+:class:`Registries` replays the events that are not scorecards': the key registry and the
+units at every point, the indicator sets, the campaigns and their publications.
+:class:`CardReplay` replays the scorecards of every campaign, and keeps what each
+publication's table needs at the publication's tree size. The offline verifier runs them
+over a bundle, ``parledger verify`` over the store, and the bundle writer uses them to
+describe the key registry's history and the evidence. Nothing here raises on what the
+events hold: what cannot be replayed is a problem, in words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from ledger.audit.bundle_format import BUNDLE_FORMAT, BadLeaf, Bundle, read_leaf
+from ledger.audit.bundle_format import BadLeaf, read_leaf
 from ledger.audit.event_checks import EventFacts
-from ledger.domain.campaign import Campaign
+from ledger.domain.campaign import Campaign, PublicationFacts
+from ledger.domain.derivations import (
+    CardContext,
+    differences,
+    key_registry_members,
+    publication_members,
+    scorecard_members,
+)
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
-from ledger.domain.points import plain
-from ledger.domain.results import CardScores, UnitInfo, result_table
-from ledger.domain.rules import compute
+from ledger.domain.results import CardScores, result_table, table_sha256
 from ledger.domain.scorecard import Scorecard
-
-SCORED = ("SelfScoreRecorded", "AppraisalRecorded", "AppraisalRevised")
-# who acted, as the ledger writes it in the body: the signing key's id
-SIGNER_MEMBER = {
-    "AppraisalRecorded": "by",
-    "ExplanationRequested": "by",
-    "AppraisalConfirmed": "by",
-    "AppraisalRevised": "by",
-    "SelfAssessmentSubmitted": "submitted_by",
-}
-
-
-def new_card() -> Scorecard:
-    card = Scorecard.__new__(Scorecard)
-    Scorecard.__init__(card)
-    return card
-
-
-def new_campaign() -> Campaign:
-    campaign = Campaign.__new__(Campaign)
-    Campaign.__init__(campaign)
-    return campaign
+from ledger.domain.unit import UnitRecord
 
 
 def _failed(error: Exception) -> str:
     return f"it cannot be replayed ({type(error).__name__}: {error})"
 
 
+def signed_args(event: EventFacts) -> dict[str, Any]:
+    command = event.command.get("command")
+    args = command.get("args") if isinstance(command, dict) else None
+    return args if isinstance(args, dict) else {}
+
+
+@dataclass
+class UnitTimeline:
+    """Every unit as it stood at every point of the log."""
+
+    _indices: dict[str, list[int]] = field(default_factory=dict)
+    _records: dict[str, list[UnitRecord]] = field(default_factory=dict)
+
+    def apply(self, index: int, body: dict[str, Any]) -> None:
+        record = UnitRecord.of(body)
+        self._indices.setdefault(record.code, []).append(index)
+        self._records.setdefault(record.code, []).append(record)
+
+    def at(self, index: int) -> dict[str, UnitRecord]:
+        """The units as registered or updated before leaf ``index``."""
+        found = {}
+        for code, indices in self._indices.items():
+            position = bisect_left(indices, index)
+            if position:
+                found[code] = self._records[code][position - 1]
+        return found
+
+
+@dataclass
+class Publication:
+    """A ``ResultsPublished`` event, and the campaign as it stood just before it."""
+
+    index: int
+    event: EventFacts
+    campaign_before: Campaign
+
+    @property
+    def campaign(self) -> str:
+        return str(self.event.body.get("campaign"))
+
+    @property
+    def tree_size(self) -> Any:
+        return self.event.body.get("tree_size")
+
+
 @dataclass
 class Registries:
-    """Units, indicator sets and campaigns as the events left them, and the key registry
-    at every point."""
+    """Units, indicator sets, campaigns and publications as the events leave them, and the
+    key registry and the units at every point."""
 
     keys: KeyTimeline = field(default_factory=KeyTimeline)
-    units: dict[str, UnitInfo] = field(default_factory=dict)
+    units: UnitTimeline = field(default_factory=UnitTimeline)
     definitions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    frozen: set[tuple[str, int]] = field(default_factory=set)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)
+    finalised: dict[str, int] = field(default_factory=dict)
+    publications: list[Publication] = field(default_factory=list)
     ledger: str | None = None
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
-        """Apply one event that is not a scorecard's; why it cannot be applied."""
-        body = event.body
+        """Apply one event that is not a scorecard's; what is wrong with its body."""
         try:
-            if event.aggregate_type == "KeyRegistry":
-                if event.event_type == "LedgerInitialised" and self.ledger is None:
-                    self.ledger = body["ledger"]
-                self.keys.apply(index, event.event_type, body, event.recorded_at)
-            elif event.aggregate_type == "Unit":
-                self.units[body["code"]] = UnitInfo(
-                    body["name"], body.get("ranking_group") or body["kind"]
-                )
-            elif event.aggregate_type == "IndicatorSet" and event.event_type in (
-                "IndicatorSetDefined",
-                "IndicatorSetRevised",
-            ):
-                key = (body["code"], body["version"])
-                self.definitions[key] = body
-                self._trees.pop(key, None)
-            elif event.aggregate_type == "Campaign":
-                code = body["code"] if event.event_type == "CampaignCreated" else body["campaign"]
-                campaign = self.campaigns.setdefault(code, new_campaign())
-                campaign.when(event.event_type, body, event.recorded_at)
+            return self._apply(index, event)
         except Exception as error:  # whatever a forged body holds is a finding
             return [_failed(error)]
-        return []
+
+    def _apply(self, index: int, event: EventFacts) -> list[str]:
+        body, kind, args = event.body, event.event_type, signed_args(event)
+        derived: dict[str, Any] = {}
+        found: list[str] = []
+        if event.aggregate_type == "KeyRegistry":
+            ledger = str(event.command["command"]["ledger"])
+            derived = key_registry_members(kind, args, ledger)
+            if kind == "LedgerInitialised" and self.ledger is None:
+                self.ledger = body["ledger"]
+            self.keys.apply(index, kind, body, event.recorded_at)
+        elif event.aggregate_type == "Unit":
+            self.units.apply(index, body)
+        elif event.aggregate_type == "IndicatorSet":
+            key = (body["code"], body["version"])
+            if kind == "IndicatorSetFrozen":
+                self.frozen.add(key)
+            elif key in self.frozen:
+                found.append(f"it revises indicator set {key[0]} v{key[1]}, frozen by a campaign")
+            else:
+                self.definitions[key] = body
+                self._trees.pop(key, None)
+        elif event.aggregate_type == "Campaign":
+            return self._campaign_event(index, event)
+        return found + differences(body, args, derived)
+
+    def _campaign_event(self, index: int, event: EventFacts) -> list[str]:
+        body, kind = event.body, event.event_type
+        if kind == "CampaignCreated":
+            code = body["code"]
+            if code in self.campaigns:
+                return [f"campaign {code} is created again"]
+            self.created[code] = index
+            campaign = self.campaigns[code] = Campaign.blank()
+        else:
+            code = body["campaign"]
+            campaign = self.campaigns[code]
+        if kind == "CampaignFinalised":
+            self.finalised.setdefault(code, index)
+        elif kind == "ResultsPublished":
+            self.publications.append(Publication(index, event, _snapshot(campaign)))
+        campaign.when(kind, body, event.recorded_at)
+        # a publication's derived members need its table: checked with the scorecards
+        return [] if kind == "ResultsPublished" else differences(body, signed_args(event), {})
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         key = (code, version)
@@ -96,52 +157,86 @@ class Registries:
             tree = self._trees[key] = build_tree(self.definitions[key])
         return tree
 
+    def campaign_at(self, code: str, size: int) -> Campaign:
+        """The campaign as the first ``size`` leaves leave it (its finalisation included only
+        if it comes before)."""
+        campaign = _snapshot(self.campaigns[code])
+        if self.finalised.get(code, size) >= size:
+            campaign.finalised_at = None
+        return campaign
+
+    def sizes(self) -> dict[str, list[int]]:
+        """The tree sizes at which each campaign's tables were published."""
+        found: dict[str, list[int]] = {}
+        for publication in self.publications:
+            if type(publication.tree_size) is int:
+                found.setdefault(publication.campaign, []).append(publication.tree_size)
+        return {code: sorted(set(sizes)) for code, sizes in found.items()}
+
+
+def _snapshot(campaign: Campaign) -> Campaign:
+    copied = copy.copy(campaign)
+    copied.publications = list(campaign.publications)
+    return copied
+
+
+@dataclass
+class CardSnapshot:
+    """What a publication's table and bundle need of the scorecards at its tree size."""
+
+    scores: dict[str, CardScores] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
 
 @dataclass
 class CardReplay:
-    """The scorecards of one campaign, every derived member checked against the rules."""
+    """The scorecards of every campaign, every derived member checked; snapshots of them at
+    the sizes ``sizes`` names per campaign."""
 
-    campaign: str
     registries: Registries
-    cards: dict[str, Scorecard] = field(default_factory=dict)
-    # points and percentage as the ledger writes them, by set, criterion and inputs, once
-    # computed: many units answer alike
-    _scores: dict[tuple[Any, ...], tuple[str, str | None]] = field(default_factory=dict)
+    sizes: Mapping[str, list[int]] = field(default_factory=dict)
+    cards: dict[tuple[str, str], Scorecard] = field(default_factory=dict)
+    opened: dict[tuple[str, str], int] = field(default_factory=dict)
+    snapshots: dict[tuple[str, int], CardSnapshot] = field(default_factory=dict)
+    _pending: dict[str, list[int]] = field(default_factory=dict)
 
-    def _score(
-        self, tree: IndicatorTree, code: str, inputs: dict[str, Any]
-    ) -> tuple[str, str | None]:
-        key = (tree.code, tree.version, code, *sorted(inputs.items()))
-        score = self._scores.get(key)
-        if score is None:
-            leaf = tree.leaf(code)
-            found = compute(leaf.code, leaf.rule, leaf.max_points, tree.precision, inputs)
-            percent = None if found.percent is None else plain(found.percent)
-            score = self._scores[key] = (plain(found.points), percent)
-        return score
+    def __post_init__(self) -> None:
+        self._pending = {code: list(sizes) for code, sizes in self.sizes.items()}
 
-    def _tree(self, card: Scorecard) -> IndicatorTree:
-        return self.registries.tree(card.indicator_set, card.indicator_set_version)
-
-    def apply(self, event: EventFacts) -> list[str]:
-        """Apply one scorecard event of the campaign; what its rules do not give."""
-        body = event.body
+    def apply(self, index: int, event: EventFacts) -> list[str]:
+        """Apply one scorecard event; what its rules and derivations do not give."""
+        campaign = str(event.body.get("campaign"))
+        self._snapshot_before(campaign, index)
         try:
-            if event.event_type == "ScorecardOpened":
-                found = self._opened(body)
-                self.cards[body["unit"]] = new_card()
-            else:
-                found = self._check_derived(self.cards[body["unit"]], event)
-            self.cards[body["unit"]].when(event.event_type, body, event.recorded_at)
+            return self._apply(index, event)
         except Exception as error:  # whatever a forged body holds is a finding
             return [_failed(error)]
+
+    def _apply(self, index: int, event: EventFacts) -> list[str]:
+        body, kind = event.body, event.event_type
+        key = (body["campaign"], body["unit"])
+        if kind == "ScorecardOpened":
+            found = self._opened(index, body)
+            self.cards[key] = card = Scorecard.blank()
+            self.opened.setdefault(key, index)
+            found += differences(body, signed_args(event), {})
+        else:
+            card = self.cards[key]
+            campaign = self.registries.campaigns[key[0]]
+            context = CardContext(self._tree(card), campaign, event.recorded_at)
+            signer = str(event.command["command"]["key_id"])
+            derived = scorecard_members(card, kind, signed_args(event), signer, context)
+            found = differences(body, signed_args(event), derived)
+        card.when(kind, body, event.recorded_at)
         return found
 
-    def _opened(self, body: dict[str, Any]) -> list[str]:
-        """A scorecard is opened for a unit of its campaign, on the campaign's set."""
-        campaign = self.registries.campaigns.get(self.campaign)
-        if campaign is None:
-            return [f"it opens a scorecard of campaign {self.campaign}, which no event creates"]
+    def _opened(self, index: int, body: dict[str, Any]) -> list[str]:
+        """A scorecard is opened once, after its campaign is created, for one of its units,
+        on the campaign's set, with the unit's kind."""
+        code = body["campaign"]
+        campaign = self.registries.campaigns.get(code)
+        if campaign is None or self.registries.created.get(code, index) >= index:
+            return [f"it opens a scorecard of campaign {code}, which no earlier event creates"]
         found = []
         if body["unit"] not in campaign.units:
             found.append(f"unit {body['unit']} is not one of the campaign's units")
@@ -150,118 +245,90 @@ class CardReplay:
             campaign.indicator_set_version,
         ):
             found.append("it opens the scorecard on another indicator set than the campaign's")
-        if body["unit"] in self.cards:
+        registered = self.registries.units.at(index).get(body["unit"])
+        if registered is not None and registered.kind != body["unit_kind"]:
+            found.append(
+                f"it gives unit {body['unit']} the kind {body['unit_kind']!r}, "
+                f"registered as {registered.kind!r}"
+            )
+        if (code, body["unit"]) in self.cards:
             found.append(f"unit {body['unit']} already has a scorecard in this campaign")
         return found
 
-    def scores(self) -> tuple[dict[str, CardScores], list[str]]:
-        """What the result table needs of each card, by unit, and the cards that cannot
-        give it."""
-        scores: dict[str, CardScores] = {}
-        problems: list[str] = []
-        for unit, card in self.cards.items():
+    def _tree(self, card: Scorecard) -> IndicatorTree:
+        return self.registries.tree(card.indicator_set, card.indicator_set_version)
+
+    def _snapshot_before(self, campaign: str, index: int) -> None:
+        pending = self._pending.get(campaign)
+        while pending and pending[0] <= index:
+            self._take(campaign, pending.pop(0))
+
+    def finish(self) -> None:
+        """Snapshot every size not passed yet (the log ends before them or at them)."""
+        for campaign, pending in self._pending.items():
+            while pending:
+                self._take(campaign, pending.pop(0))
+
+    def _take(self, campaign: str, size: int) -> None:
+        snapshot = CardSnapshot()
+        for (code, unit), card in self.cards.items():
+            if code != campaign:
+                continue
             try:
-                scores[unit] = CardScores.of(card, self._tree(card))
-            except Exception as error:
-                problems.append(f"the scorecard of unit {unit} cannot be totalled ({error!r})")
-        return scores, problems
-
-    def _check_derived(self, card: Scorecard, event: EventFacts) -> list[str]:
-        """The members the ledger derived for the event are what the rules give."""
-        body, kind = event.body, event.event_type
-        found: list[str] = []
-        signer = SIGNER_MEMBER.get(kind)
-        if signer is not None and body.get(signer) != event.command["command"]["key_id"]:
-            found.append(f"its {signer!r} is not the key that signed it")
-        tree = self._tree(card)
-        if kind in SCORED:
-            code = body["criterion"]
-            points, percent = self._score(tree, code, body["inputs"])
-            # the ledger writes decimals "plain" (docs/FORMATS.md §14): the same text
-            if body.get("points") != points:
-                found.append(
-                    f"criterion {code}: it records {body.get('points')!r} points, but its "
-                    f"rule gives {points} for the inputs {body['inputs']}"
-                )
-            if body.get("percent") != percent:
-                found.append(
-                    f"criterion {code}: it records the percentage {body.get('percent')!r}, "
-                    f"the inputs give {percent}"
-                )
-        entry = card.entries.get(str(body.get("criterion")))
-        if kind == "AppraisalRecorded":
-            held = entry.self_points if entry is not None else None
-            expected = plain(held or Decimal(0))
-            if body.get("self_points") != expected:
-                found.append(
-                    f"it records the self-score {body.get('self_points')!r}, not {expected}"
-                )
-            unsupported = entry is None or entry.unsupported or entry.self_points is None
-            if body.get("unsupported") is not unsupported:
-                found.append(f"it records unsupported as {body.get('unsupported')!r}")
-        elif kind in ("AppraisalConfirmed", "AppraisalRevised"):
-            preliminary = None if entry is None or entry.preliminary is None else entry.preliminary
-            kept = None if preliminary is None else plain(preliminary.points)
-            if kept is None:
-                found.append("it settles a criterion that had no preliminary appraisal")
-            elif kind == "AppraisalConfirmed" and body.get("points") != kept:
-                found.append(f"a confirmation keeps {kept}, not {body.get('points')!r}")
-            elif kind == "AppraisalRevised" and body.get("preliminary_points") != kept:
-                found.append("it names another preliminary score than the one recorded")
-        elif kind == "SelfScoresAccepted":
-            expected_accepted = {
-                leaf.code: plain(card.entry(leaf.code).self_points or Decimal(0))
-                for leaf in tree.applicable_leaves(card.unit_kind)
-                if leaf.score_source == "appraisal"
-                and card.entry(leaf.code).preliminary is None
-                and card.entry(leaf.code).final is None
-            }
-            if body.get("accepted") != expected_accepted:
-                found.append("the self-scores it accepts are not the ones no appraiser touched")
-        elif kind == "ScoreCorrected":
-            node = tree.leaf(body["criterion"])
-            before = None if entry is None else entry.final_points(node.score_source)
-            if body.get("previous_points") != (None if before is None else plain(before)):
-                found.append(f"it names {body.get('previous_points')!r} as the previous score")
-        elif kind == "AdjustmentRecorded":
-            item = self.registries.campaigns[self.campaign].adjustments.get(body["code"])
-            if item is None or body.get("kind") != item.kind:
-                found.append(f"it records {body.get('kind')!r} for item {body['code']}")
-        elif kind == "EvidenceAttached":
-            closes = self.registries.campaigns[self.campaign].plan["self_assessment_closes"]
-            supplementary = card.closed_for_unit or event.recorded_at >= closes
-            if body.get("supplementary") is not supplementary:
-                found.append(f"it records supplementary as {body.get('supplementary')!r}")
-        return found
+                snapshot.scores[unit] = CardScores.of(card, self._tree(card))
+            except Exception:  # noqa: S112  (the table check names the unit that is missing)
+                continue
+            snapshot.evidence += evidence_of([card])
+        self.snapshots[(campaign, size)] = snapshot
 
 
-def replay_log(
-    leaves: Iterable[bytes], campaign: str, table_size: int
-) -> tuple[Registries, CardReplay]:
-    """Replay a log's leaves in order: the registries as the whole log leaves them (the key
-    registry at every point), and the campaign's scorecards up to leaf ``table_size``."""
+def table_at(
+    registries: Registries, campaign: str, size: int, scores: Mapping[str, CardScores]
+) -> dict[str, Any]:
+    """The result table the first ``size`` leaves give for ``campaign``."""
+    state = registries.campaign_at(campaign, size)
+    tree = registries.tree(state.indicator_set, state.indicator_set_version)
+    units = registries.units.at(size)
+    return result_table(state, tree, [scores[u] for u in sorted(scores)], units)
+
+
+def publication_problems(
+    registries: Registries, publication: Publication, table: dict[str, Any]
+) -> list[str]:
+    """How a publication's body differs from its signed arguments and what its table, its
+    place in the campaign and its checkpoint give."""
+    body = publication.event.body
+    facts = PublicationFacts(
+        table_sha256=table_sha256(table),
+        tree_size=body.get("tree_size", 0),
+        root_hash=body.get("root_hash", ""),
+        checkpoint=body.get("checkpoint", ""),
+        units=len(table["units"]),
+    )
+    derived = publication_members(publication.campaign_before, facts)
+    return differences(body, signed_args(publication.event), derived)
+
+
+def replay_log(leaves: Iterable[bytes]) -> tuple[Registries, CardReplay, list[tuple[int, str]]]:
+    """Replay a whole log in order (one process): the registries, the scorecards with a
+    snapshot at every publication's size, and the problems found, by leaf."""
+    events: list[tuple[int, EventFacts]] = []
     registries = Registries()
-    cards = CardReplay(campaign, registries)
+    problems: list[tuple[int, str]] = []
     for index, data in enumerate(leaves):
         try:
             event, _ = read_leaf(data)
         except BadLeaf:
             continue
         if event.aggregate_type == "Scorecard":
-            if index < table_size and event.body.get("campaign") == campaign:
-                cards.apply(event)
-        elif index < table_size or event.aggregate_type == "KeyRegistry":
-            registries.apply(index, event)
-    return registries, cards
-
-
-def table_of(
-    registries: Registries, campaign_code: str, cards: Iterable[Scorecard | CardScores]
-) -> dict[str, Any]:
-    """The result table the replayed events give."""
-    campaign = registries.campaigns[campaign_code]
-    tree = registries.tree(campaign.indicator_set, campaign.indicator_set_version)
-    return result_table(campaign, tree, cards, registries.units)
+            events.append((index, event))
+        else:
+            problems += ((index, p) for p in registries.apply(index, event))
+    cards = CardReplay(registries, registries.sizes())
+    for index, event in events:
+        problems += ((index, p) for p in cards.apply(index, event))
+    cards.finish()
+    return registries, cards, problems
 
 
 def key_history(keys: KeyTimeline) -> list[dict[str, Any]]:
@@ -290,33 +357,6 @@ def evidence_order(item: dict[str, Any]) -> tuple[str, str, str]:
     return (str(item.get("unit")), str(item.get("criterion")), str(item.get("sha256")))
 
 
-def make_bundle(
-    *,
-    ledger: str,
-    campaign: str,
-    checkpoint: str,
-    leaves: Sequence[bytes],
-    publication: int,
-    results: dict[str, Any],
-) -> Bundle:
-    """A bundle of the log's first ``len(leaves)`` leaves (the checkpoint's size) for the
-    publication at leaf ``publication``, whose published table is ``results``. The header
-    describes the key registry's history and the evidence as the events give them."""
-    event, _ = read_leaf(leaves[publication])
-    registries, cards = replay_log(leaves, campaign, event.body["tree_size"])
-    header = {
-        "format": BUNDLE_FORMAT,
-        "ledger": ledger,
-        "campaign": campaign,
-        "checkpoint": checkpoint,
-        "publication": publication_facts(publication, event),
-        "results": results,
-        "keys": key_history(registries.keys),
-        "evidence": evidence_of(cards.cards.values()),
-    }
-    return Bundle(header, list(leaves))
-
-
 def publication_facts(index: int, event: EventFacts) -> dict[str, Any]:
     """What a bundle's header says of its publication (docs/FORMATS.md §13)."""
     return {
@@ -326,3 +366,21 @@ def publication_facts(index: int, event: EventFacts) -> dict[str, Any]:
         "table_sha256": event.body.get("table_sha256"),
         "tree_size": event.body.get("tree_size"),
     }
+
+
+def snapshot_at(
+    leaves: Sequence[bytes], campaign: str, size: int
+) -> tuple[Registries, CardSnapshot]:
+    """The registries the whole log gives, and the campaign's scorecards as the first
+    ``size`` leaves leave them."""
+    registries, _, _ = replay_log(leaves)
+    cards = CardReplay(registries, {campaign: [size]})
+    for index, data in enumerate(leaves[:size]):
+        try:
+            event, _ = read_leaf(data)
+        except BadLeaf:
+            continue
+        if event.aggregate_type == "Scorecard":
+            cards.apply(index, event)
+    cards.finish()
+    return registries, cards.snapshots[(campaign, size)]

@@ -27,6 +27,7 @@ from ledger.core.crypto import SigningKey
 from ledger.demo.files import pdf
 from ledger.domain.indicators import IndicatorTree, Node
 from ledger.domain.points import quantize
+from ledger.domain.results import table_sha256
 from ledger.domain.scorecard import Scorecard
 
 SET_CODE = "HN-SH"
@@ -471,6 +472,7 @@ def _publication(ledger: Ledger, keys: CycleKeys) -> None:
             "publish_results",
             {
                 "campaign": CAMPAIGN,
+                "table_sha256": table_sha256(ledger.result_table(CAMPAIGN)),
                 "note": "Quyết định công bố Chỉ số CCHC năm 2023 của các sở, ngành và UBND quận",
             },
         )

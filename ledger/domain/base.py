@@ -93,6 +93,14 @@ class LedgerAggregate(Aggregate):
         return version
 
     @classmethod
+    def blank(cls: type[A]) -> A:
+        """State before any event, to replay events into with :meth:`when` (the read models
+        and the verifier replay bodies, not the library's event objects)."""
+        state = cls.__new__(cls)
+        cls.__init__(state)
+        return state
+
+    @classmethod
     def open(
         cls: type[A],
         event_class: type[LedgerAggregate.Created],

@@ -15,6 +15,7 @@ from ledger.core.envelope import SignedCommand
 from ledger.core.errors import DomainError, ValidationError
 from ledger.core.ids import campaign_id
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.derivations import publication_members
 from ledger.domain.rules import adjustment_problems
 
 MILESTONES = (
@@ -214,10 +215,9 @@ class Campaign(LedgerAggregate):
                 code="not_finalised",
             )
 
-    def check_table(self, command: SignedCommand, table_sha256: str) -> None:
+    def check_table(self, expected: str, table_sha256: str) -> None:
         """Refuse a table other than the one the publisher reviewed, or one already published."""
-        expected = command.args.get("table_sha256")
-        if expected is not None and expected != table_sha256:
+        if expected != table_sha256:
             raise DomainError(
                 f"the result table of {self.code} now hashes to {table_sha256}, not to the "
                 f"{expected} the publisher signed; review the table again before publishing",
@@ -234,17 +234,9 @@ class Campaign(LedgerAggregate):
     def publish(self, command: SignedCommand, facts: PublicationFacts, at: datetime) -> None:
         """Record the publication of the result table that ``facts`` describe."""
         self.check_publishable()
-        self.check_table(command, facts.table_sha256)
-        body = {
-            **command.args,
-            "sequence": len(self.publications) + 1,
-            "table_sha256": facts.table_sha256,
-            "tree_size": facts.tree_size,
-            "root_hash": facts.root_hash,
-            "checkpoint": facts.checkpoint,
-            "units": facts.units,
-        }
-        self.record(self.ResultsPublished, body=body, command=command, at=at)
+        self.check_table(command.args["table_sha256"], facts.table_sha256)
+        derived = publication_members(self, facts)
+        self.record(self.ResultsPublished, body={**derived, **command.args}, command=command, at=at)
 
 
 @dataclass(frozen=True)

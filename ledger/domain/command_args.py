@@ -1,13 +1,13 @@
-"""The arguments of every command type, checked before anything is recorded."""
+"""The arguments of every command type (docs/FORMATS.md §5), checked before anything is
+recorded. Each field says what it holds: the command line's options and the API's
+description are generated from these models."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic import ValidationError as PydanticValidationError
 
-from ledger.core.errors import ValidationError
 from ledger.domain.indicators import is_unit_kind
 from ledger.domain.keyring import ROLES, SCOPED_ROLES
 
@@ -17,32 +17,56 @@ SHA256 = r"^[0-9a-f]{64}$"
 POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
 KEY_ID = r"^[0-9a-f]{32}$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
+RFC3339 = "an RFC 3339 time with an offset, e.g. 2026-02-05T17:00:00+07:00"
 
 
 class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _points(what: str) -> Any:
+    return Field(pattern=POINTS, description=f'{what}: a decimal written as a string, e.g. "1.5"')
+
+
+CAMPAIGN: Any = Field(pattern=UNIT_CODE, description="the campaign's code")
+UNIT: Any = Field(pattern=UNIT_CODE, description="the unit's code")
+CRITERION: Any = Field(pattern=CODE, description="the criterion's code, e.g. 1.1 or 2.4.1")
+INPUTS: Any = Field(
+    min_length=1,
+    max_length=5,
+    description="what the leaf's scoring rule takes (docs/FORMATS.md §8.1): "
+    '{"points": "1.25"} (free), {"achieved": true} (all or nothing), '
+    '{"numerator": 95, "denominator": 100} (tiers, proportional), '
+    '{"occurrences": 2} (deduction)',
+)
+
+
 class Person(Args):
-    public_key: str = Field(pattern=PUBLIC_KEY)
-    name: str = Field(min_length=1, max_length=200)
-    title: str = Field(default="", max_length=200)
-    unit: str = Field(default="", max_length=200)
+    public_key: str = Field(
+        pattern=PUBLIC_KEY, description="the key's 32 raw bytes in base64 (44 characters)"
+    )
+    name: str = Field(min_length=1, max_length=200, description="the key holder's name")
+    title: str = Field(default="", max_length=200, description="the key holder's title")
+    unit: str = Field(default="", max_length=200, description="the key holder's organisation")
 
 
 class ServerKey(Args):
-    public_key: str = Field(pattern=PUBLIC_KEY)
-    name: str = Field(min_length=1, max_length=200)
+    public_key: str = Field(pattern=PUBLIC_KEY, description="the server key, base64")
+    name: str = Field(min_length=1, max_length=200, description="the server key's name")
 
 
 class InitLedger(Args):
-    administrator: Person
-    server: ServerKey
+    administrator: Person = Field(description="the genesis administrator, who signs this")
+    server: ServerKey = Field(description="the server's key, which signs the system's acts")
 
 
 class RoleGrant(Args):
-    role: str
-    scope: list[str] = Field(default_factory=list, max_length=500)
+    role: str = Field(description="one of " + ", ".join(ROLES))
+    scope: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="unit codes (unit_staff, unit_head) or criterion codes (appraiser)",
+    )
 
     @field_validator("role")
     @classmethod
@@ -60,26 +84,37 @@ class RoleGrant(Args):
 
 
 class EnrolKey(Person):
-    roles: list[RoleGrant] = Field(min_length=1, max_length=20)
+    roles: list[RoleGrant] = Field(
+        min_length=1,
+        max_length=20,
+        description='the grants, e.g. [{"role": "unit_staff", "scope": ["HN"]}]',
+    )
 
 
 class RevokeKey(Args):
-    key_id: str = Field(pattern=KEY_ID)
-    reason: str = Field(min_length=1, max_length=2000)
+    key_id: str = Field(pattern=KEY_ID, description="the key's id (32 hex digits)")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is revoked")
 
 
 class RotateKey(Args):
-    key_id: str = Field(pattern=KEY_ID)
-    new_public_key: str = Field(pattern=PUBLIC_KEY)
-    reason: str = Field(default="", max_length=2000)
+    key_id: str = Field(pattern=KEY_ID, description="the id of the key being replaced")
+    new_public_key: str = Field(pattern=PUBLIC_KEY, description="the new key, base64")
+    reason: str = Field(default="", max_length=2000, description="why it is replaced")
 
 
 class RegisterUnit(Args):
-    code: str = Field(pattern=UNIT_CODE)
-    name: str = Field(min_length=1, max_length=300)
-    kind: str
-    parent: str | None = Field(default=None, pattern=UNIT_CODE)
-    ranking_group: str | None = Field(default=None, min_length=1, max_length=100)
+    code: str = Field(pattern=UNIT_CODE, description="the unit's code, e.g. SNV")
+    name: str = Field(min_length=1, max_length=300, description="the unit's name")
+    kind: str = Field(description="province, department, district, commune, ministry, …")
+    parent: str | None = Field(
+        default=None, pattern=UNIT_CODE, description="the code of the unit above it"
+    )
+    ranking_group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the group it is ranked in (default: its kind)",
+    )
 
     @field_validator("kind")
     @classmethod
@@ -97,96 +132,113 @@ class UpdateUnit(RegisterUnit):
 
 class DefineIndicatorSet(Args):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
-    code: str
-    version: int = Field(ge=1)
-    title: str
-    precision: int = Field(ge=0, le=4)
-    nodes: list[dict[str, Any]] = Field(min_length=1, max_length=5000)
+    code: str = Field(description="the set's code")
+    version: int = Field(ge=1, description="the version being defined or revised")
+    title: str = Field(description="the set's title")
+    precision: int = Field(ge=0, le=4, description="decimal places of points (0–4)")
+    nodes: list[dict[str, Any]] = Field(
+        min_length=1, max_length=5000, description="the tree's nodes (docs/FORMATS.md §8)"
+    )
 
 
 class Schedule(Args):
-    self_assessment_opens: str
-    self_assessment_closes: str
-    preliminary_appraisal_closes: str
-    explanation_closes: str
-    final_appraisal_closes: str
+    self_assessment_opens: str = Field(description=RFC3339)
+    self_assessment_closes: str = Field(description=RFC3339)
+    preliminary_appraisal_closes: str = Field(description=RFC3339)
+    explanation_closes: str = Field(description=RFC3339)
+    final_appraisal_closes: str = Field(description=RFC3339)
 
 
 class AdjustmentItem(Args):
-    code: str = Field(pattern=CODE)
-    title: str = Field(min_length=1, max_length=300)
-    kind: Literal["bonus", "penalty"]
-    cap: str = Field(pattern=POINTS)
+    code: str = Field(pattern=CODE, description="the item's code")
+    title: str = Field(min_length=1, max_length=300, description="what it rewards or punishes")
+    kind: Literal["bonus", "penalty"] = Field(description="bonus or penalty")
+    cap: str = _points("the most points a unit can get or lose by it")
 
 
 class GradeBand(Args):
-    min: str = Field(pattern=POINTS)
-    grade: str = Field(min_length=1, max_length=100)
+    min: str = _points("the lowest index of the grade")
+    grade: str = Field(min_length=1, max_length=100, description="the grade's name")
 
 
 class CreateCampaign(Args):
-    code: str = Field(pattern=UNIT_CODE)
-    year: int = Field(ge=2000, le=2100)
-    title: str = Field(min_length=1, max_length=300)
-    indicator_set: str
-    indicator_set_version: int = Field(ge=1)
-    units: list[str] = Field(min_length=1, max_length=20000)
-    schedule: Schedule
-    timezone: str = "Asia/Ho_Chi_Minh"
-    adjustments: list[AdjustmentItem] = Field(default_factory=list, max_length=50)
-    grade_bands: list[GradeBand] = Field(default_factory=list, max_length=20)
+    code: str = Field(pattern=UNIT_CODE, description="the campaign's code, e.g. HN-2025")
+    year: int = Field(ge=2000, le=2100, description="the year assessed")
+    title: str = Field(min_length=1, max_length=300, description="the campaign's title")
+    indicator_set: str = Field(description="the indicator set's code")
+    indicator_set_version: int = Field(ge=1, description="the indicator set's version")
+    units: list[str] = Field(
+        min_length=1, max_length=20000, description="the codes of the units it scores"
+    )
+    schedule: Schedule = Field(description="the five deadlines, strictly increasing")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA time zone for display")
+    adjustments: list[AdjustmentItem] = Field(
+        default_factory=list, max_length=50, description="bonus and penalty items and their caps"
+    )
+    grade_bands: list[GradeBand] = Field(
+        default_factory=list, max_length=20, description="grades, from the highest minimum down"
+    )
 
 
 class FreezeIndicatorSet(Args):
-    code: str
-    version: int
-    campaign: str
+    code: str = Field(description="the set's code")
+    version: int = Field(description="the set's version")
+    campaign: str = Field(description="the campaign that uses it")
 
 
 class OpenScorecard(Args):
-    campaign: str
-    unit: str
-    unit_kind: str
-    indicator_set: str
-    indicator_set_version: int
+    campaign: str = Field(description="the campaign's code")
+    unit: str = Field(description="the unit's code")
+    unit_kind: str = Field(description="the unit's kind when the campaign was created")
+    indicator_set: str = Field(description="the campaign's indicator set")
+    indicator_set_version: int = Field(description="the campaign's indicator set version")
 
 
 class ScorecardArgs(Args):
-    campaign: str = Field(pattern=UNIT_CODE)
-    unit: str = Field(pattern=UNIT_CODE)
+    campaign: str = CAMPAIGN
+    unit: str = UNIT
 
 
 Inputs = dict[str, int | str | bool]
 
 
 class RecordSelfScore(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    inputs: Inputs = Field(min_length=1, max_length=5)
-    note: str = Field(default="", max_length=4000)
-    explanation: str = Field(default="", max_length=8000)
+    criterion: str = CRITERION
+    inputs: Inputs = INPUTS
+    note: str = Field(default="", max_length=4000, description="a note")
+    explanation: str = Field(
+        default="", max_length=8000, description="how the score was reached, where no evidence"
+    )
 
 
 class RecordAppraisal(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    inputs: Inputs = Field(min_length=1, max_length=5)
-    reason: str = Field(default="", max_length=8000)
+    criterion: str = CRITERION
+    inputs: Inputs = INPUTS
+    reason: str = Field(
+        default="", max_length=8000, description="why, required when it differs from the self-score"
+    )
 
 
 class RequestExplanation(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    note: str = Field(default="", max_length=4000)
+    criterion: str = CRITERION
+    note: str = Field(default="", max_length=4000, description="what the unit should explain")
 
 
 class SubmitExplanation(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    explanation: str = Field(min_length=1, max_length=8000)
+    criterion: str = CRITERION
+    explanation: str = Field(min_length=1, max_length=8000, description="the unit's explanation")
 
 
 class RecordFinalAppraisal(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    decision: Literal["confirm", "revise"]
-    inputs: Inputs | None = Field(default=None, min_length=1, max_length=5)
-    reason: str = Field(default="", max_length=8000)
+    criterion: str = CRITERION
+    decision: Literal["confirm", "revise"] = Field(description="confirm or revise")
+    inputs: Inputs | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="the rule's inputs of a revision (none for a confirmation)",
+    )
+    reason: str = Field(default="", max_length=8000, description="why; required for a revision")
 
 
 class AcceptSelfScores(ScorecardArgs):
@@ -194,60 +246,57 @@ class AcceptSelfScores(ScorecardArgs):
 
 
 class RecordAdjustment(ScorecardArgs):
-    code: str = Field(pattern=CODE)
-    points: str = Field(pattern=POINTS)
-    reason: str = Field(min_length=1, max_length=4000)
+    code: str = Field(pattern=CODE, description="one of the campaign's bonus or penalty items")
+    points: str = _points("the points given or taken")
+    reason: str = Field(min_length=1, max_length=4000, description="why")
 
 
 class CorrectScore(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    points: str = Field(pattern=POINTS)
-    reason: str = Field(min_length=1, max_length=4000)
+    criterion: str = CRITERION
+    points: str = _points("the corrected points")
+    reason: str = Field(min_length=1, max_length=4000, description="why")
 
 
 class RecordTargets(ScorecardArgs):
-    year: int = Field(ge=2000, le=2100)
-    targets: dict[str, str] = Field(min_length=1, max_length=2000)
-    note: str = Field(default="", max_length=4000)
+    year: int = Field(ge=2000, le=2100, description="the year the targets are for")
+    targets: dict[str, str] = Field(
+        min_length=1, max_length=2000, description='points by criterion, e.g. {"1.1": "1.5"}'
+    )
+    note: str = Field(default="", max_length=4000, description="where the targets come from")
 
 
 class LockScorecard(ScorecardArgs):
-    deadline: str
+    deadline: str = Field(description="the deadline that passed (RFC 3339)")
 
 
 class FinaliseCampaign(Args):
-    campaign: str = Field(pattern=UNIT_CODE)
+    campaign: str = CAMPAIGN
 
 
 class PublishResults(Args):
-    campaign: str = Field(pattern=UNIT_CODE)
-    table_sha256: str | None = Field(
-        default=None,
+    campaign: str = CAMPAIGN
+    table_sha256: str = Field(
         pattern=SHA256,
-        description="the hash of the table the publisher reviewed; refused if it changed",
+        description="the SHA-256 of the result table the publisher reviewed "
+        "(GET /v1/campaigns/{code}/results/preview); refused if the table changed",
     )
-    note: str = Field(default="", max_length=4000)
-
-    @field_validator("table_sha256", mode="before")
-    @classmethod
-    def given_or_left_out(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("leave table_sha256 out, or give the hash of the reviewed table")
-        return value
+    note: str = Field(default="", max_length=4000, description="e.g. the decision announcing it")
 
 
 class AttachEvidence(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    sha256: str = Field(pattern=SHA256)
-    size: int = Field(ge=0)
-    file_name: str = Field(min_length=1, max_length=255)
-    media_type: str = Field(min_length=3, max_length=200)
+    criterion: str = CRITERION
+    sha256: str = Field(pattern=SHA256, description="SHA-256 of the uploaded file (hex)")
+    size: int = Field(ge=0, description="the file's size in bytes")
+    file_name: str = Field(min_length=1, max_length=255, description="the file's name")
+    media_type: str = Field(
+        min_length=3, max_length=200, description="the file's media type, as told by its content"
+    )
 
 
 class RemoveEvidence(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    sha256: str = Field(pattern=SHA256)
-    reason: str = Field(default="", max_length=2000)
+    criterion: str = CRITERION
+    sha256: str = Field(pattern=SHA256, description="SHA-256 of the attached file")
+    reason: str = Field(default="", max_length=2000, description="why it is removed")
 
 
 class SubmitSelfAssessment(ScorecardArgs):
@@ -255,53 +304,11 @@ class SubmitSelfAssessment(ScorecardArgs):
 
 
 class RecordExternalScore(ScorecardArgs):
-    criterion: str = Field(pattern=CODE)
-    points: str = Field(pattern=POINTS)
-    source: Literal["survey", "sipas", "published"]
-    source_document: str = Field(min_length=1, max_length=1000)
-
-
-ARGS: dict[str, type[Args]] = {
-    "init_ledger": InitLedger,
-    "enrol_key": EnrolKey,
-    "revoke_key": RevokeKey,
-    "rotate_key": RotateKey,
-    "register_unit": RegisterUnit,
-    "update_unit": UpdateUnit,
-    "define_indicator_set": DefineIndicatorSet,
-    "create_campaign": CreateCampaign,
-    "freeze_indicator_set": FreezeIndicatorSet,
-    "open_scorecard": OpenScorecard,
-    "record_self_score": RecordSelfScore,
-    "attach_evidence": AttachEvidence,
-    "remove_evidence": RemoveEvidence,
-    "submit_self_assessment": SubmitSelfAssessment,
-    "record_external_score": RecordExternalScore,
-    "lock_scorecard": LockScorecard,
-    "record_appraisal": RecordAppraisal,
-    "request_explanation": RequestExplanation,
-    "submit_explanation": SubmitExplanation,
-    "record_final_appraisal": RecordFinalAppraisal,
-    "accept_self_scores": AcceptSelfScores,
-    "record_adjustment": RecordAdjustment,
-    "finalise_campaign": FinaliseCampaign,
-    "correct_score": CorrectScore,
-    "record_targets": RecordTargets,
-    "publish_results": PublishResults,
-}
-
-
-def parse_args(command_type: str, args: dict[str, Any]) -> Args:
-    model = ARGS.get(command_type)
-    if model is None:
-        raise ValidationError(
-            f"unknown command type {command_type!r}", code="unknown_command", field="command.type"
-        )
-    try:
-        return model.model_validate(args)
-    except PydanticValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        field = "command.args" + (f".{where}" if where else "")
-        message = first["msg"].removeprefix("Value error, ")
-        raise ValidationError(f"{field}: {message}", field=field) from None
+    criterion: str = CRITERION
+    points: str = _points("the points")
+    source: Literal["survey", "sipas", "published"] = Field(
+        description="survey, sipas or published: the leaf's score source"
+    )
+    source_document: str = Field(
+        min_length=1, max_length=1000, description="the document the points come from"
+    )

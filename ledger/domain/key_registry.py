@@ -10,6 +10,7 @@ from ledger.core.envelope import SignedCommand
 from ledger.core.errors import DomainError, NotFoundError
 from ledger.core.ids import KEY_REGISTRY_ID
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.derivations import key_registry_members
 from ledger.domain.keyring import KeyRecord, Keyring
 
 
@@ -46,7 +47,7 @@ class KeyRegistry(LedgerAggregate):
                 code="same_key",
                 field="command.args.server.public_key",
             )
-        body = {**args, "ledger": command.ledger}
+        body = {**args, **key_registry_members("LedgerInitialised", args, command.ledger)}
         return cls.open(
             cls.LedgerInitialised, aggregate_id=KEY_REGISTRY_ID, body=body, command=command, at=at
         )
@@ -57,7 +58,7 @@ class KeyRegistry(LedgerAggregate):
             raise NotFoundError(f"key {key_id} is not enrolled", field="command.args.key_id")
         return record
 
-    def _refuse_known(self, public_key: str, field: str) -> str:
+    def _refuse_known(self, public_key: str, field: str) -> None:
         key_id = key_id_of(public_key)
         if self.keyring.get(key_id) is not None:
             raise DomainError(
@@ -65,13 +66,16 @@ class KeyRegistry(LedgerAggregate):
                 code="key_exists",
                 field=field,
             )
-        return key_id
+
+    def _record_key_event(
+        self, event_class: type[LedgerAggregate.Event], command: SignedCommand, at: datetime
+    ) -> None:
+        derived = key_registry_members(event_class.__name__, command.args, command.ledger)
+        self.record(event_class, body={**command.args, **derived}, command=command, at=at)
 
     def enrol(self, command: SignedCommand, at: datetime) -> None:
-        key_id = self._refuse_known(command.args["public_key"], "command.args.public_key")
-        self.record(
-            self.KeyEnrolled, body={**command.args, "key_id": key_id}, command=command, at=at
-        )
+        self._refuse_known(command.args["public_key"], "command.args.public_key")
+        self._record_key_event(self.KeyEnrolled, command, at)
 
     def revoke(self, command: SignedCommand, at: datetime) -> None:
         record = self.key(command.args["key_id"])
@@ -87,7 +91,7 @@ class KeyRegistry(LedgerAggregate):
                 code="self_revocation",
                 field="command.args.key_id",
             )
-        self.record(self.KeyRevoked, body=dict(command.args), command=command, at=at)
+        self._record_key_event(self.KeyRevoked, command, at)
 
     def rotate(self, command: SignedCommand, at: datetime) -> None:
         record = self.key(command.args["key_id"])
@@ -97,7 +101,5 @@ class KeyRegistry(LedgerAggregate):
                 code="key_revoked",
                 field="command.args.key_id",
             )
-        new_id = self._refuse_known(command.args["new_public_key"], "command.args.new_public_key")
-        self.record(
-            self.KeyRotated, body={**command.args, "new_key_id": new_id}, command=command, at=at
-        )
+        self._refuse_known(command.args["new_public_key"], "command.args.new_public_key")
+        self._record_key_event(self.KeyRotated, command, at)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ledger.core.canonical import format_time
+from ledger.core.canonical import format_time, parse_time
 from ledger.core.crypto import key_id_of
 
 ROLES = (
@@ -57,6 +57,11 @@ class Grant:
             return target in self._members
         return any(target == code or target.startswith(code + ".") for code in self.scope)
 
+    @property
+    def scope_kind(self) -> str:
+        """What the scope lists: unit codes, or criterion codes (in words)."""
+        return {"unit": "unit", "criterion": "criteria"}.get(SCOPED_ROLES.get(self.role, ""), "")
+
     def as_json(self) -> dict[str, Any]:
         return {"role": self.role, "scope": list(self.scope)}
 
@@ -101,6 +106,23 @@ class KeyRecord:
         }
 
 
+def key_from_json(doc: dict[str, Any]) -> KeyRecord:
+    """A key as :meth:`KeyRecord.as_json` wrote it."""
+    return KeyRecord(
+        key_id=doc["key_id"],
+        public_key=doc["public_key"],
+        name=doc["name"],
+        title=doc["title"],
+        unit=doc["unit"],
+        grants=grants_from_json(doc["roles"]),
+        enrolled_at=parse_time(doc["enrolled_at"]),
+        revoked_at=parse_time(doc["revoked_at"]) if doc["revoked_at"] else None,
+        revocation_reason=doc["revocation_reason"],
+        successor=doc["successor"],
+        predecessor=doc["predecessor"],
+    )
+
+
 def grants_from_json(items: list[dict[str, Any]]) -> tuple[Grant, ...]:
     return tuple(Grant(role=i["role"], scope=tuple(i.get("scope") or ())) for i in items)
 
@@ -135,19 +157,22 @@ class Keyring:
         )
         return key_id
 
-    def apply(self, event_type: str, body: dict[str, Any], at: datetime) -> None:
+    def apply(self, event_type: str, body: dict[str, Any], at: datetime) -> list[str]:
+        """Apply one key-registry event; the ids of the keys it changed."""
         if event_type == "LedgerInitialised":
             self.ledger = body["ledger"]
             self.administrator = self._enrol(body["administrator"], (Grant("administrator"),), at)
             self.server = self._enrol(
                 {"title": "", "unit": "", **body["server"]}, (Grant(SYSTEM_ROLE),), at
             )
-        elif event_type == "KeyEnrolled":
-            self._enrol(body, grants_from_json(body["roles"]), at)
-        elif event_type == "KeyRevoked":
+            return [self.administrator, self.server]
+        if event_type == "KeyEnrolled":
+            return [self._enrol(body, grants_from_json(body["roles"]), at)]
+        if event_type == "KeyRevoked":
             old = self.keys[body["key_id"]]
             self.keys[old.key_id] = replace(old, revoked_at=at, revocation_reason=body["reason"])
-        elif event_type == "KeyRotated":
+            return [old.key_id]
+        if event_type == "KeyRotated":
             old = self.keys[body["key_id"]]
             new_id = self._enrol(
                 {
@@ -166,8 +191,8 @@ class Keyring:
                 revocation_reason=body.get("reason") or "rotated",
                 successor=new_id,
             )
-        else:
-            raise ValueError(f"unknown key registry event {event_type}")
+            return [old.key_id, new_id]
+        raise ValueError(f"unknown key registry event {event_type}")
 
 
 class KeyLookup(Protocol):
@@ -194,14 +219,7 @@ class KeyTimeline:
             if self.genesis is not None:
                 return  # a second genesis: the verifier names it, the registry ignores it
             self.genesis = index
-        self.keyring.apply(event_type, body, at)
-        if event_type == "LedgerInitialised":
-            touched = [self.keyring.administrator, self.keyring.server]
-        elif event_type == "KeyEnrolled":
-            touched = [key_id_of(body["public_key"])]
-        else:
-            touched = [body.get("key_id"), body.get("new_key_id")]
-        for key_id in filter(None, touched):
+        for key_id in self.keyring.apply(event_type, body, at):
             record = self.keyring.keys.get(key_id)
             if record is not None:
                 self._indices.setdefault(key_id, []).append(index)

@@ -20,16 +20,9 @@ from ledger.domain.indicators import IndicatorTree
 from ledger.domain.points import plain
 from ledger.domain.scorecard import Scorecard, adjustment_total, current_points
 from ledger.domain.scoring import Totals, totals
+from ledger.domain.unit import UnitRecord
 
 TABLE_FORMAT = "parledger-results/1"
-
-
-@dataclass(frozen=True)
-class UnitInfo:
-    """What the table shows of a registered unit."""
-
-    name: str
-    ranking_group: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +79,7 @@ def result_table(
     campaign: Campaign,
     tree: IndicatorTree,
     cards: Iterable[Scorecard | CardScores],
-    units: Mapping[str, UnitInfo],
+    units: Mapping[str, UnitRecord],
 ) -> dict[str, Any]:
     """The campaign's result table: units ordered by ranking group, rank and code."""
     rows: list[dict[str, Any]] = []
@@ -96,13 +89,15 @@ def result_table(
             continue
         result = card.totals(tree, campaign)
         points = card.points
-        info = units.get(card.unit, UnitInfo(card.unit, card.unit_kind))
+        info = units.get(card.unit)
+        name = card.unit if info is None else info.name
+        group = card.unit_kind if info is None else info.ranking_group
         rows.append(
             {
                 "unit": card.unit,
-                "name": info.name,
+                "name": name,
                 "unit_kind": card.unit_kind,
-                "ranking_group": info.ranking_group,
+                "ranking_group": group,
                 "total": plain(result.total),
                 "max_total": plain(result.max_total),
                 "index": str(result.index),

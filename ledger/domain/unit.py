@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,37 @@ KIND_TITLES = {
     "district": "UBND quận, huyện, thị xã",
     "commune": "UBND xã, phường, thị trấn",
 }
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """A unit as its latest registration or update describes it: one reading of a unit
+    event's body for the aggregate, the read models and the verifier."""
+
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    ranking_group: str
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> UnitRecord:
+        return cls(
+            code=body["code"],
+            name=body["name"],
+            kind=body["kind"],
+            parent=body.get("parent"),
+            ranking_group=body.get("ranking_group") or body["kind"],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "parent": self.parent,
+            "ranking_group": self.ranking_group,
+        }
 
 
 class Unit(LedgerAggregate):
@@ -37,11 +69,15 @@ class Unit(LedgerAggregate):
         pass
 
     def when(self, event_type: str, body: dict[str, Any], at: datetime) -> None:
-        self.code = body["code"]
-        self.name = body["name"]
-        self.kind = body["kind"]
-        self.parent = body.get("parent")
-        self.ranking_group = body.get("ranking_group") or body["kind"]
+        record = UnitRecord.of(body)
+        self.code = record.code
+        self.name = record.name
+        self.kind = record.kind
+        self.parent = record.parent
+        self.ranking_group = record.ranking_group
+
+    def as_record(self) -> UnitRecord:
+        return UnitRecord(self.code, self.name, self.kind, self.parent, self.ranking_group)
 
     @classmethod
     def register(cls, command: SignedCommand, at: datetime) -> Unit:

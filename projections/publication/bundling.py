@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.audit.bundle_format import Bundle
-from ledger.audit.replay import make_bundle
+from ledger.audit.bundle_writer import make_bundle
 from ledger.core.errors import DomainError, NotFoundError
 from projections.decoding import decode
 from projections.publication.publishing import Publishing
@@ -25,7 +25,7 @@ def leaves_from_store(
 
     A stored row that cannot be put in canonical form is refused, or, given ``unreadable``,
     told to it and given as an empty leaf (so that the leaves after it keep their places)."""
-    recorder = publishing.ledger.recorder
+    recorder = publishing.storage.recorder
     start: int | None = None
     produced = 0
     while produced < size:
@@ -81,7 +81,7 @@ def plan_bundle(publishing: Publishing, campaign: str, *, sign: bool = True) -> 
     checkpoints = publishing.checkpoints
     checkpoint = checkpoints.latest_cosigned(index + 1) or checkpoints.latest()
     if sign and (checkpoint is None or int(checkpoint["size"]) <= index):
-        checkpoint = checkpoints.sign(publishing.ledger.clock.now())
+        checkpoint = checkpoints.sign(publishing.clock.now())
     if checkpoint is None or int(checkpoint["size"]) <= index:
         raise NotFoundError(
             f"no signed checkpoint covers the publication of {campaign}", field="campaign"
@@ -109,7 +109,6 @@ def build_bundle(
             code="log_truncated",
         )
     return make_bundle(
-        ledger=publishing.ledger.keyring().ledger,
         campaign=campaign,
         checkpoint=str(plan.checkpoint["note"]),
         leaves=chosen,

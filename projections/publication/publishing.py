@@ -7,21 +7,22 @@ published) and served to anyone. Every read checks the stored bytes against thei
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import Recording
 
-from ledger.application.service import Ledger
-from ledger.application.settings import Settings
+from ledger.application.storage import Storage
 from ledger.core.canonical import sha256_hex
+from ledger.core.clock import Clock
 from ledger.core.errors import ConflictError, LedgerError, NotFoundError
 from ledger.domain.campaign import PublicationFacts
 from ledger.domain.results import table_bytes, table_sha256
-from projections.projector import Projector, attach
+from projections.projector import Projector
 from projections.read_models.queries import AsOf, ReadModels
-from projections.transparency_log.checkpoints import Checkpoints, log_signer, witness_verifiers
+from projections.transparency_log.checkpoints import Checkpoints
 from projections.transparency_log.merkle_log import MerkleLog
 
 ATTEMPTS = 10
@@ -65,17 +66,20 @@ class PublishedTables:
 
 
 class Publishing:
-    """What the ledger needs to publish: the table and the checkpoint it was computed at."""
+    """What the ledger needs to publish (ledger.application.service.PublicationPort): the
+    table and the checkpoint it was computed at; and, once a publication is recorded, a
+    checkpoint that includes it."""
 
-    def __init__(self, ledger: Ledger, projector: Projector, checkpoints: Checkpoints) -> None:
-        self.ledger = ledger
+    def __init__(
+        self, storage: Storage, projector: Projector, checkpoints: Checkpoints, clock: Clock
+    ) -> None:
+        self.storage = storage
         self.projector = projector
         self.checkpoints = checkpoints
-        self.reads = ReadModels(projector.views, owner=ledger)
+        self.clock = clock
+        self.reads = ReadModels(projector.views)
         self.log = MerkleLog(projector.views)
         self.tables = PublishedTables(self.reads)
-        # set in the thread whose command is being published, for its after_save
-        self._pending = threading.local()
 
     def facts(self, campaign: str, check: Callable[[str], None]) -> PublicationFacts:
         """The campaign's table as the read models give it at the latest projected event,
@@ -95,8 +99,7 @@ class Publishing:
             raise ConflictError("units changed while the results were computed; send it again")
         check(table_sha256(table))
         digest = self.tables.keep(campaign, table)
-        checkpoint = self.checkpoints.sign(self.ledger.clock.now(), size)
-        self._pending.publication = True
+        checkpoint = self.checkpoints.sign(self.clock.now(), size)
         return PublicationFacts(
             table_sha256=digest,
             tree_size=size,
@@ -112,23 +115,8 @@ class Publishing:
         )
         return bool(rows)
 
-    def after_save(self) -> None:
+    def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """Once a publication is recorded, sign a checkpoint that includes it."""
-        if getattr(self._pending, "publication", False):
-            self._pending.publication = False
+        if any(type(r.domain_event).__name__ == "ResultsPublished" for r in recordings):
             self.projector.catch_up()
-            self.checkpoints.sign(self.ledger.clock.now())
-
-
-def attach_publishing(
-    ledger: Ledger, projector: Projector | None = None, settings: Settings | None = None
-) -> Publishing:
-    """Let ``ledger`` publish: the read models (caught up after every command unless a
-    projector is given), the log's checkpoints and the published tables."""
-    settings = settings or ledger.settings
-    projector = projector or attach(ledger)
-    checkpoints = Checkpoints(projector.views, log_signer(settings), witness_verifiers(settings))
-    publishing = Publishing(ledger, projector, checkpoints)
-    ledger.publication_facts = publishing.facts
-    ledger.after_save.append(publishing.after_save)
-    return publishing
+            self.checkpoints.sign(self.clock.now())

@@ -16,13 +16,13 @@ from ledger.domain.indicators import build_tree
 from ledger.domain.keyring import Grant
 from ledger.domain.points import plain
 from ledger.domain.results import (
-    UnitInfo,
     competition_ranks,
     final_totals,
     grade_of,
     result_table,
 )
-from projections.projector import campaign_from_doc, replay_card
+from ledger.domain.unit import UnitRecord
+from projections.read_models.replaying import campaign_from_doc, replay_card
 from projections.read_models.scorecard_view import render
 from projections.read_models.trace import row_from_table
 from projections.store import ViewStore
@@ -170,7 +170,7 @@ class ReadModels:
             (campaign, *params),
         ):
             by_unit.setdefault(row["unit"], []).append(row)
-        units = {u["code"]: UnitInfo(u["name"], u["ranking_group"]) for u in self.units()}
+        units = {u["code"]: UnitRecord.of(u) for u in self.units()}
         return result_table(
             campaign_from_doc(doc),
             build_tree(set_doc["definition"]),

@@ -7,11 +7,11 @@ import csv
 import io
 import json
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from ledger.domain.authorization import COMMANDS
-from ledger.domain.keyring import SYSTEM_ROLE, KeyRecord
+from ledger.domain.authorization import allowing_role
+from ledger.domain.commands import COMMANDS
+from ledger.domain.keyring import KeyRecord
 from ledger.domain.points import plain
 from ledger.domain.scorecard import LeafEntry, Scorecard
 
@@ -45,23 +45,11 @@ def _text(value: Decimal | str | None) -> str | None:
 
 
 def acting_role(signer: KeyRecord | None, command: dict[str, Any]) -> str:
-    """The role under which the signer was allowed this command."""
+    """The role under which the signer was allowed this command (docs/FORMATS.md §6)."""
     spec = COMMANDS.get(command["type"])
     if signer is None or spec is None:
         return ""
-    target = command["args"].get(spec.scope_arg) if spec.scope_arg else None
-    return _role(signer, command["type"], target)
-
-
-@lru_cache(maxsize=4096)
-def _role(signer: KeyRecord, command_type: str, target: str | None) -> str:
-    spec = COMMANDS[command_type]
-    if SYSTEM_ROLE in spec.roles:
-        return SYSTEM_ROLE
-    for role in sorted(spec.roles):
-        if signer.has_role(role, target):
-            return role
-    return "key_holder" if spec.key_holder_may else ""
+    return allowing_role(spec, signer, command["args"]) or ""
 
 
 def trace_rows(

@@ -120,18 +120,15 @@ class Api:
         args: dict[str, Any],
         status: int,
         code: str,
-        *,
-        recorded: int = 0,
     ) -> dict[str, Any]:
-        """Send a command that must be refused; it records nothing (but ``recorded``
-        system events, such as the lock of a deadline it noticed)."""
+        """Send a command that must be refused; it records nothing (ADR 9)."""
         before = self.position()
         response = self.send(key, command_type, args)
         assert response.status_code == status, (command_type, response.text)
         assert is_problem(response), response.text
         body: dict[str, Any] = response.json()
         assert body["code"] == code, body
-        assert self.position() == before + recorded
+        assert self.position() == before
         return body
 
     def enrol(self, name: str, roles: list[dict[str, Any]]) -> SigningKey:

@@ -226,7 +226,7 @@ def test_the_demo_ends_published_and_its_bundle_verifies_offline(tmp_path: Path)
     ok(parledger(tmp_path, "demo"))
     checked = ok(parledger(tmp_path, "verify")).stdout
     assert "checkpoints signed by" in checked
-    assert "published results of HN-SH-2023" in checked
+    assert "publication 1 of HN-SH-2023: its table is what the events" in checked
 
     results = ok(parledger(tmp_path, "results", "--campaign", "HN-SH-2023", "--format", "csv"))
     header, *rows = results.stdout.strip().splitlines()

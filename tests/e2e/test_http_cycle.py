@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ledger.application.service import Ledger, stored_events
+from api.bootstrap import open_runtime
+from ledger.application.service import stored_events
 from ledger.audit.event_checks import verify_events
 from ledger.core.canonical import format_time
 from ledger.core.clock import ManualClock
@@ -194,19 +195,24 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         # an early submission can be appraised before the deadline
         ok(appraiser1, "record_appraisal", free(D1, "1.1", "0.5", reason="Ban hành muộn"))
 
-        # -- the deadline passes: the next command on D2 locks it, stamped at the deadline -
+        # -- the deadline passes: a late submission is refused and records nothing; the next
+        # accepted act on D2 records its lock with it, stamped at the deadline (ADR 9) -----
         clock.set(SELF_CLOSES + timedelta(hours=3))
-        api.refused(head2, "submit_self_assessment", D2, 409, "deadline_passed", recorded=1)
+        api.refused(head2, "submit_self_assessment", D2, 409, "deadline_passed")
         d2 = api.read(f"/v1/campaigns/{CAMPAIGN}/scorecards/D2", head2)
-        assert d2["locked_at"] == format_time(SELF_CLOSES)
-        assert d2["submitted_at"] is None
+        assert d2["locked_at"] is None
 
         # -- preliminary appraisal by field ---------------------------------------------
         ok(appraiser1, "record_appraisal", ratio(D1, "1.2", 85, 100))
         api.refused(appraiser3, "record_appraisal", free(D1, "1.1", "1"), 403, "out_of_scope")
         ok(appraiser3, "record_appraisal", ratio(D1, "3.1", 95, 100))
         api.refused(appraiser1, "record_appraisal", free(D2, "1.1", "0.25"), 422, "reason_required")
+        before = api.position()
         ok(appraiser1, "record_appraisal", free(D2, "1.1", "0.25", reason="Thiếu minh chứng"))
+        assert api.position() == before + 2  # the lock, and the appraisal
+        d2 = api.read(f"/v1/campaigns/{CAMPAIGN}/scorecards/D2", head2)
+        assert d2["locked_at"] == format_time(SELF_CLOSES)
+        assert d2["submitted_at"] is None
         ok(appraiser1, "record_appraisal", ratio(D2, "1.2", 40, 100, reason="Số liệu sai"))
         ok(appraiser3, "record_appraisal", ratio(D2, "3.1", 85, 100, reason="Chưa đủ 90 %"))
         # S1 never assessed itself: the first command on its card locks it first
@@ -402,7 +408,7 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         assert download.headers["content-type"] == "application/pdf"
 
     # every recorded event verifies, read straight from the store
-    ledger = Ledger(settings, clock=clock)
+    ledger = open_runtime(settings, clock=clock, project=False).ledger
     try:
         report = verify_events(stored_events(ledger))
         assert report.ok, report.problems

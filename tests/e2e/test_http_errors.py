@@ -198,7 +198,12 @@ def test_unknown_campaigns_and_units_are_404s(api: Api) -> None:
     )
     assert "ZZ" in problem["detail"]
     response = api.send(staff, "record_self_score", {**self_score(), "campaign": "NOPE"})
-    problem_of(response, 404, "unknown_scorecard", "command.args.unit")
+    assert (
+        "campaign NOPE does not exist"
+        in problem_of(response, 404, "unknown_campaign", "command.args.campaign")["detail"]
+    )
+    response = api.send(staff, "record_self_score", {**self_score(), "unit": "D2"})
+    problem_of(response, 403, "out_of_scope", "command.key_id")
     problem_of(api.client.get("/v1/nothing-here"), 404, "not_found")
     problem_of(api.client.delete("/v1/commands"), 405, "method_not_allowed")
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from api.bootstrap import open_runtime
 from api.http.app import create_app
-from ledger.application.service import Ledger, stored_events
+from ledger.application.service import stored_events
 from ledger.application.settings import Settings
 from ledger.demo.province import demo_clock, run_demo
 from ledger.transparency.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.transparency.note import NoteVerifier, open_checkpoint
-from projections.publication.publishing import attach_publishing
 
 
 def b64(items: list[str]) -> list[bytes]:
@@ -28,8 +28,7 @@ def test_checkpoints_proofs_and_leaves_verify_offline(tmp_path: Path) -> None:
         log_origin="par.example.vn/hanoi-test",
         checkpoint_interval_seconds=3600,
     )
-    seeding = Ledger(settings, clock=demo_clock())
-    attach_publishing(seeding)
+    seeding = open_runtime(settings, clock=demo_clock(), project=False).ledger
     run_demo(seeding)
     events = sum(1 for _ in stored_events(seeding))
     seeding.close()

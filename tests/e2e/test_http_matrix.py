@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from ledger.application.service import Ledger, stored_events
+from api.bootstrap import open_runtime
+from ledger.application.service import stored_events
 from ledger.audit.event_checks import verify_events
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
-from ledger.domain.authorization import COMMANDS
 from ledger.domain.campaign import MILESTONES
+from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import ROLES, SCOPED_ROLES, SYSTEM_ROLE
 from tests.e2e.http_support import (
     PDF,
@@ -328,7 +329,12 @@ def args_for(matrix: Matrix, command_type: str, index: int) -> dict[str, Any]:
             "reason": "Sai sót khi tổng hợp",
         },
         "record_targets": lambda: {**target, "year": 2024, "targets": {"1.1": "1"}},
-        "publish_results": lambda: {"campaign": f"PUB-{index}"},
+        "publish_results": lambda: {
+            "campaign": f"PUB-{index}",
+            "table_sha256": matrix.api.read(
+                f"/v1/campaigns/PUB-{index}/results/preview", matrix.api.admin
+            )["table_sha256"],
+        },
     }
     return builders[command_type]()
 
@@ -422,7 +428,9 @@ def test_only_the_genesis_key_itself_may_sign_genesis(matrix: Matrix) -> None:
 
 
 def test_the_matrix_ledger_verifies(matrix: Matrix) -> None:
-    ledger = Ledger(matrix.api.client.app.state.service.settings, clock=matrix.api.clock)
+    ledger = open_runtime(
+        matrix.api.client.app.state.service.settings, clock=matrix.api.clock, project=False
+    ).ledger
     try:
         report = verify_events(stored_events(ledger))
     finally:

@@ -186,18 +186,15 @@ def test_nothing_is_served_before_a_publication(tmp_path: Path) -> None:
 def test_a_campaign_not_finalised_cannot_be_published(tmp_path: Path) -> None:
     with service(tmp_path) as api:
         publisher = api.keys["publisher"]
-        body = api.refused(
-            publisher, "publish_results", {"campaign": CAMPAIGN}, 409, "not_finalised"
-        )
-        assert CAMPAIGN in body["detail"]
         reviewed = api.read(f"/v1/campaigns/{CAMPAIGN}/results/preview", publisher)
-        api.refused(
+        body = api.refused(
             publisher,
             "publish_results",
             {"campaign": CAMPAIGN, "table_sha256": reviewed["table_sha256"]},
             409,
             "not_finalised",
         )
+        assert CAMPAIGN in body["detail"]
         assert publications(api, CAMPAIGN) == []
         assert problem_code(api.get(f"/v1/campaigns/{CAMPAIGN}/results"), 404) == "not_published"
 
@@ -283,13 +280,21 @@ def test_the_published_table_is_the_reviewed_one_and_its_checkpoint_verifies(
         )
 
 
-def test_publishing_without_a_reviewed_hash_publishes_the_table_as_it_stands(
+def test_a_publication_without_the_reviewed_hash_is_refused_and_records_nothing(
     tmp_path: Path,
 ) -> None:
     with service(tmp_path) as api:
         finalise(api)
+        before = api.position()
+        body = api.refused(
+            api.keys["publisher"], "publish_results", {"campaign": CODE}, 422, "invalid_input"
+        )
+        assert body["field"] == "command.args.table_sha256"
+        assert api.position() == before
+        assert publications(api) == []
+        # the publisher signs the hash of the table they reviewed: that one is published
         digest = preview(api)["table_sha256"]
-        api.ok(api.keys["publisher"], "publish_results", {"campaign": CODE})
+        api.ok(api.keys["publisher"], "publish_results", {"campaign": CODE, "table_sha256": digest})
         (publication,) = publications(api)
         assert publication["table_sha256"] == digest
 
@@ -318,7 +323,6 @@ def test_a_changed_table_or_an_unchanged_one_is_refused(tmp_path: Path) -> None:
             409,
             "already_published",
         )
-        api.refused(publisher, "publish_results", {"campaign": CODE}, 409, "already_published")
         assert len(publications(api)) == 1
 
 

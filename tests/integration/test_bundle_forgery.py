@@ -13,14 +13,12 @@ import pytest
 
 from ledger.audit.bundle_format import Bundle
 from ledger.audit.bundle_verifier import BundleReport, verify_bundle
-from ledger.audit.replay import evidence_of, replay_log, table_of
+from ledger.audit.replay import evidence_order, snapshot_at, table_at
 from ledger.core.canonical import canonical_bytes, sha256_hex
 from ledger.core.crypto import b64encode
-from ledger.domain.results import table_sha256
 from ledger.transparency.merkle import MemoryTree, leaf_hash
 from ledger.transparency.note import Checkpoint, NoteSigner, sign_checkpoint
 from projections.publication.bundling import build_bundle
-from projections.publication.publishing import attach_publishing
 from tests.world import World, run_and_publish
 
 CAMPAIGN = "C2023"
@@ -36,7 +34,7 @@ class Forger:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        publishing = attach_publishing(world.ledger)
+        publishing = world.publishing
         run_and_publish(world)
         self.bundle = build_bundle(publishing, CAMPAIGN)
         self.signer: NoteSigner = publishing.checkpoints.signer
@@ -69,12 +67,11 @@ class Forger:
         the leaves before it, with the table those leaves give), the header, the checkpoint."""
         index = self.index_of(bundle, "ResultsPublished")
         tree = self._rechain(bundle)
-        registries, cards = replay_log(bundle.leaves, CAMPAIGN, index)
-        scores, _ = cards.scores()
-        table = table_of(registries, CAMPAIGN, [scores[u] for u in sorted(scores)])
+        registries, snapshot = snapshot_at(bundle.leaves, CAMPAIGN, index)
+        table = table_at(registries, CAMPAIGN, index, snapshot.scores)
         published = event(bundle.leaves[index])
+        # the publisher signed the hash of the table: the forger cannot change it
         published["body"].update(
-            table_sha256=table_sha256(table),
             tree_size=index,
             root_hash=b64encode(tree.root(index)),
             units=len(table["units"]),
@@ -93,7 +90,7 @@ class Forger:
             "table_sha256": published["body"]["table_sha256"],
             "tree_size": index,
         }
-        bundle.header["evidence"] = evidence_of(cards.cards.values())
+        bundle.header["evidence"] = sorted(snapshot.evidence, key=evidence_order)
         bundle.header["checkpoint"] = sign_checkpoint(
             Checkpoint(self.signer.name, len(bundle.leaves), tree.root()), self.signer
         )
@@ -193,7 +190,7 @@ def test_a_publication_without_its_checkpoint_or_out_of_sequence_is_named(
 ) -> None:
     for change, phrase in (
         (lambda body: body.pop("checkpoint"), "it names no checkpoint of the leaves before it"),
-        (lambda body: body.update(sequence=2), "it is publication 1 of its campaign"),
+        (lambda body: body.update(sequence=2), "its 'sequence' is 2; the signed facts give 1"),
         (lambda body: body.update(root_hash=b64encode(bytes(32))), "not the size and root"),
     ):
         bundle = forger.copy()

@@ -26,7 +26,6 @@ from ledger.transparency.note import (
     sign_checkpoint,
 )
 from projections.publication.bundling import build_bundle
-from projections.publication.publishing import attach_publishing
 from tests.world import PDF, World, run_and_publish
 
 CAMPAIGN = "C2023"
@@ -35,7 +34,7 @@ CAMPAIGN = "C2023"
 class Published:
     def __init__(self, world: World, tmp_path: Path) -> None:
         self.world = world
-        self.publishing = attach_publishing(world.ledger)
+        self.publishing = world.publishing
         self.evidence = run_and_publish(world)
         self.bundle = build_bundle(self.publishing, CAMPAIGN)
         self.log_key = self.publishing.checkpoints.signer.verifier().to_string()

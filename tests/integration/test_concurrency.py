@@ -7,12 +7,12 @@ from pathlib import Path
 
 from ledger.application.service import stored_events
 from ledger.audit.event_checks import verify_events
-from tests.world import World, build_world, make_ledger
+from tests.world import World, build_world, make_runtime
 
 
 def test_concurrent_writers_lose_nothing(database_url: str, tmp_path: Path) -> None:
     world: World = build_world(database_url, tmp_path / "home")
-    other = make_ledger(database_url, tmp_path / "home", world.clock, world.server)
+    other = make_runtime(database_url, tmp_path / "home", world.clock, world.server).ledger
     errors: list[BaseException] = []
     per_writer = 15
 

@@ -27,14 +27,12 @@ EXPLANATION_CLOSES = START + timedelta(days=52)
 FINAL_CLOSES = START + timedelta(days=60)
 
 
-def refused(
-    world: World, key: SigningKey, command_type: str, args: dict[str, Any], *, locks: int = 0
-) -> str:
-    """The refusal's code; a refusal records nothing (but the lock of a deadline it noticed)."""
+def refused(world: World, key: SigningKey, command_type: str, args: dict[str, Any]) -> str:
+    """The refusal's code; a refusal records nothing, not even a lock it noticed (ADR 9)."""
     before = world.ledger.recorder.max_notification_id()
     with pytest.raises(LedgerError) as caught:
         world.send(key, command_type, args)
-    assert world.ledger.recorder.max_notification_id() == before + locks
+    assert world.ledger.recorder.max_notification_id() == before
     return caught.value.code
 
 
@@ -71,18 +69,15 @@ def test_a_whole_cycle(world: World) -> None:
         appraiser, "record_appraisal", score(D1, "1.1", "0.5", reason="Kế hoạch ban hành muộn")
     )
 
-    # the deadline passes: the first command that notices it locks D2, stamped at the deadline
+    # the deadline passes: a late self-score is refused; the tick locks D2 at the deadline
     at(world, SELF_CLOSES + timedelta(hours=3))
-    assert (
-        refused(world, staff2, "record_self_score", score(D2, "1.1", "1"), locks=1)
-        == "deadline_passed"
-    )
+    assert refused(world, staff2, "record_self_score", score(D2, "1.1", "1")) == "deadline_passed"
+    locked = world.ledger.tick()
+    assert sorted(r.event_type for r in locked) == ["ScorecardLockedAtDeadline"] * 2  # D2, S1
     d2 = world.ledger.scorecard("C2023", "D2")
     assert d2 is not None
     assert d2.locked_at == SELF_CLOSES
     assert d2.entries["1.1"].self_points == Decimal("0.5")
-    locked = world.ledger.tick()
-    assert [r.event_type for r in locked] == ["ScorecardLockedAtDeadline"]  # S1 only
     assert world.ledger.tick() == []  # recorded once, however often noticed
     assert refused(world, head, "submit_self_assessment", D1) == "already_submitted"
 
@@ -262,15 +257,41 @@ def test_nothing_is_self_scored_before_the_campaign_opens(world: World) -> None:
     )
 
 
-def test_a_refused_command_after_the_deadline_still_leaves_the_lock(world: World) -> None:
+def test_a_refused_command_after_the_deadline_records_nothing_and_a_tick_locks(
+    world: World,
+) -> None:
     at(world, SELF_CLOSES)
     assert (
-        refused(world, world.keys["staff"], "record_self_score", score(D1, "1.1", "1"), locks=1)
+        refused(world, world.keys["staff"], "record_self_score", score(D1, "1.1", "1"))
         == "deadline_passed"
     )
     card = world.ledger.scorecard("C2023", "D1")
     assert card is not None
+    assert card.locked_at is None
+    at(world, SELF_CLOSES + timedelta(hours=3))
+    (receipt,) = [r for r in world.ledger.tick() if r.aggregate_id == str(card.id)]
+    assert receipt.event_type == "ScorecardLockedAtDeadline"
+    card = world.ledger.scorecard("C2023", "D1")
+    assert card is not None
     assert card.locked_at == SELF_CLOSES
+    assert world.ledger.tick() == []
+
+
+def test_an_accepted_act_after_the_deadline_is_recorded_with_the_lock(world: World) -> None:
+    at(world, SELF_CLOSES + timedelta(days=1))
+    before = world.ledger.recorder.max_notification_id()
+    receipt = world.send(
+        world.keys["appraiser"],
+        "record_appraisal",
+        {**D1, "criterion": "1.1", "inputs": {"points": "0"}, "reason": ""},
+    )
+    # the lock, stamped at the deadline, and the appraisal: one save, two events
+    assert world.ledger.recorder.max_notification_id() == before + 2
+    assert receipt.event_type == "AppraisalRecorded"
+    card = world.ledger.scorecard("C2023", "D1")
+    assert card is not None
+    assert card.locked_at == SELF_CLOSES
+    assert card.entry("1.1").preliminary is not None
 
 
 def test_corrections_need_a_finalised_campaign(world: World) -> None:

@@ -19,9 +19,9 @@ from ledger.core.crypto import SigningKey
 from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
 from ledger.transparency.note import Checkpoint, NoteSigner, NoteVerifier, sign_checkpoint
 from projections.publication.log_audit import audit_log
-from projections.publication.publishing import Publishing, attach_publishing
+from projections.publication.publishing import Publishing
 from tests.integration.test_tamper import rows_of
-from tests.world import PDF, World, run_and_publish
+from tests.world import PDF, World, reviewed, run_and_publish
 
 CAMPAIGN = "C2023"
 
@@ -29,7 +29,7 @@ CAMPAIGN = "C2023"
 class Store:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.publishing: Publishing = attach_publishing(world.ledger)
+        self.publishing: Publishing = world.publishing
         self.evidence = run_and_publish(world)
         self.rows = rows_of(world)
         self.log_key: NoteVerifier = self.publishing.checkpoints.signer.verifier()
@@ -65,7 +65,8 @@ def test_a_clean_published_store_verifies(store: Store) -> None:
     audit = audit_log(store.publishing, store.log_key, store.world.ledger.evidence)
     assert audit.problems == []
     assert any("checkpoints signed by" in line for line in audit.checked)
-    assert any("published results of C2023" in line for line in audit.checked)
+    assert any("publication 1 of C2023: its table is what the events" in c for c in audit.checked)
+    assert any("publication 1 of C2023: its table is kept" in line for line in audit.checked)
     assert any("1 attached evidence files" in line for line in audit.checked)
 
 
@@ -142,7 +143,7 @@ def test_a_changed_number_in_a_published_table_is_found(store: Store) -> None:
         "UPDATE {pv_published_tables} SET doc = ? WHERE sha256 = ?",
         (orjson.dumps(table).decode(), publication["table_sha256"]),
     )
-    found(store.problems(), "the publication of C2023", "is corrupted")
+    found(store.problems(), "publication 1 of C2023", "is corrupted")
 
 
 def test_a_swapped_evidence_file_is_named(store: Store) -> None:
@@ -180,7 +181,11 @@ def test_every_publication_is_checked_not_only_the_latest(store: Store) -> None:
         "correct_score",
         {"campaign": CAMPAIGN, "unit": "D2", "criterion": "1.1", "points": "1", "reason": "x"},
     )
-    world.send(world.keys["publisher"], "publish_results", {"campaign": CAMPAIGN})
+    world.send(
+        world.keys["publisher"],
+        "publish_results",
+        {"campaign": CAMPAIGN, "table_sha256": reviewed(world, CAMPAIGN)},
+    )
     audit = audit_log(store.publishing, store.log_key, world.ledger.evidence)
     assert audit.problems == []
     assert any("publication 1 of C2023: its table is kept" in line for line in audit.checked)

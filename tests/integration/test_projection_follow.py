@@ -9,7 +9,7 @@ from pathlib import Path
 
 from projections.projector import Projector
 from projections.read_models.queries import ReadModels
-from tests.world import build_world, make_ledger
+from tests.world import build_world, make_runtime
 
 
 def wait_for(condition: object, seconds: float = 15) -> bool:
@@ -23,8 +23,8 @@ def wait_for(condition: object, seconds: float = 15) -> bool:
 
 def test_a_follower_keeps_up_and_stops_when_told(database_url: str, tmp_path: Path) -> None:
     world = build_world(database_url, tmp_path / "home")
-    worker_ledger = make_ledger(database_url, tmp_path / "home", world.clock, world.server)
-    follower = Projector(worker_ledger)
+    worker = make_runtime(database_url, tmp_path / "home", world.clock, world.server)
+    follower = Projector(worker.storage)
     stop = threading.Event()
     thread = threading.Thread(target=follower.follow, args=(stop,), daemon=True)
     thread.start()
@@ -50,5 +50,5 @@ def test_a_follower_keeps_up_and_stops_when_told(database_url: str, tmp_path: Pa
         stop.set()
         thread.join(timeout=15)
         assert not thread.is_alive(), "the follower did not stop"
-        worker_ledger.close()
+        worker.ledger.close()
         world.ledger.close()

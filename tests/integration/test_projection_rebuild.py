@@ -546,7 +546,7 @@ class Follower:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.projector = Projector(world.ledger)
+        self.projector = Projector(world.runtime.storage)
         self.restarts = self.crashes = 0
 
     def do(self, step: tuple[Any, ...]) -> None:
@@ -560,14 +560,14 @@ class Follower:
             assert self.projector.views.position() == position + applied
             check_applied_once(self.world, self.projector.views)
         elif kind == "restart":
-            self.projector = Projector(self.world.ledger)
+            self.projector = Projector(self.world.runtime.storage)
             self.restarts += 1
         elif kind == "crash":
             mode, batch, k, restart = params
             crash(self.projector, mode, batch, k)
             self.crashes += 1
             if restart:
-                self.projector = Projector(self.world.ledger)
+                self.projector = Projector(self.world.runtime.storage)
 
 
 def play(world: World, steps: Sequence[tuple[Any, ...]]) -> tuple[History, Follower]:
@@ -588,7 +588,7 @@ def assert_rebuild_matches(world: World, projector: Projector) -> None:
     check_applied_once(world, projector.views)
     incremental = snapshot(projector.views, world)
 
-    fresh = Projector(world.ledger)
+    fresh = Projector(world.runtime.storage)
     assert fresh.rebuild() == len(log_ids(world))
     assert fresh.views.position() == top
     assert_same(snapshot(fresh.views, world), incremental)
@@ -640,7 +640,7 @@ def test_a_failed_batch_leaves_nothing_and_is_applied_once_afterwards(
 ) -> None:
     History(world).run(CYCLE)
     top = world.ledger.recorder.max_notification_id()
-    projector = Projector(world.ledger)
+    projector = Projector(world.runtime.storage)
     assert projector.catch_up(batch_size=4, limit=10) == 10
 
     crash(projector, mode, batch=7, k=5)
@@ -657,7 +657,7 @@ def test_a_failed_batch_leaves_nothing_and_is_applied_once_afterwards(
 def test_two_projectors_catching_up_at_once_apply_each_event_once(world: World) -> None:
     history = History(world)
     history.run(CYCLE[:12])
-    first, second = Projector(world.ledger), Projector(world.ledger)
+    first, second = Projector(world.runtime.storage), Projector(world.runtime.storage)
     applied = {"first": 0, "second": 0}
     errors: list[BaseException] = []
     writing = threading.Event()
@@ -717,14 +717,14 @@ def test_two_projectors_catching_up_at_once_apply_each_event_once(world: World) 
 
 def test_catching_up_when_caught_up_applies_nothing(world: World) -> None:
     History(world).run(CYCLE)
-    projector = Projector(world.ledger)
+    projector = Projector(world.runtime.storage)
     top = world.ledger.recorder.max_notification_id()
     assert projector.catch_up(batch_size=3) == top
     before = tables(projector.views)
     assert projector.catch_up() == 0
     assert projector.catch_up(batch_size=1, limit=5) == 0
     assert projector.catch_up(limit=0) == 0
-    assert Projector(world.ledger).catch_up() == 0
+    assert Projector(world.runtime.storage).catch_up() == 0
     assert projector.views.position() == top
     assert tables(projector.views) == before
 
@@ -734,7 +734,7 @@ SCORE = {"criterion": "1.1", "inputs": {"points": "1"}, "explanation": "Káº¿ hoá
 
 def test_lag_counts_the_events_not_yet_projected(world: World) -> None:
     history = History(world)
-    projector = Projector(world.ledger)
+    projector = Projector(world.runtime.storage)
     top = world.ledger.recorder.max_notification_id()
     assert projector.lag() == top
     assert projector.catch_up(batch_size=2, limit=5) == 5
@@ -746,7 +746,7 @@ def test_lag_counts_the_events_not_yet_projected(world: World) -> None:
     assert projector.lag() == top - 5 + 1
     assert projector.catch_up(batch_size=4) == top - 5 + 1
     assert projector.lag() == 0
-    assert Projector(world.ledger).lag() == 0
+    assert Projector(world.runtime.storage).lag() == 0
 
 
 # -- 3. the same on both backends, with fixed and seeded histories ------------------------
@@ -754,12 +754,12 @@ def test_lag_counts_the_events_not_yet_projected(world: World) -> None:
 
 def test_a_whole_cycle_projected_one_event_at_a_time_with_restarts(world: World) -> None:
     history = History(world)
-    projector = Projector(world.ledger)
+    projector = Projector(world.runtime.storage)
     for step in CYCLE:
         history.do(step)
         while projector.lag():
             assert projector.catch_up(batch_size=1, limit=1) == 1
-            projector = Projector(world.ledger)
+            projector = Projector(world.runtime.storage)
     assert history.refused == 0
     card = ReadModels(projector.views).scorecard("C2023", "D1")
     assert card is not None

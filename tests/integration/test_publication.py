@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger.application.service import stored_events
+from ledger.application.service import Ledger, stored_events
 from ledger.audit.bundle_format import encode_bundle
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.audit.event_checks import verify_events
@@ -22,16 +22,21 @@ from ledger.transparency.merkle import verify_consistency
 from ledger.transparency.note import open_checkpoint
 from projections.decoding import decode
 from projections.publication.bundling import build_bundle
-from projections.publication.publishing import Publishing, attach_publishing
+from projections.publication.publishing import Publishing
 from projections.transparency_log.merkle_log import canonical_event_bytes
-from tests.world import World, run_and_publish
+from tests.world import World, reviewed, run_and_publish
 
 CAMPAIGN = "C2023"
 
 
 @pytest.fixture
 def publishing(world: World) -> Publishing:
-    return attach_publishing(world.ledger)
+    return world.publishing
+
+
+def review(world: World) -> dict[str, str]:
+    """The publication's arguments: the campaign and the hash of the table as it stands."""
+    return {"campaign": CAMPAIGN, "table_sha256": reviewed(world, CAMPAIGN)}
 
 
 @pytest.fixture
@@ -99,9 +104,7 @@ def test_the_table_is_what_the_scores_give(published: Publishing) -> None:
 
 def test_nothing_is_published_before_finalisation(world: World, publishing: Publishing) -> None:
     world.enrol("publisher", [{"role": "publisher", "scope": []}])
-    assert refused(world, "publisher", "publish_results", {"campaign": CAMPAIGN}) == (
-        "not_finalised"
-    )
+    assert refused(world, "publisher", "publish_results", review(world)) == "not_finalised"
     assert publishing.reads.publications(CAMPAIGN) == []
 
 
@@ -121,9 +124,7 @@ def test_a_table_other_than_the_reviewed_one_is_not_published(
 
 def test_unchanged_results_are_not_published_twice(world: World, published: Publishing) -> None:
     signed = len(published.checkpoints.all())
-    assert refused(world, "publisher", "publish_results", {"campaign": CAMPAIGN}) == (
-        "already_published"
-    )
+    assert refused(world, "publisher", "publish_results", review(world)) == "already_published"
     # a refused publication signs nothing either
     assert len(published.checkpoints.all()) == signed
 
@@ -132,10 +133,14 @@ def test_a_ledger_without_the_log_cannot_publish(world: World, published: Publis
     world.clock.advance(timedelta(days=1))
     correct = {"campaign": CAMPAIGN, "unit": "D2", "criterion": "1.1", "points": "1"}
     world.send(world.keys["secretariat"], "correct_score", {**correct, "reason": "Sai sót"})
-    world.ledger.publication_facts = None
-    assert refused(world, "publisher", "publish_results", {"campaign": CAMPAIGN}) == (
-        "publication_unavailable"
-    )
+    settings = world.ledger.settings
+    bare = Ledger(world.runtime.storage, settings, clock=world.clock, server_key=world.server)
+    command = world.command(world.keys["publisher"], "publish_results", review(world))
+    before = world.ledger.recorder.max_notification_id()
+    with pytest.raises(LedgerError) as refusal:
+        bare.execute(command)
+    assert refusal.value.code == "publication_unavailable"
+    assert world.ledger.recorder.max_notification_id() == before
 
 
 def test_a_later_publication_extends_every_earlier_one(world: World, published: Publishing) -> None:
@@ -146,7 +151,7 @@ def test_a_later_publication_extends_every_earlier_one(world: World, published: 
         "correct_score",
         {"campaign": CAMPAIGN, "unit": "D2", "criterion": "1.1", "points": "1", "reason": "x"},
     )
-    world.send(world.keys["publisher"], "publish_results", {"campaign": CAMPAIGN})
+    world.send(world.keys["publisher"], "publish_results", review(world))
     first, second = published.reads.publications(CAMPAIGN)
     assert second["sequence"] == 2
     assert second["table_sha256"] != first["table_sha256"]

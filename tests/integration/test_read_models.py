@@ -9,9 +9,11 @@ import copy
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +22,10 @@ from ledger.application.service import Receipt
 from ledger.core.canonical import format_time
 from ledger.core.crypto import SigningKey
 from ledger.core.errors import LedgerError
-from projections.projector import Projector, attach
+from projections.projector import Projector
 from projections.read_models.queries import AsOf, ReadModels
 from projections.read_models.trace import TRACE_COLUMNS, to_csv, to_json
-from tests.world import SMALL_SET, START, World, schedule
+from tests.world import SMALL_SET, START, World, build_world, schedule
 
 C2023 = "C2023"
 D1 = {"campaign": C2023, "unit": "D1"}
@@ -49,9 +51,18 @@ class Reads:
 
 
 @pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    """The test world, its read models catching up after every command it records."""
+    built = build_world(database_url, tmp_path / "home", project=True)
+    try:
+        yield built
+    finally:
+        built.ledger.close()
+
+
+@pytest.fixture
 def reads(world: World) -> Reads:
-    """Read models that follow every command the world's ledger records."""
-    projector = attach(world.ledger)
+    projector = world.runtime.projector
     return Reads(projector, ReadModels(projector.views))
 
 
@@ -1204,7 +1215,7 @@ def test_a_rebuild_gives_the_same_read_models(world: World, reads: Reads, batch_
     assert reads.projector.views.position() == position
     assert snapshot(reads, now) == followed
     # a second projector over the same tables has nothing left to do
-    assert Projector(world.ledger).catch_up() == 0
+    assert Projector(world.runtime.storage).catch_up() == 0
 
 
 def test_a_unit_moved_to_another_ranking_group(world: World, reads: Reads) -> None:
@@ -1305,13 +1316,13 @@ def test_removed_evidence_and_adjustments(world: World, reads: Reads) -> None:
     assert (Decimal(ranked["total"]), Decimal(ranked["index"])) == (Decimal("1.5"), Decimal(30))
 
 
-def test_a_refused_command_after_the_deadline_still_shows_the_lock(
-    world: World, reads: Reads
-) -> None:
+def test_a_lock_noticed_by_a_tick_shows_in_the_views(world: World, reads: Reads) -> None:
     at(world, SELF_CLOSES + timedelta(hours=1))
     with pytest.raises(LedgerError) as caught:
         world.send(world.keys["staff2"], "record_self_score", score(D2, "1.1", "1"))
     assert caught.value.code == "deadline_passed"
+    assert card_view(reads, C2023, "D2")["locked_at"] is None
+    world.ledger.tick()
     assert reads.projector.views.position() == world.ledger.recorder.max_notification_id()
     view = card_view(reads, C2023, "D2")
     assert view["locked_at"] == format_time(SELF_CLOSES)
@@ -1324,5 +1335,5 @@ def test_a_refused_command_after_the_deadline_still_shows_the_lock(
     assert lock["recorded_at"] == format_time(SELF_CLOSES)
     assert (lock["criterion"], lock["role"], lock["key_id"]) == ("", "system", world.server.key_id)
     assert "khoá phiếu" in lock["why"]
-    # the others are untouched until something notices their deadline
-    assert card_view(reads, C2023, "D1")["locked_at"] is None
+    # the tick locks every card not submitted in time, each at the deadline
+    assert card_view(reads, C2023, "D1")["locked_at"] == format_time(SELF_CLOSES)

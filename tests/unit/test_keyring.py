@@ -8,8 +8,9 @@ import pytest
 
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import SignedCommand, sign_command
-from ledger.core.errors import AuthorizationError
-from ledger.domain.authorization import authorize, signer_of, spec_for
+from ledger.core.errors import AuthorizationError, LedgerError
+from ledger.domain.authorization import authorize, signer_of
+from ledger.domain.commands import command_type as kind_of
 from ledger.domain.keyring import SYSTEM_ROLE, Grant, Keyring, grants_from_json
 
 LEDGER = "hanoi-par"
@@ -390,7 +391,8 @@ def test_key_holder_may_not_revoke_own_key(world):
 
 
 def test_unknown_command_type(world):
-    error = _refusal(world, world.admin, "delete_everything", {})
-    assert error.code == "unknown_command"
-    with pytest.raises(AuthorizationError):
-        spec_for("nope")
+    with pytest.raises(LedgerError, match="unknown command type") as info:
+        _check(world, world.admin, "delete_everything", {})
+    assert info.value.code == "unknown_command"
+    with pytest.raises(LedgerError, match="unknown command type"):
+        kind_of("nope")

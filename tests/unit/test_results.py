@@ -19,7 +19,6 @@ from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.results import (
     CSV_COLUMNS,
     CardScores,
-    UnitInfo,
     competition_ranks,
     final_totals,
     grade_of,
@@ -30,6 +29,7 @@ from ledger.domain.results import (
     table_sha256,
 )
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.unit import UnitRecord
 from tests.world import SMALL_SET, START, schedule
 
 # SMALL_SET: 1.1 (1 point, appraisal, every kind), 1.2 (2 points, appraisal, districts
@@ -47,6 +47,10 @@ ADJUSTMENTS = [
     {"code": "T2", "title": "Giải thưởng", "kind": "bonus", "cap": "1"},
     {"code": "P1", "title": "Vi phạm", "kind": "penalty", "cap": "5"},
 ]
+
+
+def unit(code: str, name: str, group: str) -> UnitRecord:
+    return UnitRecord(code=code, name=name, kind=group, parent=None, ranking_group=group)
 
 
 def make_campaign(
@@ -185,9 +189,9 @@ def standard_table() -> dict[str, Any]:
         make_card("S1", "department", {"1.1": "1", "2.1": "1.75"}),
     ]
     units = {
-        "D1": UnitInfo("Quận Ba Đình", "district"),
-        "D2": UnitInfo("Quận Hoàn Kiếm", "district"),
-        "S1": UnitInfo("Sở Nội vụ", "department"),
+        "D1": unit("D1", "Quận Ba Đình", "district"),
+        "D2": unit("D2", "Quận Hoàn Kiếm", "district"),
+        "S1": unit("S1", "Sở Nội vụ", "department"),
     }
     return result_table(campaign, TREE, cards, units)
 
@@ -243,10 +247,10 @@ def test_each_ranking_group_is_ranked_on_its_own_and_groups_come_in_name_order()
         make_card("S2", "department", {"1.1": "1", "2.1": "2"}),
     ]
     units = {
-        "D1": UnitInfo("Quận 1", "quan_huyen"),
-        "D2": UnitInfo("Quận 2", "quan_huyen"),
-        "S1": UnitInfo("Sở 1", "so_nganh"),
-        "S2": UnitInfo("Sở 2", "so_nganh"),
+        "D1": unit("D1", "Quận 1", "quan_huyen"),
+        "D2": unit("D2", "Quận 2", "quan_huyen"),
+        "S1": unit("S1", "Sở 1", "so_nganh"),
+        "S2": unit("S2", "Sở 2", "so_nganh"),
     }
     table = result_table(make_campaign(), TREE, cards, units)
     assert [(r["ranking_group"], r["unit"], r["rank"], r["of"]) for r in table["units"]] == [
@@ -512,7 +516,8 @@ def test_the_csv_leaves_missing_grades_and_scores_empty():
 
 
 def test_the_csv_quotes_a_name_with_a_comma():
-    table = result_table(make_campaign(), TREE, [full("D1", "4")], {"D1": UnitInfo("Sở A, B", "g")})
+    units = {"D1": unit("D1", "Sở A, B", "g")}
+    table = result_table(make_campaign(), TREE, [full("D1", "4")], units)
     text = table_csv(table)
     assert '"Sở A, B"' in text
     assert next(csv.reader(io.StringIO(text.splitlines()[1])))[4] == "Sở A, B"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.audit.event_checks import same_json
+from ledger.domain.derivations import same_json
 
 
 @pytest.mark.parametrize(
