@@ -27,6 +27,8 @@ from api.cli.support import (
     _run,
     err,
     out,
+    refuse_where_no_ledger,
+    show,
 )
 from ledger.application.local_client import initialise, load_or_create_key
 from ledger.application.service import Ledger, stored_events
@@ -50,7 +52,7 @@ def init(
     """Create the ledger, its genesis administrator key, the server's key and the log key."""
 
     def act() -> None:
-        ledger = _ledger()
+        ledger = _ledger(create=True)
         if ledger.is_initialised():
             raise Failure(f"the ledger at {ledger.settings.database_url} is already initialised")
         folder = ledger.settings.keys_dir
@@ -84,13 +86,13 @@ def demo() -> None:
     and publish the 2023 results."""
 
     def act() -> None:
-        run_demo(_ledger(clock=demo_clock()))
+        run_demo(_ledger(create=True, clock=demo_clock()))
         reads = _reads()
         show_scorecard(reads, CAMPAIGN, UNIT, None)
         out.print()
         names = {u["code"]: u["name"] for u in reads.units()}
-        out.print(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
-        out.print(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
+        show(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
+        show(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
         for publication in reads.publications(CYCLE_CAMPAIGN):
             out.print(
                 f"published {CYCLE_CAMPAIGN} (publication {publication['sequence']}): table "
@@ -112,7 +114,9 @@ def project(
     """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
 
     def act() -> None:
-        projector = Projector(Ledger(Settings()))
+        settings = Settings()
+        refuse_where_no_ledger(settings, server_hint=False)
+        projector = Projector(Ledger(settings))
         applied = projector.catch_up()
         out.print(
             f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
@@ -133,7 +137,9 @@ def rebuild() -> None:
     """Drop every read model and rebuild it from the first event."""
 
     def act() -> None:
-        ledger = Ledger(Settings())
+        settings = Settings()
+        refuse_where_no_ledger(settings, server_hint=False)
+        ledger = Ledger(settings)
         projector = Projector(ledger)
         total = ledger.recorder.max_notification_id() or None
         started = time.perf_counter()
@@ -157,7 +163,7 @@ def verify(log_key: LogKeyOption = None) -> None:
     unchanged and is what the events give, and every evidence file against its hash."""
 
     def act() -> None:
-        publishing = _publishing()
+        publishing = _publishing(server_hint=False)
         ledger = publishing.ledger
         trusted = _log_key(log_key, ledger.settings)
         last = ledger.recorder.max_notification_id() or 0
@@ -244,7 +250,7 @@ def tick() -> None:
     """Notice passed deadlines: lock the scorecards not submitted when self-assessment closed."""
 
     def act() -> None:
-        receipts = _ledger().tick()
+        receipts = _ledger(server_hint=False).tick()
         for receipt in receipts:
             _receipt(receipt)
         out.print(f"{len(receipts)} scorecard(s) locked at their deadline")
