@@ -74,7 +74,9 @@ def init(
         )
         out.print(
             f"ledger {ledger.keyring().ledger!r} initialised; administrator key "
-            f"{admin.key_id} in {folder / 'admin.key'} (keep it private)"
+            f"{admin.key_id} in {folder / 'admin.key'} (keep it private)",
+            highlight=False,
+            soft_wrap=True,
         )
 
     _run(act)

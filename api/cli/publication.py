@@ -114,7 +114,11 @@ def publish(
                 signer, "publish_results", {"campaign": campaign, "table_sha256": digest}
             )
         _receipt(receipt)
-        out.print(f"published the results of {campaign}: table {digest}", highlight=False)
+        out.print(
+            f"published the results of {campaign}: table {digest}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     _run(act)
 

@@ -16,7 +16,6 @@ from rich.console import Console, ConsoleOptions, RenderableType
 from rich.measure import Measurement
 from rich.table import Column, Table
 
-LONGEST_WORD = 20  # a word longer than this may be cut before the table grows
 FLOOR = 6  # a title column is never made narrower than this (or its content)
 READABLE = 20  # a title column's width when the table is wider than the output anyway
 MEASURE_WIDTH = 100_000
@@ -39,8 +38,7 @@ def fit(table: Table, width: int, console: Console) -> Table:
     room = width - border - padding - sum(c.width or 0 for c in whole)
     natural = [_natural(console, options, c) for c in titles]
     words = [
-        min(n, max(_longest_word(console, options, c), FLOOR), LONGEST_WORD)
-        for n, c in zip(natural, titles, strict=True)
+        min(n, _longest_word(console, options, c)) for n, c in zip(natural, titles, strict=True)
     ]
     floors = [min(n, FLOOR) for n in natural]
     wrapped = _shrink(natural, words, room)
@@ -48,7 +46,7 @@ def fit(table: Table, width: int, console: Console) -> Table:
     if sum(cut) <= room:
         sizes = cut
     else:  # wider than the width anyway: titles keep a readable width, nothing is cut
-        sizes = [min(n, max(w, READABLE)) for n, w in zip(natural, wrapped, strict=True)]
+        sizes = [min(n, max(w, READABLE)) for n, w in zip(natural, words, strict=True)]
     for column, size in zip(titles, sizes, strict=True):
         column.width = size
     needed = border + padding + sum(c.width or 0 for c in table.columns)
