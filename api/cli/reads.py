@@ -57,7 +57,7 @@ def show_scorecard(reads: ReadModels, campaign: str, unit: str, as_of: AsOf | No
 def _show_view(view: dict[str, Any], unit_name: str, set_doc: dict[str, Any] | None) -> None:
     titles = {n["code"]: n["title"] for n in set_doc["definition"]["nodes"]} if set_doc else {}
     show(scorecard_table(view, unit_name, titles))
-    out.print(scorecard_summary(view))
+    out.print(scorecard_summary(view), soft_wrap=True)
 
 
 def _campaign_path(campaign: str, *rest: str) -> str:
