@@ -27,6 +27,7 @@ from api.cli.support import (
     _runtime,
     err,
     out,
+    show,
 )
 from ledger.application.local_client import initialise, load_or_create_key
 from ledger.application.service import stored_events
@@ -48,7 +49,7 @@ def init(
     """Create the ledger, its genesis administrator key, the server's key and the log key."""
 
     def act() -> None:
-        ledger = _ledger()
+        ledger = _ledger(create=True)
         if ledger.is_initialised():
             raise Failure(f"the ledger at {ledger.settings.database_url} is already initialised")
         folder = ledger.settings.keys_dir
@@ -70,7 +71,9 @@ def init(
         )
         out.print(
             f"ledger {ledger.keyring().ledger!r} initialised; administrator key "
-            f"{admin.key_id} in {folder / 'admin.key'} (keep it private)"
+            f"{admin.key_id} in {folder / 'admin.key'} (keep it private)",
+            highlight=False,
+            soft_wrap=True,
         )
 
     _run(act)
@@ -82,13 +85,13 @@ def demo() -> None:
     and publish the 2023 results."""
 
     def act() -> None:
-        run_demo(_ledger(clock=demo_clock()))
+        run_demo(_ledger(create=True, clock=demo_clock()))
         reads = _reads()
         show_scorecard(reads, CAMPAIGN, UNIT, None)
         out.print()
         names = {u["code"]: u["name"] for u in reads.units()}
-        out.print(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
-        out.print(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
+        show(stages_table(reads.scorecards(CYCLE_CAMPAIGN), names, CYCLE_CAMPAIGN))
+        show(ranking_table(reads.ranking(CYCLE_CAMPAIGN), CYCLE_CAMPAIGN))
         for publication in reads.publications(CYCLE_CAMPAIGN):
             out.print(
                 f"published {CYCLE_CAMPAIGN} (publication {publication['sequence']}): table "
@@ -110,7 +113,7 @@ def project(
     """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
 
     def act() -> None:
-        projector = _runtime(project=False).projector
+        projector = _runtime(project=False, server_hint=False).projector
         applied = projector.catch_up()
         out.print(
             f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
@@ -131,7 +134,7 @@ def rebuild() -> None:
     """Drop every read model and rebuild it from the first event."""
 
     def act() -> None:
-        runtime = _runtime(project=False)
+        runtime = _runtime(project=False, server_hint=False)
         projector = runtime.projector
         total = runtime.storage.recorder.max_notification_id() or None
         started = time.perf_counter()
@@ -155,7 +158,7 @@ def verify(log_key: LogKeyOption = None) -> None:
     unchanged and is what the events give, and every evidence file against its hash."""
 
     def act() -> None:
-        publishing = _runtime()
+        publishing = _runtime(server_hint=False)
         ledger = publishing.ledger
         trusted = _log_key(log_key, ledger.settings)
         last = ledger.recorder.max_notification_id() or 0
@@ -241,7 +244,7 @@ def tick() -> None:
     """Notice passed deadlines: lock the scorecards not submitted when self-assessment closed."""
 
     def act() -> None:
-        receipts = _ledger().tick()
+        receipts = _ledger(server_hint=False).tick()
         for receipt in receipts:
             _receipt(receipt)
         out.print(f"{len(receipts)} scorecard(s) locked at their deadline")

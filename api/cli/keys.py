@@ -48,7 +48,7 @@ def _list_keys(fmt: str, server: str | None, key: Path | None) -> None:
         "name": field_of("name"),
         "title": field_of("title"),
         "unit": field_of("unit"),
-        "roles": _roles_text,
+        "roles": lambda row: _roles_text(row).replace("; ", "\n"),
         "status": _key_status,
     }
     if fmt == "csv":

@@ -35,6 +35,8 @@ from api.cli.support import (
     _target,
     err,
     out,
+    refuse_where_no_ledger,
+    show,
 )
 from ledger.application.settings import Settings
 from ledger.audit.bundle_format import encode_bundle, read_bundle
@@ -101,7 +103,7 @@ def publish(
         signer = SigningKey.load(key)
         preview = _preview(campaign, server, signer)
         digest = preview["table_sha256"]
-        out.print(results_table(preview["table"], f"SHA-256 {digest}"))
+        show(results_table(preview["table"], f"SHA-256 {digest}"))
         if not yes:
             if not sys.stdin.isatty():
                 raise Failure("give --yes to publish without being asked")
@@ -112,7 +114,11 @@ def publish(
                 signer, "publish_results", {"campaign": campaign, "table_sha256": digest}
             )
         _receipt(receipt)
-        out.print(f"published the results of {campaign}: table {digest}", highlight=False)
+        out.print(
+            f"published the results of {campaign}: table {digest}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     _run(act)
 
@@ -145,7 +151,7 @@ def results(
         elif fmt == "csv":
             print(table_csv(table), end="")
         else:
-            out.print(results_table(table, f"SHA-256 {table_sha256(table)}"))
+            show(results_table(table, f"SHA-256 {table_sha256(table)}"))
 
     _run(act)
 
@@ -284,7 +290,14 @@ def log_key(server: ServerOption = None) -> None:
             with RemoteLedger(server) as remote:
                 print(remote.get_text("/v1/log/key").strip())
             return
-        print(log_signer(Settings()).verifier().to_string())
+        settings = Settings()
+        refuse_where_no_ledger(settings)
+        if not settings.log_key_file.is_file():
+            raise Failure(
+                f"there is no log key at {settings.log_key_file.resolve()}: point "
+                "PARLEDGER_HOME at the ledger's home folder or --server URL at its server"
+            )
+        print(log_signer(settings).verifier().to_string())
 
     _run(act)
 

@@ -3,7 +3,7 @@ progress, gaps, units and campaigns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,7 +38,9 @@ from api.cli.support import (
     _run,
     _time,
     out,
+    show,
 )
+from ledger.domain.indicators import build_tree
 from projections.read_models.queries import AsOf, ReadModels
 from projections.read_models.trace import to_csv as trace_csv
 
@@ -54,8 +56,8 @@ def show_scorecard(reads: ReadModels, campaign: str, unit: str, as_of: AsOf | No
 
 def _show_view(view: dict[str, Any], unit_name: str, set_doc: dict[str, Any] | None) -> None:
     titles = {n["code"]: n["title"] for n in set_doc["definition"]["nodes"]} if set_doc else {}
-    out.print(scorecard_table(view, unit_name, titles))
-    out.print(scorecard_summary(view))
+    show(scorecard_table(view, unit_name, titles))
+    out.print(scorecard_summary(view), soft_wrap=True)
 
 
 def _campaign_path(campaign: str, *rest: str) -> str:
@@ -178,16 +180,23 @@ def trace(
                     print(_remote_trace_csv(remote, path, unit, criterion), end="")
                     return
                 rows = remote.get_all(path, {"unit": unit, "criterion": criterion}, page=TRACE_PAGE)
+                if fmt == "table":
+                    doc = remote.get(_campaign_path(campaign))
+                    code, version = doc["indicator_set"], int(doc["indicator_set_version"])
+                    set_doc = remote.get(f"/v1/indicator-sets/{segment(code)}/{version}")
         else:
             reads = _reads()
-            _require_campaign(reads, campaign)
+            doc = reads.campaign_doc(campaign)
+            if doc is None:
+                raise Failure(f"campaign {campaign} does not exist")
             rows = reads.trace(campaign, unit, criterion)
+            set_doc = reads.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
         if fmt == "json":
             print(to_json(rows))
         elif fmt == "csv":
             print(trace_csv(rows), end="")
         else:
-            out.print(trace_table(rows))
+            show(trace_table(rows, build_tree(set_doc["definition"]).precision))
 
     _run(act)
 
@@ -258,7 +267,7 @@ def ranking(
                 end="",
             )
         else:
-            out.print(ranking_table(rows, campaign))
+            show(ranking_table(rows, campaign))
 
     _run(act)
 
@@ -287,7 +296,7 @@ def progress(
             raise Failure(f"campaign {campaign} does not exist")
         if fmt == "table":
             for table in progress_tables(report):
-                out.print(table)
+                show(table)
         elif fmt == "json":
             print(to_json(report))
         else:
@@ -320,7 +329,7 @@ def gaps(
         if report is None:
             raise Failure(f"unit {unit} takes no part in campaign {campaign}")
         if fmt == "table":
-            out.print(gaps_table(report))
+            show(gaps_table(report))
         elif fmt == "json":
             print(to_json(report))
         else:
@@ -362,7 +371,10 @@ def print_listing(
     fmt: str,
     title: str,
     columns: dict[str, Callable[[dict[str, Any]], Any]],
+    words: Collection[str] = ("name", "title", "unit"),
 ) -> None:
+    """Rows as JSON, CSV or a table whose ``words`` columns wrap; the others (codes, times,
+    numbers) are shown whole."""
     if fmt == "json":
         print(to_json(rows))
         return
@@ -372,12 +384,10 @@ def print_listing(
         return
     table = Table(title=title)
     for name in columns:
-        widest = max((len(str(row[name])) for row in flat), default=0)
-        whole = name in ("key id", "code")  # identifiers are never cut
-        table.add_column(name, no_wrap=whole, min_width=widest if whole else None)
+        table.add_column(name, no_wrap=name not in words)
     for row in flat:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
-    out.print(table)
+    show(table)
 
 
 def field_of(name: str) -> Callable[[dict[str, Any]], Any]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from ledger.domain.campaign import PHASE_TITLES
@@ -18,6 +19,20 @@ from ledger.domain.points import display
 from ledger.domain.unit import KIND_TITLES
 
 STATE_TITLES = {"submitted": "đã gửi", "locked": "khoá khi hết hạn", "open": "đang tự đánh giá"}
+
+
+# How a column is shown (api.cli.table_fit): codes, times and numbers whole, never cut or
+# wrapped; titles, names and reasons wrap.
+ColumnKind = tuple[JustifyMethod, bool]
+WHOLE: ColumnKind = ("left", True)
+NUMBER: ColumnKind = ("right", True)
+WORDS: ColumnKind = ("left", False)
+
+
+def _columns(table: Table, *columns: tuple[str, ColumnKind]) -> Table:
+    for header, (justify, whole) in columns:
+        table.add_column(header, justify=justify, no_wrap=whole)
+    return table
 
 
 def _fmt(value: str | None, precision: int) -> str:
@@ -49,17 +64,17 @@ def scorecard_table(view: dict[str, Any], unit_name: str, titles: dict[str, str]
         title=f"Bảng điểm {unit_name} — kỳ đánh giá {view['campaign']} "
         f"({view['indicator_set']['code']} v{view['indicator_set']['version']})"
     )
-    for column, justify in (
-        ("Mã", "left"),
-        ("Tiêu chí", "left"),
-        ("Điểm tối đa", "right"),
-        ("Tự chấm", "right"),
-        ("Điểm", "right"),
-        ("Nguồn điểm", "left"),
-        ("Minh chứng", "right"),
-        ("Lưu ý", "left"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    _columns(
+        table,
+        ("Mã", WHOLE),
+        ("Tiêu chí", WORDS),
+        ("Điểm tối đa", NUMBER),
+        ("Tự chấm", NUMBER),
+        ("Điểm", NUMBER),
+        ("Nguồn điểm", WORDS),
+        ("Minh chứng", NUMBER),
+        ("Lưu ý", WORDS),
+    )
     seen: set[str] = set()
     for leaf in view["leaves"]:
         parents = []
@@ -120,18 +135,18 @@ def scorecard_summary(view: dict[str, Any]) -> str:
 def stages_table(views: Sequence[dict[str, Any]], names: dict[str, str], campaign: str) -> Table:
     """Each unit's total as self-assessed, after preliminary appraisal, and final."""
     table = Table(title=f"Kết quả kỳ đánh giá {campaign}")
-    for column, justify in (
-        ("Mã", "left"),
-        ("Đơn vị", "left"),
-        ("Loại", "left"),
-        ("Tự đánh giá", "right"),
-        ("Thẩm định sơ bộ", "right"),
-        ("Điểm thẩm định", "right"),
-        ("Điểm tối đa", "right"),
-        ("Chỉ số (%)", "right"),
-        ("Hồ sơ", "left"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    _columns(
+        table,
+        ("Mã", WHOLE),
+        ("Đơn vị", WORDS),
+        ("Loại", WORDS),
+        ("Tự đánh giá", NUMBER),
+        ("Thẩm định sơ bộ", NUMBER),
+        ("Điểm thẩm định", NUMBER),
+        ("Điểm tối đa", NUMBER),
+        ("Chỉ số (%)", NUMBER),
+        ("Hồ sơ", WORDS),
+    )
     for view in views:
         p, stages = view["precision"], view["totals"]
         state = "submitted" if view["submitted_at"] else "locked" if view["locked_at"] else "open"
@@ -150,28 +165,28 @@ def stages_table(views: Sequence[dict[str, Any]], names: dict[str, str], campaig
 
 
 RANKED_COLUMNS = (
-    ("Nhóm", "left"),
-    ("Hạng", "right"),
-    ("Đơn vị", "left"),
-    ("Tổng điểm", "right"),
-    ("Điểm tối đa", "right"),
-    ("Chỉ số (%)", "right"),
-    ("Xếp loại", "left"),
+    ("Nhóm", WORDS),
+    ("Hạng", NUMBER),
+    ("Mã", WHOLE),
+    ("Đơn vị", WORDS),
+    ("Tổng điểm", NUMBER),
+    ("Điểm tối đa", NUMBER),
+    ("Chỉ số (%)", NUMBER),
+    ("Xếp loại", WORDS),
 )
 
 
 def _ranked(table: Table, extra: Sequence[str] = ()) -> Table:
-    for column, justify in (*RANKED_COLUMNS, *((name, "left") for name in extra)):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    return table
+    return _columns(table, *RANKED_COLUMNS, *((name, WORDS) for name in extra))
 
 
 def _ranked_row(row: dict[str, Any], precision: int) -> list[str]:
-    """A unit's group, rank, name, total, maximum, index and grade."""
+    """A unit's group, rank, code, name, total, maximum, index and grade."""
     return [
         KIND_TITLES.get(row["ranking_group"], row["ranking_group"]),
         f"{row['rank']}/{row['of']}",
-        f"{row['name']} ({row['unit']})",
+        row["unit"],
+        row["name"],
         _fmt(row["total"], precision),
         _fmt(row["max_total"], precision),
         _fmt(row["index"], precision),
@@ -196,25 +211,26 @@ def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
     return table
 
 
-def trace_table(rows: Sequence[dict[str, Any]]) -> Table:
-    table = Table(title="Lịch sử thay đổi điểm")
-    for column in (
-        "Vị trí",
-        "Thời điểm",
-        "Đơn vị",
-        "Tiêu chí",
-        "Sự kiện",
-        "Từ → đến",
-        "Lý do",
-        "Người thực hiện",
-        "Vai trò",
-    ):
-        table.add_column(column)
+def trace_table(rows: Sequence[dict[str, Any]], precision: int) -> Table:
+    """Every change of a score: when, what, from and to (at the set's precision), why, who."""
+    table = _columns(
+        Table(title="Lịch sử thay đổi điểm"),
+        ("Vị trí", NUMBER),
+        ("Thời điểm", WHOLE),
+        ("Đơn vị", WHOLE),
+        ("Tiêu chí", WHOLE),
+        ("Sự kiện", WHOLE),
+        ("Từ → đến", WHOLE),
+        ("Lý do", WORDS),
+        ("Người thực hiện", WORDS),
+        ("Khoá", WHOLE),
+        ("Vai trò", WORDS),
+    )
     for r in rows:
         change = (
             ""
             if r["from_points"] is None and r["to_points"] is None
-            else (f"{r['from_points'] or '—'} → {r['to_points'] or '—'}")
+            else f"{_fmt(r['from_points'], precision)} → {_fmt(r['to_points'], precision)}"
         )
         table.add_row(
             str(r["position"]),
@@ -224,18 +240,20 @@ def trace_table(rows: Sequence[dict[str, Any]]) -> Table:
             r["event_type"],
             change,
             r["why"],
-            f"{r['name']} ({r['key_id'][:8]})",
+            r["name"],
+            r["key_id"][:8],
             ROLE_TITLES.get(r["role"], r["role"]),
         )
     return table
 
 
 def progress_tables(progress: dict[str, Any]) -> list[Table]:
-    deadlines = Table(
-        title=f"{progress['campaign']} — giai đoạn: {PHASE_TITLES[progress['phase']]}"
+    deadlines = _columns(
+        Table(title=f"{progress['campaign']} — giai đoạn: {PHASE_TITLES[progress['phase']]}"),
+        ("Mốc", WORDS),
+        ("Thời hạn", WHOLE),
+        ("Còn lại", WHOLE),
     )
-    for column in ("Mốc", "Thời hạn", "Còn lại"):
-        deadlines.add_column(column)
     for d in progress["deadlines"]:
         left = d["seconds_left"]
         deadlines.add_row(
@@ -243,21 +261,22 @@ def progress_tables(progress: dict[str, Any]) -> list[Table]:
             d["at"],
             "đã qua" if d["passed"] else f"{left // 86400} ngày {left % 86400 // 3600} giờ",
         )
-    units = Table(title="Tiến độ các đơn vị")
-    for column in (
-        "Đơn vị",
-        "Trạng thái",
-        "Đã chấm",
-        "Không minh chứng",
-        "Thẩm định sơ bộ",
-        "Bị điều chỉnh",
-        "Thẩm định chính thức",
-        "Chờ giải trình",
-    ):
-        units.add_column(column)
+    units = _columns(
+        Table(title="Tiến độ các đơn vị"),
+        ("Mã", WHOLE),
+        ("Đơn vị", WORDS),
+        ("Trạng thái", WORDS),
+        ("Đã chấm", NUMBER),
+        ("Không minh chứng", NUMBER),
+        ("Thẩm định sơ bộ", NUMBER),
+        ("Bị điều chỉnh", NUMBER),
+        ("Thẩm định chính thức", NUMBER),
+        ("Chờ giải trình", NUMBER),
+    )
     for u in progress["units"]:
         units.add_row(
-            f"{u['name']} ({u['unit']})",
+            u["unit"],
+            u["name"],
             STATE_TITLES[u["state"]],
             f"{u['scored']}/{u['leaves']}",
             str(u["without_evidence"]),
@@ -266,12 +285,18 @@ def progress_tables(progress: dict[str, Any]) -> list[Table]:
             f"{u['final_appraised']}/{u['contested']}",
             str(u["explanations_pending"]),
         )
-    appraisers = Table(title="Việc còn lại của thành viên Hội đồng thẩm định")
-    for column in ("Thành viên", "Lĩnh vực", "Chưa thẩm định sơ bộ", "Chưa thẩm định chính thức"):
-        appraisers.add_column(column)
+    appraisers = _columns(
+        Table(title="Việc còn lại của thành viên Hội đồng thẩm định"),
+        ("Thành viên", WORDS),
+        ("Khoá", WHOLE),
+        ("Lĩnh vực", WORDS),
+        ("Chưa thẩm định sơ bộ", NUMBER),
+        ("Chưa thẩm định chính thức", NUMBER),
+    )
     for a in progress["appraisers"]:
         appraisers.add_row(
-            f"{a['name']} ({a['key_id'][:8]})",
+            a["name"],
+            a["key_id"][:8],
             ", ".join(a["scope"]),
             str(a["remaining_preliminary"]),
             str(a["remaining_final"]),
@@ -280,31 +305,35 @@ def progress_tables(progress: dict[str, Any]) -> list[Table]:
 
 
 def gaps_table(gaps: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Tiêu chí bị mất điểm — {gaps['unit']}, {gaps['campaign']} "
-        f"(tổng {gaps['total']}/{gaps['max_total']}, mất {gaps['lost']} điểm)"
+    """Criteria below their maximum by agency in charge (each agency's loss on its own
+    line), at the set's precision."""
+    p = gaps["precision"]
+    table = _columns(
+        Table(
+            title=f"Tiêu chí bị mất điểm — {gaps['unit']}, {gaps['campaign']} "
+            f"(tổng {_fmt(gaps['total'], p)}/{_fmt(gaps['max_total'], p)}, "
+            f"mất {_fmt(gaps['lost'], p)} điểm)"
+        ),
+        ("Cơ quan chủ trì", WORDS),
+        ("Mã", WHOLE),
+        ("Tiêu chí", WORDS),
+        ("Điểm tối đa", NUMBER),
+        ("Điểm đạt", NUMBER),
+        ("Mất", NUMBER),
+        (f"Chỉ tiêu {gaps['targets_year'] or ''}".strip(), NUMBER),
     )
-    for column, justify in (
-        ("Cơ quan chủ trì", "left"),
-        ("Mã", "left"),
-        ("Tiêu chí", "left"),
-        ("Điểm tối đa", "right"),
-        ("Điểm đạt", "right"),
-        ("Mất", "right"),
-        (f"Chỉ tiêu {gaps['targets_year'] or ''}".strip(), "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for agency in gaps["agencies"]:
         table.add_section()
-        for i, r in enumerate(agency["criteria"]):
+        table.add_row(f"[bold]{agency['agency']}[/]", "", "", "", "", _fmt(agency["lost"], p))
+        for r in agency["criteria"]:
             table.add_row(
-                f"{agency['agency']} (−{agency['lost']})" if i == 0 else "",
+                "",
                 r["code"],
                 r["title"],
-                r["max_points"],
-                r["points"],
-                r["lost"],
-                r["target"] or "",
+                _fmt(r["max_points"], p),
+                _fmt(r["points"], p),
+                _fmt(r["lost"], p),
+                _fmt(r["target"], p) if r["target"] is not None else "",
             )
     return table
 

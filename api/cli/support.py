@@ -22,12 +22,15 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 from api.bootstrap import Runtime, open_runtime
 from api.cli.remote import RemoteLedger
+from api.cli.table_fit import fit
 from ledger.application.media import ALLOWED, sniff
 from ledger.application.service import Ledger, Receipt
 from ledger.application.settings import Settings
+from ledger.application.store_presence import shown_url, why_no_ledger
 from ledger.core.canonical import parse_time
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import sign_command
@@ -63,6 +66,11 @@ ReadKeyOption = Annotated[
 ]
 
 
+def show(table: Table) -> None:
+    """Print a table fitted to the output's width: codes, numbers and times whole."""
+    out.print(fit(table, out.width, out), crop=False)
+
+
 class Failure(Exception):
     """A one-line error for the user."""
 
@@ -88,14 +96,33 @@ def _fail(line: str) -> None:
     raise typer.Exit(1) from None
 
 
-def _runtime(**kwargs: Any) -> Runtime:
+def refuse_where_no_ledger(settings: Settings, *, server_hint: bool = True) -> None:
+    """Only ``init``, ``demo`` and ``serve`` create a store: any other command, run where no
+    ledger is recorded, says so and how to point at one, and leaves no file, directory or
+    table behind."""
+    missing = why_no_ledger(settings.database_url)
+    if missing is None:
+        return
+    elsewhere = " or --server URL at its server" if server_hint else ""
+    raise Failure(
+        f"there is no ledger at {shown_url(settings.database_url)} ({missing}): point "
+        f"PARLEDGER_DATABASE_URL at the ledger's database{elsewhere}; "
+        "parledger init creates a ledger, parledger demo a demo one"
+    )
+
+
+def _runtime(*, create: bool = False, server_hint: bool = True, **kwargs: Any) -> Runtime:
     """The configured ledger, with its read models catching up after every command, able to
-    publish (the log's checkpoints signed with the local log key)."""
-    return open_runtime(Settings(), **kwargs)
+    publish (the log's checkpoints signed with the local log key). Unless ``create``, the
+    ledger must exist already."""
+    settings = Settings()
+    if not create:
+        refuse_where_no_ledger(settings, server_hint=server_hint)
+    return open_runtime(settings, **kwargs)
 
 
-def _ledger(**kwargs: Any) -> Ledger:
-    return _runtime(**kwargs).ledger
+def _ledger(*, create: bool = False, server_hint: bool = True, **kwargs: Any) -> Ledger:
+    return _runtime(create=create, server_hint=server_hint, **kwargs).ledger
 
 
 LogKeyOption = Annotated[
@@ -212,8 +239,11 @@ class Target:
 
     @property
     def local(self) -> Ledger:
+        return self._open_local(create=False)
+
+    def _open_local(self, *, create: bool) -> Ledger:
         if self._local is None:
-            self._local = _ledger()
+            self._local = _ledger(create=create)
         return self._local
 
     def ledger_name(self) -> str:
@@ -226,6 +256,8 @@ class Target:
 
     def submit(self, key: SigningKey, command_type: str, args: dict[str, Any]) -> Receipt:
         command_type_of(command_type).parse(args)  # a clear error before anything is sent
+        if self.remote is None:
+            self._open_local(create=command_type == "init_ledger")
         command = sign_command(
             key,
             ledger=self.ledger_name(),

@@ -23,17 +23,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
     parsed = urlparse(database_url)
     env: dict[str, str] = {}
     if parsed.scheme == "sqlite":
-        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
-        path = (
-            unquote(database_url[len("sqlite:///") :])
-            if database_url.startswith("sqlite:///")
-            else ""
-        )
-        if not path or path == ":memory:":
-            raise ValidationError(
-                "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
-                field="PARLEDGER_DATABASE_URL",
-            )
+        path = sqlite_path(database_url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path, SQLITE_LOCK_TIMEOUT="30"
@@ -63,6 +53,20 @@ def persistence_env(database_url: str) -> dict[str, str]:
         f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…",
         field="PARLEDGER_DATABASE_URL",
     )
+
+
+def sqlite_path(database_url: str) -> str:
+    """The file of an ``sqlite:`` URL: sqlite:///relative/path and sqlite:////absolute/path,
+    as SQLAlchemy writes them."""
+    path = (
+        unquote(database_url[len("sqlite:///") :]) if database_url.startswith("sqlite:///") else ""
+    )
+    if not path or path == ":memory:":
+        raise ValidationError(
+            "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
+            field="PARLEDGER_DATABASE_URL",
+        )
+    return path
 
 
 def is_postgres(recorder: ApplicationRecorder) -> bool:

@@ -98,10 +98,8 @@ class SigningKey:
     @classmethod
     def load(cls, path: Path) -> SigningKey:
         """Read a private key file, refusing one that others can read."""
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            raise ValidationError(f"key file {path} does not exist", field="key") from None
+        content = _key_file_bytes(path)
+        mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ValidationError(
                 f"key file {path} is readable by others (mode {stat.S_IMODE(mode):o}); "
@@ -109,7 +107,7 @@ class SigningKey:
                 field="key",
             )
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            key = serialization.load_pem_private_key(content, password=None)
         except TypeError:
             raise ValidationError(
                 f"key file {path} is protected by a passphrase, which parledger does not use; "
@@ -123,3 +121,42 @@ class SigningKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValidationError(f"key file {path} does not hold an Ed25519 key", field="key")
         return cls(key)
+
+
+PUBLIC_KEY_MARKS = (b"-----BEGIN PUBLIC KEY-----", b"ssh-ed25519 ")
+
+
+def _key_file_bytes(path: Path) -> bytes:
+    """The bytes of a file given as a private key, refusing a path that is no such file:
+    missing, a directory, empty, or a public key (which is not secret, so it is told apart
+    before the file's mode is judged)."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ValidationError(f"key file {path} does not exist", field="key") from None
+    if stat.S_ISDIR(mode):
+        raise ValidationError(
+            f"key file {path} is a directory; give the private key file in it", field="key"
+        )
+    if not stat.S_ISREG(mode):
+        raise ValidationError(f"key file {path} is not a regular file", field="key")
+    content = path.read_bytes()
+    if not content.strip():
+        raise ValidationError(f"key file {path} is empty", field="key")
+    if _is_public_key(content):
+        raise ValidationError(
+            f"key file {path} holds a public key, not a private one: sign with the private "
+            "key file (PEM), the one whose name has no .pub",
+            field="key",
+        )
+    return content
+
+
+def _is_public_key(content: bytes) -> bool:
+    text = content.strip()
+    if text.startswith(PUBLIC_KEY_MARKS):
+        return True
+    try:
+        return len(base64.b64decode(text, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -427,5 +427,6 @@ class ReadModels:
             "index": final["index"],
             "lost": plain(sum((Decimal(a["lost"]) for a in agencies), Decimal(0))),
             "targets_year": card["targets_year"],
+            "precision": card["precision"],
             "agencies": agencies,
         }

@@ -66,12 +66,67 @@ def _script_installed() -> None:
     assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
 
 
-def test_demo_prints_the_scorecard_and_keeps_keys_private(tmp_path: Path) -> None:
+# Hanoi's 2022 scorecard as the demo prints it: each area's total and the grand total.
+HN_2022_AREAS = {
+    "1": "8.424",
+    "2": "8.76",
+    "3": "13.488",
+    "4": "10.34",
+    "5": "11.34",
+    "6": "10.583",
+    "7": "12.396",
+    "8": "13.209",
+}
+HN_2022_TOTAL = "88.54"
+
+# HN-SH-2023 as published: unit -> (group, rank, of, total, maximum, index, grade), the
+# published table's own strings; and each unit's total as self-assessed, after the
+# preliminary appraisal and final, as the demo prints them.
+HN_SH_2023_PUBLISHED = {
+    "STC": ("department", 1, 3, "88.42", "95.5", "92.59", "Xuất sắc"),
+    "SNV": ("department", 2, 3, "88.28", "95.5", "92.44", "Xuất sắc"),
+    "STP": ("department", 3, 3, "86.32", "95.5", "90.39", "Xuất sắc"),
+    "HK": ("district", 1, 2, "91.22", "100", "91.22", "Xuất sắc"),
+    "BD": ("district", 2, 2, "90.8", "100", "90.80", "Xuất sắc"),
+}
+HN_SH_2023_STAGES = {
+    "BD": ("92.05", "90.80", "90.80", "100.00", "90.80", "đã gửi"),
+    "HK": ("91.22", "90.22", "91.22", "100.00", "91.22", "đã gửi"),
+    "SNV": ("88.28", "88.28", "88.28", "95.50", "92.44", "đã gửi"),
+    "STC": ("89.09", "88.42", "88.42", "95.50", "92.59", "khoá khi hết hạn"),
+    "STP": ("86.82", "86.32", "86.32", "95.50", "90.39", "đã gửi"),
+}
+
+
+def _lines(stdout: str, width: int) -> list[list[str]]:
+    """The cells of every line of the printed tables with ``width`` columns (the outer
+    borders make two more, empty, cells)."""
+    found = []
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")][1:-1]
+        if len(cells) == width:
+            found.append(cells)
+    return found
+
+
+def _rows(stdout: str, key: int, width: int) -> dict[str, list[str]]:
+    """The first line of each row of those tables, by the cell at ``key``."""
+    rows: dict[str, list[str]] = {}
+    for cells in _lines(stdout, width):
+        if cells[key]:
+            rows.setdefault(cells[key], cells)
+    return rows
+
+
+def test_demo_prints_hanois_2022_area_totals_and_keeps_keys_private(tmp_path: Path) -> None:
     result = ok(parledger(tmp_path, "demo"))
 
-    assert "88.54" in result.stdout
-    assert "100.00" in result.stdout
-    assert "Chỉ số" in result.stdout
+    scorecard = _rows(result.stdout, key=0, width=8)  # Mã, Tiêu chí, max, self, points, …
+    assert {code: scorecard[code][4] for code in HN_2022_AREAS} == HN_2022_AREAS
+    totals = {row[1]: (row[2], row[4]) for row in _lines(result.stdout, 8) if not row[0]}
+    assert totals["TỔNG ĐIỂM"] == ("100.00", HN_2022_TOTAL)
+    assert totals["Chỉ số CCHC (%)"] == ("", HN_2022_TOTAL)
+    assert f"Tổng điểm: {HN_2022_TOTAL} / 100.00 — Chỉ số {HN_2022_TOTAL} %" in result.stdout
     assert (tmp_path / DATABASE).is_file()
     keys = sorted((tmp_path / "var" / "keys").glob("*.key"))
     assert {k.name for k in keys} >= {"admin.key", "server.key"}
@@ -79,26 +134,40 @@ def test_demo_prints_the_scorecard_and_keeps_keys_private(tmp_path: Path) -> Non
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, f"{key} mode {key.stat().st_mode:o}"
 
 
-def test_demo_runs_a_whole_cycle_and_prints_each_units_final_total(tmp_path: Path) -> None:
+def test_demo_runs_a_whole_cycle_and_prints_the_published_totals_and_ranks(
+    tmp_path: Path,
+) -> None:
     result = ok(parledger(tmp_path, "demo"))
-    rows = {
-        cells[1]: cells
-        for line in result.stdout.splitlines()
-        if (cells := [c.strip() for c in line.split("│")]) and len(cells) > 9
+
+    # Mã, Đơn vị, Loại, self-assessed, preliminary, final, maximum, index, Hồ sơ
+    stages = _rows(result.stdout, key=0, width=9)
+    assert {unit: tuple(stages[unit][3:9]) for unit in HN_SH_2023_STAGES} == HN_SH_2023_STAGES
+    # Nhóm, Hạng, Mã, Đơn vị, total, maximum, index, grade, change
+    ranking = _rows(result.stdout, key=2, width=9)
+    assert {unit: ranking[unit][1] for unit in HN_SH_2023_PUBLISHED} == {
+        unit: f"{rank}/{of}" for unit, (_, rank, of, *_) in HN_SH_2023_PUBLISHED.items()
     }
-    assert set(rows) >= {"SNV", "STP", "STC", "HK", "BD"}
-    # the department that never submitted was locked at the deadline and still appraised
-    assert rows["STC"][9] == "khoá khi hết hạn"
-    assert [rows[u][9] for u in ("SNV", "STP", "HK", "BD")] == ["đã gửi"] * 4
-    # departments have fewer applicable points than districts
-    assert rows["SNV"][7] == "95.50"
-    assert rows["HK"][7] == "100.00"
+    assert {unit: ranking[unit][4] for unit in HN_SH_2023_PUBLISHED} == {
+        unit: f"{Decimal(total):.2f}" for unit, (_, _, _, total, *_) in HN_SH_2023_PUBLISHED.items()
+    }
     # Hoan Kiem's explanation won back the point the preliminary appraisal took
-    self_total, preliminary, final = (Decimal(rows["HK"][i]) for i in (4, 5, 6))
-    assert preliminary == self_total - 1
-    assert final == self_total
-    # the council's changes stand where nobody explained
-    assert Decimal(rows["STP"][6]) < Decimal(rows["STP"][4])
+    assert Decimal(stages["HK"][4]) == Decimal(stages["HK"][3]) - 1
+
+    published = json.loads(
+        ok(parledger(tmp_path, "results", "--campaign", "HN-SH-2023", "--format", "json")).stdout
+    )
+    assert {
+        row["unit"]: (
+            row["ranking_group"],
+            row["rank"],
+            row["of"],
+            row["total"],
+            row["max_total"],
+            row["index"],
+            row["grade"],
+        )
+        for row in published["units"]
+    } == HN_SH_2023_PUBLISHED
     ok(parledger(tmp_path, "verify"))
 
 
@@ -109,7 +178,7 @@ def test_demo_twice_records_nothing_more(tmp_path: Path) -> None:
     again = ok(parledger(tmp_path, "demo"))
 
     assert row_count(tmp_path) == rows
-    assert "88.54" in again.stdout
+    assert f"Tổng điểm: {HN_2022_TOTAL} / 100.00" in again.stdout
 
 
 def test_verify_finds_an_edited_row(tmp_path: Path) -> None:
@@ -194,7 +263,7 @@ def test_demo_and_verify_on_postgresql_name_an_edited_row(tmp_path: Path, pg_url
     env = {"PARLEDGER_DATABASE_URL": pg_url}
     demo = parledger(tmp_path, "demo", extra_env=env)
     assert demo.returncode == 0, output(demo)
-    assert "88.54" in demo.stdout
+    assert f"Tổng điểm: {HN_2022_TOTAL} / 100.00 — Chỉ số {HN_2022_TOTAL} %" in demo.stdout
     verified = parledger(tmp_path, "verify", extra_env=env)
     assert verified.returncode == 0, output(verified)
     database, _, schema = pg_url.rpartition("?schema=")

@@ -1,8 +1,11 @@
-"""A score recomputed from its recorded inputs always equals the recorded score.
+"""Scores recorded through the ledger, on SQLite and PostgreSQL, read back from the store.
 
-Self-scores are sent through the ledger under every rule kind, on SQLite and PostgreSQL;
-each SelfScoreRecorded event is then read back from the store and its points (and
-percentage) recomputed from the inputs it records and the indicator set as stored."""
+The oracle is literal: at the boundaries of every rule kind (each tier bound inclusive and
+exclusive, rounding at .005 of the percentage and of the points, a deduction's floor at 0,
+a free score's step and maximum, a zero denominator) the recorded points and percentage
+are the values written in this file, worked out by hand from docs/FORMATS.md §8.1, and
+the refusals are the codes written here. A property then checks that every recorded
+score recomputes from the inputs and the indicator set it records."""
 
 from __future__ import annotations
 
@@ -43,6 +46,17 @@ LEAVES: dict[str, tuple[dict[str, Any], str]] = {
     "1.7": (TIERS, "1"),
     "1.8": ({"kind": "free"}, "2"),
     "1.9": ({"kind": "proportional"}, "1"),
+    "1.10": (
+        {
+            "kind": "tiers",
+            "tiers": [
+                {"min": "50", "min_inclusive": False, "points": "1"},
+                {"max": "50", "points": "0.25"},
+            ],
+        },
+        "1",
+    ),
+    "1.11": ({"kind": "free", "step": "0.25"}, "1.3"),
 }
 
 # campaign -> (set version, precision)
@@ -300,35 +314,95 @@ def test_a_recorded_self_score_recomputes_from_its_recorded_inputs(
         world.ledger.close()
 
 
-def test_the_domain_tier_example_recomputes_on_the_ledger(
+# (campaign, criterion, inputs) -> (points, percent) as recorded; percent None: none recorded.
+# R2023 has two decimal places, R2023P3 three.
+BOUNDARIES: list[tuple[str, str, dict[str, Any], str, str | None]] = [
+    # tiers: 100 % | from 80 % to under 100 % | under 80 %, on the rounded percentage
+    ("R2023", "1.7", {"numerator": 100, "denominator": 100}, "1", "100"),
+    ("R2023", "1.7", {"numerator": 99999, "denominator": 100000}, "1", "100"),
+    ("R2023", "1.7", {"numerator": 99994, "denominator": 100000}, "0.5", "99.99"),
+    ("R2023", "1.7", {"numerator": 95, "denominator": 100}, "0.5", "95"),
+    ("R2023", "1.7", {"numerator": 4, "denominator": 5}, "0.5", "80"),
+    ("R2023", "1.7", {"numerator": 79995, "denominator": 100000}, "0.5", "80"),
+    ("R2023", "1.7", {"numerator": 79994, "denominator": 100000}, "0", "79.99"),
+    ("R2023", "1.7", {"numerator": 0, "denominator": 100}, "0", "0"),
+    ("R2023P3", "1.7", {"numerator": 79995, "denominator": 100000}, "0", "79.995"),
+    ("R2023P3", "1.7", {"numerator": 99999, "denominator": 100000}, "0.5", "99.999"),
+    # tiers: above 50 % (exclusive minimum) | up to 50 % (inclusive maximum)
+    ("R2023", "1.10", {"numerator": 1, "denominator": 2}, "0.25", "50"),
+    ("R2023", "1.10", {"numerator": 5001, "denominator": 10000}, "1", "50.01"),
+    ("R2023", "1.10", {"numerator": 50004, "denominator": 100000}, "0.25", "50"),
+    ("R2023", "1.10", {"numerator": 50005, "denominator": 100000}, "1", "50.01"),
+    # tiers with points for 0 of 0
+    ("R2023", "1.1", {"numerator": 0, "denominator": 0}, "1", None),
+    # proportional: the percentage is rounded half-up first, then the points
+    ("R2023", "1.9", {"numerator": 1, "denominator": 8}, "0.13", "12.5"),
+    ("R2023P3", "1.9", {"numerator": 1, "denominator": 8}, "0.125", "12.5"),
+    ("R2023", "1.2", {"numerator": 2469, "denominator": 20000}, "0.62", "12.35"),
+    ("R2023", "1.9", {"numerator": 2469, "denominator": 20000}, "0.12", "12.35"),
+    ("R2023", "1.2", {"numerator": 1, "denominator": 3}, "1.67", "33.33"),
+    ("R2023P3", "1.2", {"numerator": 1, "denominator": 3}, "1.667", "33.333"),
+    ("R2023", "1.2", {"numerator": 7, "denominator": 7}, "5", "100"),
+    ("R2023", "1.2", {"numerator": 0, "denominator": 7}, "0", "0"),
+    ("R2023", "1.6", {"numerator": 0, "denominator": 0}, "0.35", None),
+    # deduction: the maximum less each occurrence, never below 0
+    ("R2023", "1.3", {"occurrences": 0}, "1", None),
+    ("R2023", "1.3", {"occurrences": 3}, "0.25", None),
+    ("R2023", "1.3", {"occurrences": 4}, "0", None),
+    ("R2023", "1.3", {"occurrences": 5}, "0", None),
+    ("R2023", "1.3", {"occurrences": 1000}, "0", None),
+    # all or nothing
+    ("R2023", "1.4", {"achieved": True}, "2", None),
+    ("R2023", "1.4", {"achieved": False}, "0", None),
+    # free, with a step: multiples of the step, and the maximum even when it is not one
+    ("R2023", "1.5", {"points": "0"}, "0", None),
+    ("R2023", "1.5", {"points": "1.25"}, "1.25", None),
+    ("R2023", "1.5", {"points": "1.50"}, "1.5", None),
+    ("R2023", "1.11", {"points": "1.3"}, "1.3", None),
+    ("R2023", "1.11", {"points": "1.25"}, "1.25", None),
+    # free: up to the maximum, at the set's precision
+    ("R2023", "1.8", {"points": "2"}, "2", None),
+    ("R2023P3", "1.8", {"points": "1.999"}, "1.999", None),
+]
+REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
+    ("R2023", "1.7", {"numerator": 0, "denominator": 0}, "zero_denominator"),
+    ("R2023", "1.9", {"numerator": 0, "denominator": 0}, "zero_denominator"),
+    ("R2023", "1.7", {"numerator": 6, "denominator": 5}, "numerator_above_denominator"),
+    ("R2023", "1.3", {"occurrences": -1}, "negative_count"),
+    ("R2023", "1.5", {"points": "1.3"}, "off_step"),
+    ("R2023", "1.11", {"points": "1.2"}, "off_step"),
+    ("R2023", "1.5", {"points": "1.75"}, "above_maximum"),
+    ("R2023", "1.8", {"points": "2.01"}, "above_maximum"),
+    ("R2023", "1.8", {"points": "1.999"}, "invalid_input"),
+    ("R2023", "1.4", {"points": "2"}, "rule_input_mismatch"),
+]
+
+
+def test_scores_at_every_rules_boundaries_are_the_values_worked_out_by_hand(
     database_url: str, tmp_path: Path
 ) -> None:
-    """The boundaries of "100 %: 1; 80 % to under 100 %: 0.5; under 80 %: 0", end to end."""
     world = build_world(database_url, tmp_path / "home")
     try:
         _prepare(world)
-        expected = {
-            (100, 100): ("1", "100"),
-            (95, 100): ("0.5", "95"),
-            (4, 5): ("0.5", "80"),
-            (7999, 10000): ("0", "79.99"),
-            (15999, 20000): ("0.5", "80"),
-            (0, 100): ("0", "0"),
-        }
-        for (numerator, denominator), _ in expected.items():
-            world.send(
-                world.keys["staff"],
-                "record_self_score",
-                {
-                    "campaign": "R2023",
-                    "unit": UNIT,
-                    "criterion": "1.7",
-                    "inputs": {"numerator": numerator, "denominator": denominator},
-                    "explanation": "Số liệu",
-                },
-            )
-        recorded = [body for _, body in _recorded_self_scores(world, 0)]
-        assert [(b["points"], b["percent"]) for b in recorded] == list(expected.values())
+        staff = world.keys["staff"]
+        seen = _last_id(world)
+        for campaign, criterion, inputs, _, _ in BOUNDARIES:
+            world.send(staff, "record_self_score", _self_score(campaign, criterion, inputs))
+        refusals = []
+        for campaign, criterion, inputs, _ in REFUSED:
+            try:
+                world.send(staff, "record_self_score", _self_score(campaign, criterion, inputs))
+            except LedgerError as error:
+                refusals.append(error.code)
+            else:
+                refusals.append("recorded")
+
+        recorded = [body for _, body in _recorded_self_scores(world, seen)]
+        assert [
+            (b["campaign"], b["criterion"], b["inputs"], b["points"], b.get("percent"))
+            for b in recorded
+        ] == BOUNDARIES
+        assert refusals == [code for *_, code in REFUSED]
         stored = _stored_trees(world)
         for body in recorded:
             _assert_recomputes(world, body, stored)

@@ -192,7 +192,7 @@ def test_load_missing_file(tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"hello", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"],
+    [b"hello", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"],
 )
 def test_load_refuses_non_pem(tmp_path, content):
     path = tmp_path / "k.pem"
@@ -211,8 +211,52 @@ def test_load_refuses_public_key_pem(tmp_path):
         )
     )
     os.chmod(path, 0o600)
-    with pytest.raises(ValidationError, match="not a PEM private key"):
+    with pytest.raises(ValidationError, match="holds a public key, not a private one"):
         SigningKey.load(path)
+
+
+def test_load_says_a_pub_file_is_a_public_key_not_to_chmod_it(tmp_path):
+    key = SigningKey.generate()
+    key.save(tmp_path / "alice.key")
+    public = tmp_path / "alice.pub"
+    assert stat.S_IMODE(public.stat().st_mode) & 0o044  # as saved: readable by others
+    with pytest.raises(ValidationError) as info:
+        SigningKey.load(public)
+    assert str(info.value) == (
+        f"key file {public} holds a public key, not a private one: sign with the private "
+        "key file (PEM), the one whose name has no .pub"
+    )
+    assert "chmod" not in str(info.value)
+    assert info.value.field == "key"
+
+
+def test_load_says_an_ssh_public_key_is_a_public_key(tmp_path):
+    path = tmp_path / "id_ed25519.pub"
+    path.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0 someone@host\n")
+    with pytest.raises(ValidationError, match="holds a public key, not a private one"):
+        SigningKey.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"  \n\n"])
+def test_load_says_an_empty_file_is_empty(tmp_path, content):
+    path = tmp_path / "k.pem"
+    path.write_bytes(content)
+    os.chmod(path, 0o644)
+    with pytest.raises(ValidationError) as info:
+        SigningKey.load(path)
+    assert str(info.value) == f"key file {path} is empty"
+
+
+def test_load_says_a_directory_is_a_directory(tmp_path):
+    with pytest.raises(ValidationError) as info:
+        SigningKey.load(tmp_path)
+    assert str(info.value) == f"key file {tmp_path} is a directory; give the private key file in it"
+
+
+def test_load_says_a_path_through_a_file_does_not_exist(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValidationError, match="does not exist"):
+        SigningKey.load(tmp_path / "file" / "k.pem")
 
 
 def test_load_refuses_non_ed25519_pem(tmp_path):
