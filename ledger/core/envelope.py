@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ledger.core.b64 import refuse_other_spelling
 from ledger.core.canonical import (
     canonical_bytes,
     check_json_value,
@@ -91,6 +92,7 @@ class SignedCommand:
         payload, signature = data["command"], data["signature"]
         if not isinstance(signature, str):
             raise ValidationError("signature must be a base64 string", field="signature")
+        refuse_other_spelling(signature, "signature")
         if not isinstance(payload, dict):
             raise ValidationError("command must be an object", field="command")
         if payload.keys() != COMMAND_FIELDS:
