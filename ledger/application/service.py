@@ -88,7 +88,7 @@ class Ledger(Application[UUID]):
         server_key: SigningKey | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        super().__init__(env=persistence_env(self.settings.database_url))
+        super().__init__(env=persistence_env(self.settings.database_url, self.settings.timeouts))
         self.clock: Clock = clock or SystemClock()
         self._server_key = server_key
         self.evidence = EvidenceStore(self.settings.evidence_dir)

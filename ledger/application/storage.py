@@ -3,13 +3,17 @@ and the few reads of the stored-event table that the library does not offer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresRecorder
 
+from ledger.application import postgres_timeouts
 from ledger.core.errors import ValidationError
 
 APPLICATION_NAME = "Ledger"
@@ -17,8 +21,20 @@ POSTGRES_TABLE = APPLICATION_NAME.lower() + "_events"
 SQLITE_TABLE = "stored_events"
 
 
-def persistence_env(database_url: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the store waits before it gives up, so that a request fails within seconds
+    while the database is away (ADR 9)."""
+
+    wait: float = 3.0  # for a pooled connection (PostgreSQL) or a write lock (SQLite)
+    connect: int = 2  # to open a PostgreSQL connection
+    statement: float = 30.0  # for one PostgreSQL statement
+    lock: int = 10  # for PostgreSQL's table lock while events are inserted
+
+
+def persistence_env(database_url: str, timeouts: Timeouts | None = None) -> dict[str, str]:
     """Translate ``PARLEDGER_DATABASE_URL`` into the library's environment."""
+    timeouts = timeouts or Timeouts()
     parsed = urlparse(database_url)
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
     if parsed.scheme == "sqlite":
@@ -35,7 +51,9 @@ def persistence_env(database_url: str) -> dict[str, str]:
             )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path, SQLITE_LOCK_TIMEOUT="30"
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=path,
+            SQLITE_LOCK_TIMEOUT=str(ceil(timeouts.wait)),
         )
         return env
     if parsed.scheme in ("postgresql", "postgres"):
@@ -44,16 +62,19 @@ def persistence_env(database_url: str) -> dict[str, str]:
                 "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
             )
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE=f"{postgres_timeouts.__name__}:FailFastPostgresFactory",
             POSTGRES_DBNAME=unquote(parsed.path.strip("/")),
             POSTGRES_HOST=parsed.hostname or "127.0.0.1",
             POSTGRES_PORT=str(parsed.port or 5432),
             POSTGRES_USER=unquote(parsed.username or "postgres"),
             POSTGRES_PASSWORD=unquote(parsed.password or ""),
-            POSTGRES_CONNECT_TIMEOUT="10",
+            POSTGRES_CONNECT_TIMEOUT=str(ceil(timeouts.wait)),
             POSTGRES_POOL_SIZE="8",
-            POSTGRES_LOCK_TIMEOUT="10",
+            POSTGRES_LOCK_TIMEOUT=str(timeouts.lock),
         )
+        env[postgres_timeouts.WAIT] = str(timeouts.wait)
+        env[postgres_timeouts.CONNECT_TIMEOUT] = str(timeouts.connect)
+        env[postgres_timeouts.STATEMENT_TIMEOUT] = str(timeouts.statement)
         schema = parse_qs(parsed.query).get("schema", [""])[0]
         if schema:
             env["POSTGRES_SCHEMA"] = schema
@@ -65,7 +86,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
 
 
 def is_postgres(recorder: ApplicationRecorder) -> bool:
-    return type(recorder).__module__.startswith("eventsourcing.postgres")
+    return isinstance(recorder, PostgresRecorder)
 
 
 def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int:
@@ -84,5 +105,25 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
         cursor.execute(
             f"SELECT rowid FROM {SQLITE_TABLE} WHERE originator_id = ? AND originator_version = ?",
             (aggregate_id.hex, version),
+        )
+        return int(cursor.fetchone()[0])
+
+
+def events_after(recorder: ApplicationRecorder, position: int, cap: int = 1_000_000) -> int:
+    """How many stored events follow ``position`` in the log (counted up to ``cap``): the
+    positions between may skip numbers where a transaction rolled back."""
+    datastore: Any = getattr(recorder, "datastore")  # noqa: B009
+    if is_postgres(recorder):
+        statement = (
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM {datastore.schema}.{POSTGRES_TABLE} "
+            "WHERE notification_id > %s LIMIT %s) AS after"
+        )
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (position, cap))
+            return int(cursor.fetchone()["n"])
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_TABLE} WHERE rowid > ? LIMIT ?)",
+            (position, cap),
         )
         return int(cursor.fetchone()[0])

@@ -56,6 +56,7 @@ from ledger.audit.replay import (
     publication_facts,
     table_of,
 )
+from ledger.core.codes import SHA256
 from ledger.core.crypto import verify_signature
 from ledger.core.errors import LedgerError
 from ledger.domain.authorization import BAD_SIGNATURE
@@ -64,7 +65,7 @@ from ledger.transparency.merkle import MemoryTree, leaf_hash
 from ledger.transparency.note import CosignatureVerifier, NoteVerifier, open_checkpoint, open_note
 
 _TYPE_AT = len('{"aggregate_id":"00000000-0000-0000-0000-000000000000","aggregate_type":"')
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = re.compile(SHA256)
 PARTS_PER_WORKER = 4
 SIGNATURE_BATCH = 256
 

@@ -7,15 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from ledger.core.codes import CODE, KEY_ID, SHA256, UNIT_CODE
 from ledger.core.errors import ValidationError
 from ledger.domain.indicators import is_unit_kind
 from ledger.domain.keyring import ROLES, SCOPED_ROLES
 
-CODE = r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
-UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-SHA256 = r"^[0-9a-f]{64}$"
 POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
-KEY_ID = r"^[0-9a-f]{32}$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
 
 

@@ -1,0 +1,112 @@
+"""PostgreSQL that fails fast and recovers fast (ADR 9).
+
+The library's defaults suit a database that is always there: a caller waits up to 30 s for a
+pooled connection, each read and write is tried ten times, and a lost connection is
+re-established with a back-off that grows to minutes. During an outage every request then
+hangs for tens of seconds, and after it the pool may take many seconds more to notice the
+database is back. Here, as ``persistence_env`` configures it:
+
+* a new connection gives up after ``POSTGRES_CONNECT_TIMEOUT_SECONDS`` (libpq
+  ``connect_timeout``), a statement after ``POSTGRES_STATEMENT_TIMEOUT_SECONDS``, and a dead
+  peer is noticed by TCP keep-alives;
+* a caller waits at most ``POSTGRES_WAIT_SECONDS`` for a pooled connection, and retries a
+  read or write that lost its connection only while that much time has not passed since it
+  began (a broken pooled connection is replaced without the caller seeing it);
+* the pool stops re-connecting in the background after the same time, so that the next
+  caller starts a fresh attempt at once instead of waiting out a long back-off."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+    PostgresTrackingRecorder,
+)
+from eventsourcing.utils import Environment, EnvType
+
+F = TypeVar("F", bound=Callable[..., Any])
+RETRY_PAUSE = 0.05
+WAIT = "POSTGRES_WAIT_SECONDS"
+CONNECT_TIMEOUT = "POSTGRES_CONNECT_TIMEOUT_SECONDS"
+STATEMENT_TIMEOUT = "POSTGRES_STATEMENT_TIMEOUT_SECONDS"
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
+def within_budget(method: F) -> F:
+    """The library's ``method`` without its ten attempts: tried again after a lost connection
+    only while the recorder's ``retry_budget`` seconds have not passed since the first try."""
+    inner = cast(Callable[..., Any], getattr(method, "__wrapped__", method))
+
+    @functools.wraps(inner)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.retry_budget
+        while True:
+            try:
+                return inner(self, *args, **kwargs)
+            except (InterfaceError, OperationalError):
+                if time.monotonic() + RETRY_PAUSE >= deadline:
+                    raise
+                time.sleep(RETRY_PAUSE)
+
+    return cast(F, call)
+
+
+class FailFastApplicationRecorder(PostgresApplicationRecorder):
+    retry_budget = 3.0
+    insert_events = within_budget(PostgresApplicationRecorder.insert_events)
+    select_notifications = within_budget(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = within_budget(PostgresApplicationRecorder.max_notification_id)
+    select_events = within_budget(PostgresAggregateRecorder.select_events)
+
+
+class FailFastTracking(PostgresTrackingRecorder):
+    """A tracking recorder whose reads and writes keep within the same budget."""
+
+    retry_budget = 3.0
+    insert_tracking = within_budget(PostgresTrackingRecorder.insert_tracking)
+    max_tracking_id = within_budget(PostgresTrackingRecorder.max_tracking_id)
+    has_tracking_id = within_budget(PostgresTrackingRecorder.has_tracking_id)
+
+
+class FailFastPostgresFactory(PostgresFactory):
+    application_recorder_class = FailFastApplicationRecorder
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        self.wait = float(self.env.get(WAIT) or 3)
+        statement_ms = int(float(self.env.get(STATEMENT_TIMEOUT) or 30) * 1000)
+        pool = self.datastore.pool
+        pool.timeout = self.wait
+        pool.reconnect_timeout = max(1.0, self.wait)
+        kwargs = cast(dict[str, Any], pool.kwargs)
+        kwargs.update(
+            connect_timeout=int(self.env.get(CONNECT_TIMEOUT) or 2),
+            options=f"-c statement_timeout={statement_ms}",
+            **KEEPALIVES,
+        )
+
+    def application_recorder(self) -> PostgresApplicationRecorder:
+        recorder = super().application_recorder()
+        cast(Any, recorder).retry_budget = self.wait
+        return cast(PostgresApplicationRecorder, recorder)
+
+    def tracking_recorder(self, tracking_recorder_class: Any = None) -> Any:
+        recorder = super().tracking_recorder(tracking_recorder_class)
+        recorder.retry_budget = self.wait
+        return recorder
+
+    def conninfo(self) -> dict[str, Any]:
+        """How to open a connection of one's own to the same database (a probe, a dump)."""
+        return dict(cast(dict[str, Any], self.datastore.pool.kwargs))
