@@ -28,6 +28,7 @@ from api.cli.support import (
     err,
     out,
 )
+from api.http.observability import configure_logging
 from ledger.application.local_client import initialise, load_or_create_key
 from ledger.application.service import Ledger, stored_events
 from ledger.application.settings import Settings
@@ -37,6 +38,7 @@ from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
 from projections.projector import Projector
 from projections.publication.log_audit import audit_log
 from projections.publication.publishing import attach_publishing
+from projections.supervisor import Supervisor
 
 SHOWN_PROBLEMS = 50
 
@@ -109,23 +111,37 @@ def demo() -> None:
 def project(
     once: Annotated[bool, typer.Option("--once", help="catch up and stop")] = False,
 ) -> None:
-    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
+    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it). Any
+    failure (the database away, a lost connection) is logged and the worker resumes from
+    the position it had recorded, after a pause of at most
+    PARLEDGER_RESTART_BACKOFF_MAX_SECONDS."""
+    settings = Settings()
+    if once:
 
-    def act() -> None:
-        projector = Projector(Ledger(Settings()))
-        applied = projector.catch_up()
-        out.print(
-            f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
-        )
-        if once:
-            return
-        stop = threading.Event()
-        try:
-            projector.follow(stop)
-        except KeyboardInterrupt:
-            stop.set()
+        def act() -> None:
+            projector = Projector(Ledger(settings))
+            applied = projector.catch_up()
+            out.print(
+                f"read models at log position {projector.views.position()} "
+                f"({applied} event(s) applied)"
+            )
 
-    _run(act)
+        _run(act)
+        return
+    configure_logging(settings.log_json)
+    found: list[Projector] = []
+
+    def work(stop: threading.Event) -> None:
+        if not found:
+            found.append(Projector(Ledger(settings)))
+            err.print(f"following the log of {settings.database_url}", soft_wrap=True)
+        found[0].follow(stop)
+
+    stop = threading.Event()
+    try:
+        Supervisor("projector", work, stop, max_pause=settings.restart_backoff_max_seconds).run()
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command()

@@ -33,6 +33,7 @@ from eventsourcing.utils import Environment, EnvType
 
 F = TypeVar("F", bound=Callable[..., Any])
 RETRY_PAUSE = 0.05
+APPLICATION = "parledger"  # as pg_stat_activity names the ledger's connections
 WAIT = "POSTGRES_WAIT_SECONDS"
 CONNECT_TIMEOUT = "POSTGRES_CONNECT_TIMEOUT_SECONDS"
 STATEMENT_TIMEOUT = "POSTGRES_STATEMENT_TIMEOUT_SECONDS"
@@ -92,6 +93,7 @@ class FailFastPostgresFactory(PostgresFactory):
         pool.reconnect_timeout = max(1.0, self.wait)
         kwargs = cast(dict[str, Any], pool.kwargs)
         kwargs.update(
+            application_name=APPLICATION,
             connect_timeout=int(self.env.get(CONNECT_TIMEOUT) or 2),
             options=f"-c statement_timeout={statement_ms}",
             **KEEPALIVES,
