@@ -32,52 +32,90 @@ class Timeouts:
     lock: int = 10  # for PostgreSQL's table lock while events are inserted
 
 
+@dataclass(frozen=True)
+class PostgresLocation:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    schema: str  # "public" unless the URL names one with ?schema=
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.database,
+        }
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of an SQLite URL (sqlite:///relative/path, sqlite:////absolute/path, as
+    SQLAlchemy writes them); None for another kind of store."""
+    if urlparse(database_url).scheme != "sqlite":
+        return None
+    path = (
+        unquote(database_url[len("sqlite:///") :]) if database_url.startswith("sqlite:///") else ""
+    )
+    if not path or path == ":memory:":
+        raise ValidationError(
+            "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
+            field="PARLEDGER_DATABASE_URL",
+        )
+    return Path(path)
+
+
+def postgres_location(database_url: str) -> PostgresLocation | None:
+    """Where a PostgreSQL URL points; None for another kind of store."""
+    parsed = urlparse(database_url)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        return None
+    if not parsed.path.strip("/"):
+        raise ValidationError(
+            "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
+        )
+    return PostgresLocation(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=unquote(parsed.username or "postgres"),
+        password=unquote(parsed.password or ""),
+        database=unquote(parsed.path.strip("/")),
+        schema=parse_qs(parsed.query).get("schema", [""])[0] or "public",
+    )
+
+
 def persistence_env(database_url: str, timeouts: Timeouts | None = None) -> dict[str, str]:
     """Translate ``PARLEDGER_DATABASE_URL`` into the library's environment."""
     timeouts = timeouts or Timeouts()
-    parsed = urlparse(database_url)
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
-    if parsed.scheme == "sqlite":
-        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy writes them
-        path = (
-            unquote(database_url[len("sqlite:///") :])
-            if database_url.startswith("sqlite:///")
-            else ""
-        )
-        if not path or path == ":memory:":
-            raise ValidationError(
-                "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
-                field="PARLEDGER_DATABASE_URL",
-            )
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
-            SQLITE_DBNAME=path,
+            SQLITE_DBNAME=str(path),
             SQLITE_LOCK_TIMEOUT=str(ceil(timeouts.wait)),
         )
         return env
-    if parsed.scheme in ("postgresql", "postgres"):
-        if not parsed.path.strip("/"):
-            raise ValidationError(
-                "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
-            )
+    where = postgres_location(database_url)
+    if where is not None:
         env.update(
             PERSISTENCE_MODULE=f"{postgres_timeouts.__name__}:FailFastPostgresFactory",
-            POSTGRES_DBNAME=unquote(parsed.path.strip("/")),
-            POSTGRES_HOST=parsed.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(parsed.port or 5432),
-            POSTGRES_USER=unquote(parsed.username or "postgres"),
-            POSTGRES_PASSWORD=unquote(parsed.password or ""),
+            POSTGRES_DBNAME=where.database,
+            POSTGRES_HOST=where.host,
+            POSTGRES_PORT=str(where.port),
+            POSTGRES_USER=where.user,
+            POSTGRES_PASSWORD=where.password,
             POSTGRES_CONNECT_TIMEOUT=str(ceil(timeouts.wait)),
             POSTGRES_POOL_SIZE="8",
             POSTGRES_LOCK_TIMEOUT=str(timeouts.lock),
+            POSTGRES_SCHEMA=where.schema,
         )
         env[postgres_timeouts.WAIT] = str(timeouts.wait)
         env[postgres_timeouts.CONNECT_TIMEOUT] = str(timeouts.connect)
         env[postgres_timeouts.STATEMENT_TIMEOUT] = str(timeouts.statement)
-        schema = parse_qs(parsed.query).get("schema", [""])[0]
-        if schema:
-            env["POSTGRES_SCHEMA"] = schema
         return env
     raise ValidationError(
         f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…",
