@@ -42,10 +42,18 @@ class ServiceHealth:
         self.stop = stop
         self.workers: dict[str, Supervisor] = {}
         self.progress = Progress()
+        outage = getattr(ledger.factory, "outage", None)  # PostgreSQL's (ADR 9)
+
+        def changed(up: bool) -> None:
+            metrics.database_up.set(1 if up else 0)
+            if outage is not None:
+                outage.set(not up)
+
         self.database = DatabaseWatch(
-            probe_for(ledger.recorder, settings.db_connect_timeout_seconds),
-            on_change=lambda up: metrics.database_up.set(1 if up else 0),
+            probe_for(ledger.recorder, settings.db_connect_timeout_seconds), on_change=changed
         )
+        if outage is not None:
+            outage.on_failure = self.database.suspect
         self.database.start()
 
     def supervise(self, name: str, work: Work) -> Supervisor:

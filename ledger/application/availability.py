@@ -89,11 +89,6 @@ class DatabaseWatch:
         """A call failed as if the database were away: probe it now."""
         self._wake.set()
 
-    def check(self) -> bool:
-        """Probe now, in the caller's thread; whether the database answers."""
-        self._probe_once()
-        return self.available
-
     def close(self) -> None:
         self._stop.set()
         self._wake.set()

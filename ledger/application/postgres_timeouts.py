@@ -45,18 +45,48 @@ KEEPALIVES = {
 }
 
 
+class Outage:
+    """Whether a probe found the database away. While it is, a call fails at once instead of
+    waiting for a connection: a request already admitted (or queued behind another, such as
+    on the library's per-aggregate lock) then answers within the wait, not a multiple of it."""
+
+    AWAY_WAIT = 0.01
+
+    def __init__(self, pool: Any, wait: float) -> None:
+        self.pool = pool
+        self.wait = wait
+        self.away = False
+        # told of every failed call at once (a probe, so that it finds out soon)
+        self.on_failure: Callable[[], None] | None = None
+
+    def set(self, away: bool) -> None:
+        self.away = away
+        self.pool.timeout = self.AWAY_WAIT if away else self.wait
+
+    def check(self) -> None:
+        if self.away:
+            raise OperationalError("the database is away (a probe found it so)")
+
+    def failed(self) -> None:
+        if self.on_failure is not None:
+            self.on_failure()
+
+
 def within_budget(method: F) -> F:
     """The library's ``method`` without its ten attempts: tried again after a lost connection
-    only while the recorder's ``retry_budget`` seconds have not passed since the first try."""
+    only while the recorder's ``retry_budget`` seconds have not passed since the first try,
+    and not at all while the database is known to be away."""
     inner = cast(Callable[..., Any], getattr(method, "__wrapped__", method))
 
     @functools.wraps(inner)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         deadline = time.monotonic() + self.retry_budget
         while True:
+            self.outage.check()
             try:
                 return inner(self, *args, **kwargs)
             except (InterfaceError, OperationalError):
+                self.outage.failed()
                 if time.monotonic() + RETRY_PAUSE >= deadline:
                     raise
                 time.sleep(RETRY_PAUSE)
@@ -66,6 +96,7 @@ def within_budget(method: F) -> F:
 
 class FailFastApplicationRecorder(PostgresApplicationRecorder):
     retry_budget = 3.0
+    outage = Outage(None, 3.0)  # replaced by the factory's
     insert_events = within_budget(PostgresApplicationRecorder.insert_events)
     select_notifications = within_budget(PostgresApplicationRecorder.select_notifications)
     max_notification_id = within_budget(PostgresApplicationRecorder.max_notification_id)
@@ -76,6 +107,7 @@ class FailFastTracking(PostgresTrackingRecorder):
     """A tracking recorder whose reads and writes keep within the same budget."""
 
     retry_budget = 3.0
+    outage = Outage(None, 3.0)  # replaced by the factory's
     insert_tracking = within_budget(PostgresTrackingRecorder.insert_tracking)
     max_tracking_id = within_budget(PostgresTrackingRecorder.max_tracking_id)
     has_tracking_id = within_budget(PostgresTrackingRecorder.has_tracking_id)
@@ -90,6 +122,7 @@ class FailFastPostgresFactory(PostgresFactory):
         statement_ms = int(float(self.env.get(STATEMENT_TIMEOUT) or 30) * 1000)
         pool = self.datastore.pool
         pool.timeout = self.wait
+        self.outage = Outage(pool, self.wait)
         pool.reconnect_timeout = max(1.0, self.wait)
         kwargs = cast(dict[str, Any], pool.kwargs)
         kwargs.update(
@@ -102,11 +135,13 @@ class FailFastPostgresFactory(PostgresFactory):
     def application_recorder(self) -> PostgresApplicationRecorder:
         recorder = super().application_recorder()
         cast(Any, recorder).retry_budget = self.wait
+        cast(Any, recorder).outage = self.outage
         return cast(PostgresApplicationRecorder, recorder)
 
     def tracking_recorder(self, tracking_recorder_class: Any = None) -> Any:
         recorder = super().tracking_recorder(tracking_recorder_class)
         recorder.retry_budget = self.wait
+        recorder.outage = self.outage
         return recorder
 
     def conninfo(self) -> dict[str, Any]:
