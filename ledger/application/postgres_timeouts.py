@@ -13,7 +13,9 @@ database is back. Here, as ``persistence_env`` configures it:
   read or write that lost its connection only while that much time has not passed since it
   began (a broken pooled connection is replaced without the caller seeing it);
 * the pool stops re-connecting in the background after the same time, so that the next
-  caller starts a fresh attempt at once instead of waiting out a long back-off."""
+  caller starts a fresh attempt at once instead of waiting out a long back-off;
+* a failed call wakes a probe (``ledger.application.availability``), and while the probe
+  finds the database away every call fails at once."""
 
 from __future__ import annotations
 
