@@ -66,7 +66,7 @@ def open_runtime(
     ``parledger project``)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
-    storage = Storage(settings.database_url)
+    storage = Storage(settings.database_url, settings.timeouts)
     projector = Projector(storage)
     checkpoints = Checkpoints(projector.views, log_signer(settings), witness_verifiers(settings))
     publishing = Publishing(storage, projector, checkpoints, clock)

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from api.bootstrap import open_runtime
 from bench.synthetic import definition, fresh_schema
 from ledger.application.local_client import initialise, send
-from ledger.application.service import Ledger
 from ledger.application.settings import Settings
 from ledger.application.storage import persistence_env
 from ledger.core.crypto import SigningKey
@@ -73,7 +73,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def setup(url: str, home: str, clients: int) -> tuple[str, list[tuple[str, SigningKey]]]:
     settings = Settings(database_url=url, home=Path(home), ledger_name="bench-ingest")
-    ledger = Ledger(settings)
+    ledger = open_runtime(settings, project=False).ledger
     admin, server = SigningKey.generate(), SigningKey.generate()
     server.save(settings.server_key_file)
     initialise(ledger, admin, server, admin_name="Bench admin")

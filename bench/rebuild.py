@@ -73,7 +73,7 @@ def main() -> None:
             raw_seconds = time.perf_counter() - started
             raw_rate = read / raw_seconds
 
-            projector = Projector(ledger)
+            projector = Projector(synthetic.runtime.storage)
             started = time.perf_counter()
             rebuilt = projector.rebuild(batch_size=args.batch)
             rebuild_seconds = time.perf_counter() - started

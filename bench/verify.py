@@ -39,14 +39,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bench.synthetic import CAMPAIGN, START, Synthetic, build, fresh_schema
 from ledger.application.local_client import send
-from ledger.application.settings import Settings
+from ledger.application.storage import Storage
 from ledger.audit.bundle_format import encode_bundle, read_bundle
 from ledger.core.canonical import canonical_bytes
 from ledger.core.crypto import SigningKey, b64decode, key_id_of, load_public_key
+from ledger.domain.results import table_sha256
 from ledger.transparency.merkle import leaf_hash, verify_inclusion
 from projections.projector import open_views
 from projections.publication.bundling import build_bundle
-from projections.publication.publishing import Publishing, attach_publishing
+from projections.publication.publishing import Publishing
 from projections.store import Changes
 from projections.transparency_log.merkle_log import Frontier, MerkleLog
 
@@ -57,7 +58,8 @@ def publish(synthetic: Synthetic) -> Publishing:
     """Finalise the synthetic campaign and publish its results."""
     ledger = synthetic.ledger
     started = time.perf_counter()
-    publishing = attach_publishing(ledger)
+    publishing = synthetic.runtime.publishing
+    publishing.projector.catch_up(batch_size=2000)
     print(f"projected the read models in {time.perf_counter() - started:.1f} s", flush=True)
     publisher = SigningKey.generate()
     send(
@@ -73,7 +75,8 @@ def publish(synthetic: Synthetic) -> Publishing:
     synthetic.clock.set(START + timedelta(days=62))
     send(ledger, synthetic.secretariat, "finalise_campaign", {"campaign": CAMPAIGN})
     started = time.perf_counter()
-    send(ledger, publisher, "publish_results", {"campaign": CAMPAIGN})
+    reviewed = table_sha256(ledger.result_table(CAMPAIGN))
+    send(ledger, publisher, "publish_results", {"campaign": CAMPAIGN, "table_sha256": reviewed})
     print(f"published the results in {time.perf_counter() - started:.1f} s", flush=True)
     return publishing
 
@@ -149,10 +152,8 @@ def proofs(log: MerkleLog, size: int, hashes: list[bytes], root: bytes) -> tuple
 
 def million(url: str, home: str, leaves: int) -> None:
     """A stored tree of ``leaves`` leaves (hashes only), and proofs in it."""
-    from ledger.application.service import Ledger
-
-    ledger = Ledger(Settings(database_url=url, home=home))
-    views = open_views(ledger)
+    storage = Storage(url)
+    views = open_views(storage)
     frontier = Frontier.load(views)
     hashes: list[bytes] = []
     started = time.perf_counter()
@@ -173,7 +174,7 @@ def million(url: str, home: str, leaves: int) -> None:
         f"{produced:.2f} s ({produced / PROOFS * 1000:.2f} ms each), checked in "
         f"{checked:.2f} s ({checked / PROOFS * 1000:.3f} ms each)"
     )
-    ledger.close()
+    storage.close()
 
 
 def main() -> None:

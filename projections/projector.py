@@ -66,6 +66,8 @@ class Projector:
         self._cache: Cache | None = None
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
         self._lock = threading.Lock()
+        # the log position the read models were at after the last catch-up
+        self.projected = 0
 
     # -- state, loaded lazily from the tables --------------------------------------------
 
@@ -155,6 +157,7 @@ class Projector:
                     self._cache = None
                     raise
                 applied += len(notifications)
+            self.projected = self._cache.position if self._cache is not None else 0
         return applied
 
     def _apply(self, cache: Cache, notifications: Sequence[Notification]) -> None:
@@ -325,25 +328,32 @@ class Projector:
         """How many log positions the read models are behind the log."""
         return max(0, (self.recorder.max_notification_id() or 0) - self.views.position())
 
-    def follow(self, stop: threading.Event, batch_size: int = 500) -> None:
-        """Keep up with the log until ``stop`` is set: by subscription on PostgreSQL,
-        by polling on SQLite."""
-        if is_postgres(self.recorder):
+    def follow(self, stop: threading.Event, batch_size: int = 500, poll: float = 0.5) -> None:
+        """Keep up with the log until ``stop`` is set: by subscription on PostgreSQL, by
+        polling on SQLite. A failure is raised to the caller (projections.supervisor runs
+        this again), and nothing of a batch it interrupted is kept."""
+        if not is_postgres(self.recorder):
             while not stop.is_set():
                 self.catch_up(batch_size)
-                with self.recorder.subscribe(gt=self.views.position()) as subscription:
+                stop.wait(poll)
+            return
+        while not stop.is_set():
+            self.catch_up(batch_size)
+            with self.recorder.subscribe(gt=self.views.position()) as subscription:
+                ended = threading.Event()
 
-                    def wake(subscription: Any = subscription) -> None:
-                        stop.wait()
-                        subscription.stop()
+                def wake(subscription: Any = subscription, ended: threading.Event = ended) -> None:
+                    while not ended.wait(0.2):
+                        if stop.is_set():
+                            subscription.stop()
+                            return
 
-                    waker = threading.Thread(target=wake, daemon=True)
-                    waker.start()
-                    for _ in subscription:
-                        self.catch_up(batch_size)
+                threading.Thread(target=wake, name="projector-waker", daemon=True).start()
+                try:
+                    for notification in subscription:
+                        if notification.id > self.projected:
+                            self.catch_up(batch_size)
                         if stop.is_set():
                             break
-        else:
-            while not stop.is_set():
-                self.catch_up(batch_size)
-                stop.wait(0.5)
+                finally:
+                    ended.set()

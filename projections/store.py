@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from ledger.application.postgres_timeouts import FailFastTracking
 from ledger.application.storage import APPLICATION_NAME
 
 TABLES: dict[str, tuple[str, str]] = {
@@ -216,7 +216,7 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
         return "DELETE FROM tracking WHERE application_name = ?"
 
 
-class PostgresViews(ViewStore, PostgresTrackingRecorder):
+class PostgresViews(ViewStore, FailFastTracking):
     placeholder = "%s"
     integer = "BIGINT"
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.bootstrap import Runtime, open_runtime
 from api.cli.app import app
 from api.cli.reads import show_scorecard
 from api.cli.render import (
@@ -27,8 +28,10 @@ from api.cli.support import (
     _runtime,
     err,
     out,
+    refuse_where_no_ledger,
     show,
 )
+from api.http.observability import configure_logging
 from ledger.application.local_client import initialise, load_or_create_key
 from ledger.application.service import stored_events
 from ledger.application.settings import Settings
@@ -36,6 +39,7 @@ from ledger.audit.event_checks import verify_events
 from ledger.demo.cycle import CAMPAIGN as CYCLE_CAMPAIGN
 from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
 from projections.publication.log_audit import audit_log
+from projections.supervisor import Supervisor
 
 SHOWN_PROBLEMS = 50
 
@@ -110,23 +114,39 @@ def demo() -> None:
 def project(
     once: Annotated[bool, typer.Option("--once", help="catch up and stop")] = False,
 ) -> None:
-    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it)."""
+    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it). Any
+    failure (the database away, a lost connection) is logged and the worker resumes from
+    the position it had recorded, after a pause of at most
+    PARLEDGER_RESTART_BACKOFF_MAX_SECONDS."""
+    settings = Settings()
+    if once:
 
-    def act() -> None:
-        projector = _runtime(project=False, server_hint=False).projector
-        applied = projector.catch_up()
-        out.print(
-            f"read models at log position {projector.views.position()} ({applied} event(s) applied)"
-        )
-        if once:
-            return
-        stop = threading.Event()
-        try:
-            projector.follow(stop)
-        except KeyboardInterrupt:
-            stop.set()
+        def act() -> None:
+            runtime = _runtime(project=False, server_hint=False)
+            projector = runtime.projector
+            applied = projector.catch_up()
+            out.print(
+                f"read models at log position {projector.views.position()} "
+                f"({applied} event(s) applied)"
+            )
 
-    _run(act)
+        _run(act)
+        return
+    _run(lambda: refuse_where_no_ledger(settings, server_hint=False))
+    configure_logging(settings.log_json)
+    found: list[Runtime] = []
+
+    def work(stop: threading.Event) -> None:
+        if not found:
+            found.append(open_runtime(settings, project=False))
+            err.print(f"following the log of {settings.database_url}", soft_wrap=True)
+        found[0].projector.follow(stop)
+
+    stop = threading.Event()
+    try:
+        Supervisor("projector", work, stop, max_pause=settings.restart_backoff_max_seconds).run()
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command()
@@ -213,7 +233,6 @@ def serve(
     def act() -> None:
         import uvicorn
 
-        from api.bootstrap import open_runtime
         from api.http.app import create_app
 
         settings = Settings()

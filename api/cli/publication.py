@@ -42,8 +42,8 @@ from ledger.application.settings import Settings
 from ledger.audit.bundle_format import encode_bundle, read_bundle
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.core.canonical import sha256_hex
+from ledger.core.codes import SHA256
 from ledger.core.crypto import SigningKey, b64decode, b64encode
-from ledger.domain.command_args import SHA256
 from ledger.domain.results import table_csv, table_sha256
 from ledger.transparency.merkle import verify_consistency
 from ledger.transparency.note import Cosigner, add_cosignature, open_checkpoint

@@ -8,14 +8,17 @@ finalised campaign, which are public. Errors are RFC 9457 problems."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from api.http import problems
+from api.http import failures, problems
 from api.http.observability import Metrics, configure_logging, request_middleware
 from api.http.routes import auth, commands, evidence, log, operations, publications, reads
 from api.http.service import Service
@@ -54,7 +57,13 @@ def create_app(
     app.add_exception_handler(LedgerError, problems.ledger_error)
     app.add_exception_handler(RequestValidationError, problems.request_validation_error)
     app.add_exception_handler(HTTPException, problems.http_error)
+    for store_error in (PersistenceError, psycopg.Error, sqlite3.Error):
+        app.add_exception_handler(store_error, failures.database_error)
     app.add_exception_handler(Exception, problems.unexpected_error)
+    # innermost first: nothing escapes to the server; then the outage gate; then logs and
+    # metrics of every answer, the gate's included
+    app.add_middleware(failures.CatchAll)
+    app.add_middleware(failures.OutageGate)
     app.middleware("http")(request_middleware(metrics))
     for module in (operations, commands, evidence, auth, log, publications, reads):
         app.include_router(module.router)

@@ -7,11 +7,12 @@ import base64
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from api.http.service import Service
 from ledger.core.canonical import parse_time
-from ledger.core.errors import AuthorizationError, NotFoundError
+from ledger.core.codes import AGGREGATE_ID, CODE, NAME, SHA256, UNIT_CODE
+from ledger.core.errors import AuthorizationError, LedgerError, NotFoundError
 from ledger.domain.keyring import KeyRecord
 from projections.read_models.queries import AsOf
 
@@ -40,11 +41,44 @@ def reader(request: Request, svc: ServiceDep) -> KeyRecord:
 
 
 Reader = Annotated[KeyRecord, Depends(reader)]
+
+
+def json_body(request: Request) -> None:
+    """Refuse a body that is not declared JSON (415)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise LedgerError(
+            f"send the command as JSON with Content-Type: application/json (got "
+            f"{media_type or 'no Content-Type'})",
+            code="unsupported_media_type",
+            field="content-type",
+        )
+
+
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")]
-AsOfTime = Annotated[str | None, Query(description="as it stood at this time (RFC 3339)")]
+AsOfTime = Annotated[
+    str | None,
+    Query(max_length=64, pattern=NAME, description="as it stood at this time (RFC 3339)"),
+]
 AsOfPosition = Annotated[
     int | None, Query(ge=0, le=2**53, description="as it stood at this log position")
+]
+
+
+# path and query parameters are checked against their documented forms before any of them
+# reaches the store (ledger/core/codes.py)
+CampaignCode = Annotated[str, Path(pattern=UNIT_CODE, description="a campaign's code")]
+SetCode = Annotated[str, Path(pattern=UNIT_CODE, description="an indicator set's code")]
+UnitCode = Annotated[str, Path(pattern=UNIT_CODE, description="a unit's code")]
+Sha256 = Annotated[str, Path(pattern=SHA256, description="SHA-256 of the file, lowercase hex")]
+AggregateId = Annotated[str, Path(pattern=AGGREGATE_ID, description="an aggregate's id (UUID)")]
+UnitFilter = Annotated[str | None, Query(pattern=UNIT_CODE, description="one unit's code")]
+CriterionFilter = Annotated[
+    str | None, Query(max_length=64, pattern=CODE, description="one criterion's code")
+]
+GroupFilter = Annotated[
+    str | None, Query(max_length=100, pattern=NAME, description="one ranking group")
 ]
 
 

@@ -60,6 +60,41 @@ class Metrics:
             "Log positions the read models are behind",
             registry=self.registry,
         )
+        self.lag_events = Gauge(
+            "parledger_projection_lag_events",
+            "Events recorded in the log that the read models have not applied yet",
+            registry=self.registry,
+        )
+        self.stalled = Gauge(
+            "parledger_projection_stalled_seconds",
+            "How long the read models have stood still while the log was ahead of them",
+            registry=self.registry,
+        )
+        self.worker_running = Gauge(
+            "parledger_worker_running",
+            "1 while a background worker (projector, checkpoints) runs, 0 while it waits to "
+            "restart after a failure",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.worker_restarts = Counter(
+            "parledger_worker_restarts_total",
+            "Restarts of a background worker after a failure",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.worker_last_error = Gauge(
+            "parledger_worker_last_error_timestamp_seconds",
+            "When a background worker last failed (Unix time)",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.database_up = Gauge(
+            "parledger_database_available",
+            "1 while the database answers, 0 while it is away (requests answer 503)",
+            registry=self.registry,
+        )
+        self.database_up.set(1)
 
 
 def request_middleware(

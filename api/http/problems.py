@@ -141,11 +141,15 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, code, str(error.detail), instance=request.url.path)
 
 
-async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+def internal_error(instance: str | None = None) -> JSONResponse:
     return problem(
         500,
         "internal_error",
         "the server failed to handle this request; nothing was recorded by it "
         "unless a receipt was returned",
-        instance=request.url.path,
+        instance=instance,
     )
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    return internal_error(request.url.path)

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ledger.core.codes import KEY_ID
+
 
 class CommandEnvelope(BaseModel):
     """A signed command: ``signature`` is Ed25519 over the RFC 8785 bytes of ``command``."""
@@ -29,7 +31,7 @@ class ReceiptOut(BaseModel):
 
 class ChallengeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    key_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    key_id: str = Field(pattern=KEY_ID)
 
 
 class ChallengeOut(BaseModel):
@@ -39,7 +41,7 @@ class ChallengeOut(BaseModel):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    key_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    key_id: str = Field(pattern=KEY_ID)
     challenge: str = Field(max_length=2000)
     signature: str = Field(max_length=200)
 

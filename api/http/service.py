@@ -8,6 +8,7 @@ from datetime import datetime
 import structlog
 
 from api.bootstrap import open_runtime
+from api.http.health import ServiceHealth
 from api.http.observability import Metrics
 from api.http.tokens import TokenIssuer
 from ledger.application.settings import Settings
@@ -44,7 +45,7 @@ class Service:
         self.checkpoints = self.runtime.checkpoints
         self.log = self.publishing.log
         self._stop = threading.Event()
-        self._follower: threading.Thread | None = None
+        self.health = ServiceHealth(settings, self.ledger, self.projector, metrics, self._stop)
         self._bundles: dict[tuple[str, int, str], bytes] = {}
         self._bundles_lock = threading.Lock()
 
@@ -70,28 +71,22 @@ class Service:
         return cached
 
     def follow(self) -> None:
-        """Keep the read models up in the background (commands from other processes)."""
-        self._follower = threading.Thread(
-            target=self.projector.follow, args=(self._stop,), name="projector", daemon=True
-        )
-        self._follower.start()
+        """Keep the read models up in the background (commands from other processes),
+        restarted after any failure."""
+        self.health.supervise("projector", self.projector.follow)
 
     def checkpoint_regularly(self) -> None:
-        """Sign a checkpoint every few seconds while the log grows."""
+        """Sign a checkpoint every few seconds while the log grows, restarted after any
+        failure."""
 
-        def loop() -> None:
-            while not self._stop.wait(self.settings.checkpoint_interval_seconds):
-                try:
-                    latest = self.checkpoints.latest()
-                    if latest is None or self.log.size() > int(latest["size"]):
-                        self.checkpoints.sign(self.now())
-                except Exception:
-                    log.exception("checkpoint_failed")
+        def loop(stop: threading.Event) -> None:
+            while not stop.wait(self.settings.checkpoint_interval_seconds):
+                latest = self.checkpoints.latest()
+                if latest is None or self.log.size() > int(latest["size"]):
+                    self.checkpoints.sign(self.now())
 
-        threading.Thread(target=loop, name="checkpoints", daemon=True).start()
+        self.health.supervise("checkpoints", loop)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._follower is not None:
-            self._follower.join(timeout=10)
+        self.health.close()
         self.ledger.close()

@@ -4,42 +4,42 @@ process of the service can check them."""
 
 from __future__ import annotations
 
-import base64
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
+from ledger.core.b64 import (
+    b64decode,
+    b64encode,
+    b64url_decode,
+    b64url_encode,
+    refuse_other_spelling,
+)
 from ledger.core.canonical import canonical_bytes, format_time, parse_time
 from ledger.core.crypto import SigningKey, verify_signature
-from ledger.core.errors import AuthorizationError, LedgerError
+from ledger.core.errors import AuthorizationError, LedgerError, ValidationError
 from ledger.domain.keyring import KeyRecord, Keyring
 
 CHALLENGE_PREFIX = b"parledger-auth-v1:"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _seal(server: SigningKey, payload: dict[str, Any]) -> str:
     data = canonical_bytes(payload)
-    return f"{_b64(data)}.{_b64(base64.b64decode(server.sign(data)))}"
+    return f"{b64url_encode(data)}.{b64url_encode(b64decode(server.sign(data)))}"
 
 
 def _open(server_public_key: str, sealed: str, code: str) -> dict[str, Any]:
     try:
         data_text, signature_text = sealed.split(".")
-        data, signature = _unb64(data_text), _unb64(signature_text)
+        data, signature = b64url_decode(data_text), b64url_decode(signature_text)
         payload = orjson.loads(data)
+    except ValidationError as error:
+        raise AuthorizationError(f"the token is not well formed: {error}", code=code) from None
     except (ValueError, orjson.JSONDecodeError):
         raise AuthorizationError("the token is not well formed", code=code) from None
-    if not verify_signature(server_public_key, base64.b64encode(signature).decode(), data):
+    if not verify_signature(server_public_key, b64encode(signature), data):
         raise AuthorizationError("the token was not issued by this server", code=code)
     if not isinstance(payload, dict):
         raise AuthorizationError("the token is not well formed", code=code)
@@ -81,6 +81,7 @@ class TokenIssuer:
             raise AuthorizationError(
                 f"key {key_id} is not an active enrolled key", code="unknown_key", field="key_id"
             )
+        refuse_other_spelling(signature, "signature")
         if not verify_signature(
             record.public_key, signature, CHALLENGE_PREFIX + challenge.encode()
         ):

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ledger.application.media import sniff
+from ledger.core.codes import SHA256
 from ledger.core.errors import LedgerError, NotFoundError, ValidationError
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(SHA256)
 CHUNK = 1 << 16
 
 

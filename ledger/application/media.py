@@ -17,8 +17,18 @@ ALLOWED = {
 }
 
 
+ODF_TYPES = (
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+# an ODF mimetype entry is a short line; a longer one is not read (nor decompressed) further
+MIMETYPE_LIMIT = 100
+
+
 def sniff(path: Path) -> str | None:
-    """The media type of the file's content, if it is one of the allowed kinds."""
+    """The media type of the file's content, if it is one of the allowed kinds. A file that
+    cannot be read as its kind (a crafted or damaged container, an encrypted entry, an
+    unknown compression method, a corrupt stream) is of no allowed kind."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"%PDF-"):
@@ -28,26 +38,24 @@ def sniff(path: Path) -> str | None:
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"PK\x03\x04"):
-        return _office(path)
+        try:
+            return _office(path)
+        except Exception:  # whatever the ZIP reader raises on crafted input
+            return None
     return None
 
 
 def _office(path: Path) -> str | None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                declared = archive.read("mimetype").decode("ascii", "replace").strip()
-                if declared in (
-                    "application/vnd.oasis.opendocument.text",
-                    "application/vnd.oasis.opendocument.spreadsheet",
-                ):
-                    return declared
-            if "[Content_Types].xml" in names:
-                if "word/document.xml" in names:
-                    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                if "xl/workbook.xml" in names:
-                    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return None
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "mimetype" in names:
+            with archive.open("mimetype") as entry:
+                declared = entry.read(MIMETYPE_LIMIT).decode("ascii", "replace").strip()
+            if declared in ODF_TYPES:
+                return declared
+        if "[Content_Types].xml" in names:
+            if "word/document.xml" in names:
+                return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            if "xl/workbook.xml" in names:
+                return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return None

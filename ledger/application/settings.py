@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ledger.application.storage import Timeouts
 from ledger.core.errors import LedgerError
 from ledger.transparency.note import CosignatureVerifier
 
@@ -35,6 +36,28 @@ class Settings(BaseSettings):
         default_factory=list,
         description="cosignature verifier keys of the log's witnesses, separated by spaces",
     )
+    db_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=300,
+        description="the longest a request waits for the database (a connection or a lock) "
+        "before it answers 503",
+    )
+    db_connect_timeout_seconds: int = Field(default=2, ge=2, le=300)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    db_lock_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    retry_after_seconds: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After of a 503 while the database is away"
+    )
+    ready_stall_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="not ready when the read models have not advanced for this long while "
+        "the log has",
+    )
+    restart_backoff_max_seconds: float = Field(
+        default=2.0, gt=0, le=300, description="the longest pause before a failed worker restarts"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_json: bool = True
@@ -54,6 +77,15 @@ class Settings(BaseSettings):
             except LedgerError as error:
                 raise ValueError(f"witness key {vkey!r}: {error}") from None
         return value
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(
+            wait=self.db_wait_seconds,
+            connect=self.db_connect_timeout_seconds,
+            statement=self.db_statement_timeout_seconds,
+            lock=self.db_lock_timeout_seconds,
+        )
 
     @property
     def keys_dir(self) -> Path:

@@ -3,14 +3,18 @@ and the few reads of the stored-event table that the library does not offer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.postgres import PostgresRecorder
 from eventsourcing.utils import Environment
 
+from ledger.application import postgres_timeouts
 from ledger.core.errors import ValidationError
 
 APPLICATION_NAME = "Ledger"
@@ -18,46 +22,41 @@ POSTGRES_TABLE = APPLICATION_NAME.lower() + "_events"
 SQLITE_TABLE = "stored_events"
 
 
-def persistence_env(database_url: str) -> dict[str, str]:
-    """Translate ``PARLEDGER_DATABASE_URL`` into the library's environment."""
-    parsed = urlparse(database_url)
-    env: dict[str, str] = {}
-    if parsed.scheme == "sqlite":
-        path = sqlite_path(database_url)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        env.update(
-            PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path, SQLITE_LOCK_TIMEOUT="30"
-        )
-        return env
-    if parsed.scheme in ("postgresql", "postgres"):
-        if not parsed.path.strip("/"):
-            raise ValidationError(
-                "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
-            )
-        env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
-            POSTGRES_DBNAME=unquote(parsed.path.strip("/")),
-            POSTGRES_HOST=parsed.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(parsed.port or 5432),
-            POSTGRES_USER=unquote(parsed.username or "postgres"),
-            POSTGRES_PASSWORD=unquote(parsed.password or ""),
-            POSTGRES_CONNECT_TIMEOUT="10",
-            POSTGRES_POOL_SIZE="8",
-            POSTGRES_LOCK_TIMEOUT="10",
-        )
-        schema = parse_qs(parsed.query).get("schema", [""])[0]
-        if schema:
-            env["POSTGRES_SCHEMA"] = schema
-        return env
-    raise ValidationError(
-        f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…",
-        field="PARLEDGER_DATABASE_URL",
-    )
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the store waits before it gives up, so that a request fails within seconds
+    while the database is away (ADR 9)."""
+
+    wait: float = 3.0  # for a pooled connection (PostgreSQL) or a write lock (SQLite)
+    connect: int = 2  # to open a PostgreSQL connection
+    statement: float = 30.0  # for one PostgreSQL statement
+    lock: int = 10  # for PostgreSQL's table lock while events are inserted
 
 
-def sqlite_path(database_url: str) -> str:
-    """The file of an ``sqlite:`` URL: sqlite:///relative/path and sqlite:////absolute/path,
-    as SQLAlchemy writes them."""
+@dataclass(frozen=True)
+class PostgresLocation:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    schema: str  # "public" unless the URL names one with ?schema=
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.database,
+        }
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of an SQLite URL (sqlite:///relative/path, sqlite:////absolute/path, as
+    SQLAlchemy writes them); None for another kind of store."""
+    if urlparse(database_url).scheme != "sqlite":
+        return None
     path = (
         unquote(database_url[len("sqlite:///") :]) if database_url.startswith("sqlite:///") else ""
     )
@@ -66,11 +65,67 @@ def sqlite_path(database_url: str) -> str:
             "an SQLite ledger needs a file: sqlite:///var/parledger.sqlite3",
             field="PARLEDGER_DATABASE_URL",
         )
-    return path
+    return Path(path)
+
+
+def postgres_location(database_url: str) -> PostgresLocation | None:
+    """Where a PostgreSQL URL points; None for another kind of store."""
+    parsed = urlparse(database_url)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        return None
+    if not parsed.path.strip("/"):
+        raise ValidationError(
+            "a PostgreSQL URL must name the database", field="PARLEDGER_DATABASE_URL"
+        )
+    return PostgresLocation(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=unquote(parsed.username or "postgres"),
+        password=unquote(parsed.password or ""),
+        database=unquote(parsed.path.strip("/")),
+        schema=parse_qs(parsed.query).get("schema", [""])[0] or "public",
+    )
+
+
+def persistence_env(database_url: str, timeouts: Timeouts | None = None) -> dict[str, str]:
+    """Translate ``PARLEDGER_DATABASE_URL`` into the library's environment."""
+    timeouts = timeouts or Timeouts()
+    env: dict[str, str] = {}
+    path = sqlite_path(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(path),
+            SQLITE_LOCK_TIMEOUT=str(ceil(timeouts.wait)),
+        )
+        return env
+    where = postgres_location(database_url)
+    if where is not None:
+        env.update(
+            PERSISTENCE_MODULE=f"{postgres_timeouts.__name__}:FailFastPostgresFactory",
+            POSTGRES_DBNAME=where.database,
+            POSTGRES_HOST=where.host,
+            POSTGRES_PORT=str(where.port),
+            POSTGRES_USER=where.user,
+            POSTGRES_PASSWORD=where.password,
+            POSTGRES_CONNECT_TIMEOUT=str(ceil(timeouts.wait)),
+            POSTGRES_POOL_SIZE="8",
+            POSTGRES_LOCK_TIMEOUT=str(timeouts.lock),
+            POSTGRES_SCHEMA=where.schema,
+        )
+        env[postgres_timeouts.WAIT] = str(timeouts.wait)
+        env[postgres_timeouts.CONNECT_TIMEOUT] = str(timeouts.connect)
+        env[postgres_timeouts.STATEMENT_TIMEOUT] = str(timeouts.statement)
+        return env
+    raise ValidationError(
+        f"unsupported database URL {database_url!r}: use sqlite:///PATH or postgresql://…",
+        field="PARLEDGER_DATABASE_URL",
+    )
 
 
 def is_postgres(recorder: ApplicationRecorder) -> bool:
-    return type(recorder).__module__.startswith("eventsourcing.postgres")
+    return isinstance(recorder, PostgresRecorder)
 
 
 def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int:
@@ -93,13 +148,33 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
         return int(cursor.fetchone()[0])
 
 
+def events_after(recorder: ApplicationRecorder, position: int, cap: int = 1_000_000) -> int:
+    """How many stored events follow ``position`` in the log (counted up to ``cap``): the
+    positions between may skip numbers where a transaction rolled back."""
+    datastore: Any = getattr(recorder, "datastore")  # noqa: B009
+    if is_postgres(recorder):
+        statement = (
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM {datastore.schema}.{POSTGRES_TABLE} "
+            "WHERE notification_id > %s LIMIT %s) AS after"
+        )
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (position, cap))
+            return int(cursor.fetchone()["n"])
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {SQLITE_TABLE} WHERE rowid > ? LIMIT ?)",
+            (position, cap),
+        )
+        return int(cursor.fetchone()[0])
+
+
 class Storage:
     """The store a ledger and its read models share: the library's infrastructure factory
     for a database URL and the application recorder of the log, opened once."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, timeouts: Timeouts | None = None) -> None:
         self.database_url = database_url
-        self.env = Environment(APPLICATION_NAME, persistence_env(database_url))
+        self.env = Environment(APPLICATION_NAME, persistence_env(database_url, timeouts))
         self.factory = InfrastructureFactory.construct(self.env)
         self.recorder = self.factory.application_recorder()
 

@@ -37,7 +37,9 @@ def why_no_ledger(database_url: str) -> str | None:
     """``None`` if a ledger has recorded at least its first event at ``database_url``;
     otherwise what was found there instead."""
     if urlparse(database_url).scheme == "sqlite":
-        return _why_no_sqlite_ledger(Path(sqlite_path(database_url)))
+        path = sqlite_path(database_url)
+        assert path is not None
+        return _why_no_sqlite_ledger(path)
     return _why_no_postgres_ledger(database_url)
 
 

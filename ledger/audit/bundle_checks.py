@@ -22,12 +22,13 @@ from ledger.audit.replay import (
     publication_problems,
     table_at,
 )
+from ledger.core.codes import SHA256
 from ledger.core.errors import LedgerError
 from ledger.domain.results import table_differences, table_sha256
 from ledger.transparency.merkle import MemoryTree
 from ledger.transparency.note import CosignatureVerifier, NoteVerifier, open_checkpoint, open_note
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = re.compile(SHA256)
 
 
 @dataclass

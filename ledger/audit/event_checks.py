@@ -188,7 +188,7 @@ def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> list[str]:
 def apply_to_keyring(keyring: Keyring, event: EventFacts) -> Iterator[str]:
     try:
         keyring.apply(event.event_type, event.body, event.recorded_at)
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, LedgerError) as error:
         yield f"the key registry cannot apply it ({error})"
 
 

@@ -22,6 +22,8 @@ ZERO_HASH = "0" * 64
 
 
 _MAX_INT = 2**53 - 1
+# U+0000 as canonical bytes write it: ``\u0000`` not itself escaped by a backslash
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def is_plain_json(value: Any, ascii_keys: bool = False) -> bool:
@@ -89,6 +91,17 @@ def check_json_value(value: Any, path: str = "$") -> None:
             check_json_value(item, f"{path}.{key}")
         return
     raise ValidationError(f"{path}: {type(value).__name__} is not a JSON value", field=path)
+
+
+def refuse_nul(canonical: bytes, field: str) -> None:
+    """Refuse a value, given as its canonical bytes, with U+0000 in any string: text columns
+    of the read models (PostgreSQL) cannot hold it, so it is never recorded."""
+    if _NUL.search(canonical):
+        raise ValidationError(
+            f"{field}: a string holds the character U+0000 (NUL), which the ledger does not take",
+            code="nul_character",
+            field=field,
+        )
 
 
 def canonical_bytes(value: Any) -> bytes:

@@ -14,18 +14,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.core.b64 import b64decode, b64encode
 from ledger.core.errors import ValidationError
 
-
-def b64encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def b64decode(text: str, field: str = "value") -> bytes:
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise ValidationError(f"{field}: not valid base64", field=field) from None
+__all__ = ["SigningKey", "b64decode", "b64encode", "key_id_of", "verify_signature"]
 
 
 def raw_public_key(key: Ed25519PublicKey) -> bytes:
@@ -46,9 +38,9 @@ def load_public_key(text: str, field: str = "public_key") -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def key_id_of(public_key_b64: str) -> str:
+def key_id_of(public_key_b64: str, field: str = "public_key") -> str:
     """The key id: the first 16 bytes of SHA-256 over the raw public key, in hex."""
-    return hashlib.sha256(b64decode(public_key_b64, "public_key")).hexdigest()[:32]
+    return hashlib.sha256(b64decode(public_key_b64, field)).hexdigest()[:32]
 
 
 @lru_cache(maxsize=8192)

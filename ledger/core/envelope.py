@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ledger.core.b64 import refuse_other_spelling
 from ledger.core.canonical import (
     canonical_bytes,
     check_json_value,
     format_time,
     parse_time,
+    refuse_nul,
     sha256_hex,
 )
+from ledger.core.codes import KEY_ID
 from ledger.core.crypto import SigningKey, verify_signature
 from ledger.core.errors import ValidationError
 
@@ -26,7 +29,7 @@ COMMAND_FIELDS = frozenset({"ledger", "type", "args", "key_id", "issued_at", "no
 ENVELOPE_FIELDS = frozenset({"command", "signature"})
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TYPE = re.compile(r"[a-z][a-z0-9_]{1,63}")
-_KEY_ID = re.compile(r"[0-9a-f]{32}")
+_KEY_ID = re.compile(KEY_ID)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class SignedCommand:
         payload, signature = data["command"], data["signature"]
         if not isinstance(signature, str):
             raise ValidationError("signature must be a base64 string", field="signature")
+        refuse_other_spelling(signature, "signature")
         if not isinstance(payload, dict):
             raise ValidationError("command must be an object", field="command")
         if payload.keys() != COMMAND_FIELDS:
@@ -117,6 +121,9 @@ class SignedCommand:
         if not isinstance(payload["issued_at"], str):
             raise ValidationError("command.issued_at must be a string", field="command.issued_at")
         parse_time(payload["issued_at"], "command.issued_at")
+        if signed is None:
+            signed = canonical_bytes(payload)
+        refuse_nul(signed, "command")
         return cls(payload=payload, signature=signature, signed=signed)
 
 

@@ -8,14 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ledger.core.codes import CODE, KEY_ID, SHA256, UNIT_CODE
 from ledger.domain.indicators import is_unit_kind
 from ledger.domain.keyring import ROLES, SCOPED_ROLES
 
-CODE = r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
-UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-SHA256 = r"^[0-9a-f]{64}$"
 POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
-KEY_ID = r"^[0-9a-f]{32}$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
 RFC3339 = "an RFC 3339 time with an offset, e.g. 2026-02-05T17:00:00+07:00"
 

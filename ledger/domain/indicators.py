@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledger.core.codes import CODE, UNIT_CODE
 from ledger.core.errors import IndicatorSetError, ValidationError
 from ledger.domain.points import decimals, plain
 from ledger.domain.rules import rule_problems
@@ -16,9 +17,9 @@ LEVELS = ("area", "criterion", "sub_criterion")
 SCORE_SOURCES = ("appraisal", "survey", "sipas", "published")
 REMAINDER_SUFFIX = "rest"
 
-_CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
+_CODE = re.compile(CODE)
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_SET_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SET_CODE = re.compile(UNIT_CODE)
 
 SOURCE_TITLES = {
     "appraisal": "Tự đánh giá → thẩm định",

@@ -39,9 +39,9 @@ class KeyRegistry(LedgerAggregate):
     @classmethod
     def initialise(cls, command: SignedCommand, at: datetime) -> KeyRegistry:
         args = command.args
-        if key_id_of(args["administrator"]["public_key"]) == key_id_of(
-            args["server"]["public_key"]
-        ):
+        if key_id_of(
+            args["administrator"]["public_key"], "command.args.administrator.public_key"
+        ) == key_id_of(args["server"]["public_key"], "command.args.server.public_key"):
             raise DomainError(
                 "the server key must differ from the administrator key",
                 code="same_key",
@@ -59,7 +59,7 @@ class KeyRegistry(LedgerAggregate):
         return record
 
     def _refuse_known(self, public_key: str, field: str) -> None:
-        key_id = key_id_of(public_key)
+        key_id = key_id_of(public_key, field)
         if self.keyring.get(key_id) is not None:
             raise DomainError(
                 f"key {key_id} is already enrolled; a key is enrolled once",

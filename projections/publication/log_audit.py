@@ -21,6 +21,8 @@ from projections.publication.publishing import Publishing
 class LogAudit:
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # the tree of the stored events, rebuilt from them (not from the read models)
+    tree: MemoryTree = field(default_factory=lambda: MemoryTree.of([]))
 
 
 def audit_log(publishing: Publishing, log_key: NoteVerifier, evidence: EvidenceStore) -> LogAudit:
@@ -35,7 +37,7 @@ def audit_log(publishing: Publishing, log_key: NoteVerifier, evidence: EvidenceS
         )
 
     leaves = list(leaves_from_store(publishing, stored, unreadable=unreadable))
-    tree = MemoryTree.of([leaf_hash(data) for data in leaves])
+    tree = audit.tree = MemoryTree.of([leaf_hash(data) for data in leaves])
     _checkpoints(publishing, log_key, tree, audit)
     _events(log_key, leaves, audit)
     _kept_tables(publishing, audit)

@@ -506,7 +506,7 @@ def test_evidence_that_is_not_there_is_404_and_a_bad_hash_is_422(api: Api) -> No
     staff = api.keys["staff"]
     problem_of(api.get(f"/v1/evidence/{'0' * 64}", staff), 404, "evidence_missing")
     problem_of(api.get("/v1/evidence/../../keys/server.key", staff), 404, "not_found")
-    problem_of(api.get("/v1/evidence/ABC", staff), 422, "invalid_input", "sha256")
+    problem_of(api.get("/v1/evidence/ABC", staff), 422, "invalid_request", "sha256")
 
 
 # -- times out of range ---------------------------------------------------------------------

@@ -21,16 +21,12 @@ import pytest
 from psycopg import sql
 
 from ledger.application.service import stored_events
-from ledger.application.world import LedgerWorld
 from ledger.audit.event_checks import Problem, Report, verify_events
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError
 from ledger.core.ids import scorecard_id
-from ledger.domain.commands import command_type
-from ledger.domain.handlers import context
-from ledger.domain.scorecard_acts import record_self_score
-from tests.world import World
+from tests.world import World, forge_self_score
 
 CAMPAIGN = "C2023"
 CARD_ID = scorecard_id(CAMPAIGN, "D1")
@@ -184,18 +180,6 @@ def rows_of(world: World) -> Rows:
     if url.startswith("sqlite"):
         return SqliteRows(url)
     return PostgresRows(url)
-
-
-def forge_self_score(world: World, command: SignedCommand) -> int:
-    """Record ``command``'s self-score the way a compromised writer could: call the domain
-    method and save, bypassing the signature, key and scope checks of ``execute``.
-    Returns the version the forged event got."""
-    card = world.ledger.repository.get(CARD_ID)
-    world_view = LedgerWorld(world.ledger)
-    kind = command_type("record_self_score")
-    record_self_score(card, command, kind.parse(command.args), context(world_view, card))
-    world.ledger.save(card)
-    return int(card.version)
 
 
 # -- fixtures --------------------------------------------------------------------------

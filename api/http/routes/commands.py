@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.http.deps import (
     ERRORS,
+    PROBLEM,
     ServiceDep,
+    json_body,
 )
 from api.http.schemas import (
     CommandEnvelope,
@@ -32,9 +34,12 @@ router = APIRouter()
     response_model=ReceiptOut,
     status_code=201,
     tags=["commands"],
-    responses=ERRORS,
-    description="Record a signed command. The answer is the receipt of its event; "
-    "sending the same command again records nothing and answers the same receipt.",
+    responses={**ERRORS, 415: PROBLEM, 503: PROBLEM},
+    dependencies=[Depends(json_body)],
+    description="Record a signed command (a JSON body, Content-Type: application/json). "
+    "The answer is the receipt of its event; sending the same command again records nothing "
+    "and answers the same receipt. A 503 (the database away) leaves the outcome unknown: "
+    "send the same envelope again.",
 )
 def execute_command(envelope: CommandEnvelope, svc: ServiceDep) -> dict[str, Any]:
     command = SignedCommand.from_envelope(envelope.model_dump())

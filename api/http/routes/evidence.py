@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from api.http.deps import (
     ERRORS,
     PROBLEM,
     Reader,
     ServiceDep,
+    Sha256,
 )
 from api.http.schemas import (
     EvidenceOut,
@@ -20,6 +23,7 @@ from api.http.schemas import (
 from ledger.application.media import ALLOWED, sniff
 from ledger.core.errors import LedgerError, ValidationError
 
+log = structlog.get_logger("parledger.api")
 router = APIRouter()
 
 
@@ -42,6 +46,14 @@ async def upload_evidence(request: Request, svc: ServiceDep, who: Reader) -> dic
             upload.write(chunk)
     except LedgerError:
         raise
+    except ClientDisconnect:
+        upload.abort()
+        log.info("upload_cut_short", received=upload.size)
+        raise LedgerError(
+            "the upload was cut short before its end; nothing was kept",
+            code="upload_incomplete",
+            field="file",
+        ) from None
     except BaseException:
         upload.abort()
         raise
@@ -71,7 +83,7 @@ async def upload_evidence(request: Request, svc: ServiceDep, who: Reader) -> dic
     description="Download an evidence file; its bytes are checked against the hash "
     "first, and a corrupted file is refused.",
 )
-def download_evidence(sha256: str, svc: ServiceDep, who: Reader) -> StreamingResponse:
+def download_evidence(sha256: Sha256, svc: ServiceDep, who: Reader) -> StreamingResponse:
     store = svc.ledger.evidence
     store.check(sha256)
     media_type = sniff(store.path_of(sha256)) or "application/octet-stream"

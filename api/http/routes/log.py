@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.http.deps import (
     ERRORS,
+    AggregateId,
     ServiceDep,
     b64,
 )
@@ -121,7 +122,7 @@ def log_consistency_proof(
     description="The inclusion proof of an event, by its id, in the latest checkpoint.",
 )
 def log_event_proof(
-    aggregate_id: str, version: Annotated[int, Path(ge=1, le=2**53)], svc: ServiceDep
+    aggregate_id: AggregateId, version: Annotated[int, Path(ge=1, le=2**53)], svc: ServiceDep
 ) -> dict[str, Any]:
     rows = svc.reads.views.rows(
         "SELECT position FROM {pv_log} WHERE aggregate_id = ? AND version = ?",

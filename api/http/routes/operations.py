@@ -43,17 +43,19 @@ def health() -> dict[str, Any]:
     response_model=Health,
     tags=["operations"],
     responses={503: PROBLEM},
-    description="The database answers and the read models are caught up within a bound.",
+    description="The database answers, the projector runs, and the read models are caught up "
+    "within a bound and not standing still while the log grows.",
 )
 def ready(svc: ServiceDep) -> Any:
-    try:
-        lag = svc.projector.lag()
-    except Exception as error:  # the database does not answer
-        return problems.problem(503, "not_ready", f"the database does not answer: {error}")
-    svc.metrics.lag.set(lag)
-    if lag > svc.settings.ready_max_lag:
-        return problems.problem(503, "not_ready", f"the read models are {lag} positions behind")
-    return {"status": "ready", "detail": {"projection_lag": lag}}
+    readiness = svc.health.readiness()
+    if not readiness.ready:
+        return problems.problem(
+            503,
+            "not_ready",
+            "; ".join(readiness.reasons),
+            headers={"Retry-After": str(svc.settings.retry_after_seconds)},
+        )
+    return {"status": "ready", "detail": readiness.detail}
 
 
 @router.get(
@@ -61,10 +63,11 @@ def ready(svc: ServiceDep) -> Any:
     operation_id="metrics",
     tags=["operations"],
     response_class=PlainTextResponse,
-    description="Prometheus metrics: requests, latencies, commands, projection lag.",
+    description="Prometheus metrics: requests, latencies, commands, projection lag, worker "
+    "restarts and failures, database availability.",
 )
 def metrics_text(svc: ServiceDep) -> Response:
-    svc.metrics.lag.set(svc.projector.lag())
+    svc.health.readiness()  # brings the gauges up to date
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

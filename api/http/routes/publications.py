@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.http.deps import (
     ERRORS,
+    CampaignCode,
     Reader,
     ServiceDep,
     campaign_or_404,
@@ -52,7 +53,7 @@ def publication_or_404(svc: Service, code: str, sequence: int | None) -> dict[st
     description="Every publication of the campaign's results: its sequence, the hash of "
     "the table, the signed checkpoint the table was computed at, and its event.",
 )
-def list_publications(code: str, svc: ServiceDep) -> dict[str, Any]:
+def list_publications(code: CampaignCode, svc: ServiceDep) -> dict[str, Any]:
     campaign_or_404(svc, code)
     return {"campaign": code, "items": svc.reads.publications(code)}
 
@@ -67,7 +68,7 @@ def list_publications(code: str, svc: ServiceDep) -> dict[str, Any]:
     "The JSON is exactly the bytes whose SHA-256 the publication recorded.",
 )
 def get_results(
-    code: str,
+    code: CampaignCode,
     svc: ServiceDep,
     sequence: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
@@ -94,7 +95,7 @@ def get_results(
     description="The result table as the read models give it now, and its SHA-256: what "
     "a publisher reviews and may sign as table_sha256 in publish_results.",
 )
-def preview_results(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+def preview_results(code: CampaignCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     campaign_or_404(svc, code)
     table = svc.reads.result_table(code)
     assert table is not None
@@ -109,7 +110,7 @@ def preview_results(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     description="The publication bundle of the latest publication (docs/FORMATS.md §13): "
     "check it offline with `parledger verify-bundle FILE --log-key KEY`.",
 )
-def get_bundle(code: str, svc: ServiceDep) -> Response:
+def get_bundle(code: CampaignCode, svc: ServiceDep) -> Response:
     publication_or_404(svc, code, None)
     data = svc.bundle(code)
     return Response(

@@ -13,10 +13,16 @@ from api.http.deps import (
     ERRORS,
     AsOfPosition,
     AsOfTime,
+    CampaignCode,
+    CriterionFilter,
+    GroupFilter,
     Limit,
     Offset,
     Reader,
     ServiceDep,
+    SetCode,
+    UnitCode,
+    UnitFilter,
     as_of,
     campaign_or_404,
     paged,
@@ -58,7 +64,7 @@ def list_indicator_sets(
     description="One indicator set version.",
 )
 def get_indicator_set(
-    code: str, version: Annotated[int, Path(ge=1, le=10**6)], svc: ServiceDep, who: Reader
+    code: SetCode, version: Annotated[int, Path(ge=1, le=10**6)], svc: ServiceDep, who: Reader
 ) -> dict[str, Any]:
     doc = svc.reads.indicator_set(code, version)
     if doc is None:
@@ -115,7 +121,7 @@ def list_campaigns(
     responses=ERRORS,
     description="One campaign: schedule, units, bands, state.",
 )
-def get_campaign(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+def get_campaign(code: CampaignCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     return campaign_or_404(svc, code)
 
 
@@ -128,7 +134,7 @@ def get_campaign(code: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     description="A summary of every scorecard of the campaign.",
 )
 def list_scorecards(
-    code: str, svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
+    code: CampaignCode, svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     campaign_or_404(svc, code)
     return paged(svc.reads.summaries(code), limit, offset)
@@ -143,8 +149,8 @@ def list_scorecards(
     "as it stands or as it stood at a time or log position.",
 )
 def get_scorecard(
-    code: str,
-    unit: str,
+    code: CampaignCode,
+    unit: UnitCode,
     svc: ServiceDep,
     who: Reader,
     as_of_time: AsOfTime = None,
@@ -165,7 +171,7 @@ def get_scorecard(
     description="Criteria below their maximum, points lost by agency in charge, and "
     "next year's targets.",
 )
-def get_gaps(code: str, unit: str, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+def get_gaps(code: CampaignCode, unit: UnitCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     campaign_or_404(svc, code)
     report = svc.reads.gaps(code, unit)
     if report is None:
@@ -182,11 +188,11 @@ def get_gaps(code: str, unit: str, svc: ServiceDep, who: Reader) -> dict[str, An
     "who, what, why, on which evidence, and the event's log position. JSON or CSV.",
 )
 def get_trace(
-    code: str,
+    code: CampaignCode,
     svc: ServiceDep,
     who: Reader,
-    unit: Annotated[str | None, Query(max_length=64)] = None,
-    criterion: Annotated[str | None, Query(max_length=64)] = None,
+    unit: UnitFilter = None,
+    criterion: CriterionFilter = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     offset: Offset = 0,
@@ -208,9 +214,9 @@ def get_trace(
 )
 def get_ranking(
     request: Request,
-    code: str,
+    code: CampaignCode,
     svc: ServiceDep,
-    group: Annotated[str | None, Query(max_length=64)] = None,
+    group: GroupFilter = None,
     as_of_time: AsOfTime = None,
     as_of_position: AsOfPosition = None,
 ) -> dict[str, Any]:
@@ -228,7 +234,9 @@ def get_ranking(
     responses=ERRORS,
     description="Per unit and per appraiser what is done and what remains; deadlines.",
 )
-def get_progress(code: str, svc: ServiceDep, who: Reader, at: AsOfTime = None) -> dict[str, Any]:
+def get_progress(
+    code: CampaignCode, svc: ServiceDep, who: Reader, at: AsOfTime = None
+) -> dict[str, Any]:
     campaign_or_404(svc, code)
     report = svc.reads.progress(code, parse_time(at, "at") if at else svc.now())
     assert report is not None

@@ -1,0 +1,104 @@
+"""Background work that never stops silently (ADR 9).
+
+A worker is a loop that runs until it is told to stop: the projector following the log,
+the checkpoint signer. Whatever fails inside it (a lost connection, a database restart, a
+bug on one event) is logged; after a pause that doubles up to a bound the worker runs
+again, and it resumes from what the store has recorded (the projector from its tracked
+position). A worker that returns without being told to stop is a failure too."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import structlog
+
+from ledger.application.availability import is_unavailable
+
+log = structlog.get_logger(__name__)
+
+Work = Callable[[threading.Event], None]
+FIRST_PAUSE = 0.1
+# a worker that ran this long before failing starts its back-off again from the first pause
+HEALTHY_RUN = 30.0
+
+
+class Supervisor:
+    def __init__(
+        self,
+        name: str,
+        work: Work,
+        stop: threading.Event,
+        *,
+        max_pause: float = 2.0,
+        on_failure: Callable[[Supervisor, BaseException], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.work = work
+        self.stop = stop
+        self.max_pause = max_pause
+        self.on_failure = on_failure
+        self.running = False
+        self.restarts = 0
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None  # seconds since the epoch
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Supervisor:
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        """Do the work until told to stop, again after every failure (in this thread)."""
+        pause = FIRST_PAUSE
+        while not self.stop.is_set():
+            began = time.monotonic()
+            failure = self._attempt()
+            if failure is None:
+                return
+            if time.monotonic() - began >= HEALTHY_RUN:
+                pause = FIRST_PAUSE
+            self._failed(failure, pause)
+            if self.stop.wait(pause):
+                return
+            pause = min(pause * 2, self.max_pause)
+
+    def _attempt(self) -> BaseException | None:
+        """Run the work once: the failure, or None when it stopped because it was told to."""
+        self.running = True
+        try:
+            self.work(self.stop)
+        except Exception as error:
+            return error
+        finally:
+            self.running = False
+        if self.stop.is_set():
+            return None
+        return RuntimeError(f"the {self.name} worker returned without being told to stop")
+
+    def _failed(self, failure: BaseException, pause: float) -> None:
+        self.restarts += 1
+        self.last_error = f"{type(failure).__name__}: {failure}".strip()
+        self.last_error_at = time.time()
+        # the database being away is expected news, told in one line; anything else is a
+        # bug to look into, told with its traceback
+        log.error(
+            "worker_failed",
+            worker=self.name,
+            error=self.last_error,
+            restarts=self.restarts,
+            restart_in_seconds=pause,
+            exc_info=None if is_unavailable(failure) else failure,
+        )
+        if self.on_failure is not None:
+            self.on_failure(self, failure)
