@@ -19,6 +19,7 @@ from api.http import problems
 from api.http.observability import Metrics, configure_logging, request_middleware
 from api.http.routes import auth, commands, evidence, log, operations, publications, reads
 from api.http.service import Service
+from api.web.install import install_web
 from ledger.application.settings import Settings
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError
@@ -58,4 +59,5 @@ def create_app(
     app.middleware("http")(request_middleware(metrics))
     for module in (operations, commands, evidence, auth, log, publications, reads):
         app.include_router(module.router)
+    install_web(app)
     return app
