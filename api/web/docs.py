@@ -4,13 +4,14 @@ described in the OpenAPI document."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from api.http.deps import reader
 
@@ -34,6 +35,7 @@ PAGE = """<!doctype html>
 <title>parledger API</title>
 <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
 <link rel="stylesheet" href="/static/css/docs.css">
+<link rel="icon" href="/static/css/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <div id="swagger-ui"></div>
@@ -48,12 +50,20 @@ def _needs_reader(dependant: Dependant) -> bool:
     return any(d.call is reader or _needs_reader(d) for d in dependant.dependencies)
 
 
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also those of included routers (which newer FastAPI keeps nested)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from _api_routes(nested.routes)
+
+
 def describe_bearer(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     """Add the bearer scheme, and say which operations need it."""
     secured = {
-        route.operation_id
-        for route in app.routes
-        if isinstance(route, APIRoute) and _needs_reader(route.dependant)
+        route.operation_id for route in _api_routes(app.routes) if _needs_reader(route.dependant)
     }
     schema.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = SCHEME_DOC
     for methods in schema.get("paths", {}).values():

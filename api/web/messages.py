@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "explanation_required": "Hãy viết nội dung giải trình.",
     "confirmation_mismatch": "Mã xác nhận chưa đúng: hãy gõ đúng mã đơn vị.",
     "file_required": "Hãy chọn tệp tài liệu kiểm chứng.",
+    "missing_field": "Hãy điền ô này.",
     # the cycle
     "already_submitted": "Đơn vị đã gửi kết quả tự chấm; kết quả chỉ gửi một lần và không "
     "sửa được nữa.",

@@ -92,7 +92,10 @@ class Sheet:
     index: str
     precision: int
     appraised: bool  # some leaf has an appraisal: show those columns
-    counts: dict[str, int]
+    counts: dict[str, int]  # leaves in each state
+    own: int  # leaves the unit scores itself
+    scored: int
+    unsupported: int
 
 
 def build(
@@ -159,6 +162,7 @@ def build(
                 )
             )
     kept_areas = [a for a in areas.values() if a.leaf_count]
+    kept_leaves = [row.leaf for a in kept_areas for row in a.rows if row.leaf is not None]
     return Sheet(
         areas=kept_areas,
         total=fmt.number(totals["total"], precision),
@@ -167,6 +171,9 @@ def build(
         precision=precision,
         appraised=any(leaf["preliminary_appraisal"] for leaf in view["leaves"]),
         counts=counts,
+        own=sum(1 for leaf in kept_leaves if leaf["score_source"] == "appraisal"),
+        scored=sum(1 for leaf in kept_leaves if leaf["self_score"] is not None),
+        unsupported=sum(1 for leaf in kept_leaves if leaf["flags"]["unsupported"]),
     )
 
 
