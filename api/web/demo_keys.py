@@ -53,9 +53,9 @@ def people(settings: Settings, keyring: Keyring, demo_seeded: bool) -> list[Demo
     return found
 
 
-def pkcs8(person: DemoPerson) -> str:
-    """The person's demo key as base64 PKCS#8 DER, for WebCrypto's importKey."""
-    private = serialization.load_pem_private_key(person.file.read_bytes(), password=None)
+def pkcs8(pem: bytes) -> str:
+    """A PEM private key as base64 PKCS#8 DER, for WebCrypto's importKey."""
+    private = serialization.load_pem_private_key(pem, password=None)
     der = private.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,

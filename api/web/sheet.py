@@ -96,6 +96,8 @@ class Sheet:
     own: int  # leaves the unit scores itself
     scored: int
     unsupported: int
+    final_total: str  # after appraisal (the current score where the cycle has not finished)
+    final_index: str
 
 
 def build(
@@ -174,6 +176,8 @@ def build(
         own=sum(1 for leaf in kept_leaves if leaf["score_source"] == "appraisal"),
         scored=sum(1 for leaf in kept_leaves if leaf["self_score"] is not None),
         unsupported=sum(1 for leaf in kept_leaves if leaf["flags"]["unsupported"]),
+        final_total=fmt.number(view["totals"]["final"]["total"], precision),
+        final_index=fmt.number(view["totals"]["final"]["index"], precision),
     )
 
 

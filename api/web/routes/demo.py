@@ -50,6 +50,6 @@ def demo_key(request: Request, key_id: str) -> dict[str, Any]:
     return {
         "key_id": key_id,
         "public_key": person.key.public_key,
-        "pkcs8": pkcs8(person),
+        "pkcs8": pkcs8(person.file.read_bytes()),
         "person": {"name": person.key.name, "title": person.key.title, "unit": person.key.unit},
     }

@@ -154,9 +154,12 @@ async function act(form) {
   try {
     const args = await BUILD[type](form);
     const receipt = await send(type, args);
+    if (form.dataset.after === "reload") {
+      location.reload();
+      return;
+    }
+    await recorded();
     showReceipt(receipt, DONE[type] || type);
-    if (form.dataset.after === "reload") location.reload();
-    else recorded();
   } catch (problem) {
     if (!(problem instanceof Problem) && !(problem instanceof RuleError)) throw problem;
     await showProblem(form, problem, context(form));

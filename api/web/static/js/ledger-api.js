@@ -182,10 +182,34 @@ export function showReceipt(receipt, what) {
   close.addEventListener("click", () => { box.hidden = true; });
   box.append(title, detail, proof, " ", close);
   box.hidden = false;
+  box.tabIndex = -1;
   box.dataset.position = String(receipt.position);
+  box.focus();
 }
 
-// Tell the page's parts that show ledger state to load again (htmx: hx-trigger="ledger:recorded from:body").
+// Tell the page's parts that show ledger state to load again (htmx: hx-trigger="ledger:recorded
+// from:body"); resolves once they have, so that nothing the person starts next is replaced.
 export function recorded() {
+  const parts = document.querySelectorAll('[hx-trigger*="ledger:recorded"]').length;
+  const settled = new Promise((resolve) => {
+    if (!parts || !window.htmx) {
+      resolve();
+      return;
+    }
+    let left = parts;
+    const finish = () => {
+      document.body.removeEventListener("htmx:afterSettle", one);
+      document.body.removeEventListener("htmx:responseError", one);
+      resolve();
+    };
+    const one = () => {
+      left -= 1;
+      if (left <= 0) finish();
+    };
+    document.body.addEventListener("htmx:afterSettle", one);
+    document.body.addEventListener("htmx:responseError", one);
+    setTimeout(finish, 5000);
+  });
   document.body.dispatchEvent(new CustomEvent("ledger:recorded", { bubbles: true }));
+  return settled;
 }
