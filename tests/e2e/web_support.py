@@ -228,3 +228,25 @@ def signed(page: Page, button: Any) -> int:
     )
     expect(box).to_contain_text("Đã ký và ghi vào sổ cái")
     return int(box.get_attribute("data-position") or -1)
+
+
+def person(
+    browser: Browser, live: LiveServer, name: str, roles: list[dict[str, Any]], next_path: str = "/"
+) -> Page:
+    """Someone whose key the administrator enrolled over the API, in their own browser,
+    signed in."""
+    key = SigningKey.generate()
+    live.api.ok(
+        live.admin,
+        "enrol_key",
+        {"public_key": key.public_key, "name": name, "title": "Chuyên viên", "roles": roles},
+    )
+    _, page = new_person(browser, live)
+    import_key(page, key, name)
+    sign_in(page, next_path)
+    return page
+
+
+def error_for(page_or_panel: Any, field: str) -> Any:
+    """Where a form shows the refusal of one of its fields."""
+    return page_or_panel.locator(f'[data-error-for="{field}"]:visible')

@@ -222,6 +222,14 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// The name of the file chosen, in words, beside the (translated) file button.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file") return;
+  const shown = input.closest(".file-choice")?.querySelector("[data-file-name]");
+  if (shown) shown.textContent = input.files[0] ? input.files[0].name : "Chưa chọn tệp";
+});
+
 document.addEventListener("input", (event) => {
   const form = event.target.form;
   if (form && form.dataset.rule) preview(form);
