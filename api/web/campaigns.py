@@ -114,8 +114,7 @@ def _unit_tasks(
     if state.phase == "explanation" and viewer.has("unit_staff", unit) and summary["contested"]:
         tasks.append(
             Task(
-                f"{name}: {summary['contested']} tiêu chí bị thay đổi điểm hoặc yêu cầu "
-                "giải trình",
+                f"{name}: {summary['contested']} tiêu chí bị thay đổi điểm hoặc yêu cầu giải trình",
                 f"{sheet}/giai-trinh",
                 bool(summary["unexplained"]),
             )
@@ -134,9 +133,7 @@ def _appraiser_tasks(
     tasks: list[Task] = []
     if state.phase in ("self_assessment", "preliminary_appraisal"):
         waiting = sum(
-            mine(s["pending_preliminary"])
-            for s in summaries
-            if s["submitted_at"] or s["locked_at"]
+            mine(s["pending_preliminary"]) for s in summaries if s["submitted_at"] or s["locked_at"]
         )
         if waiting:
             tasks.append(

@@ -109,12 +109,8 @@ class EnrolmentRequests:
             raise DomainError(f"key {key_id} is already enrolled", code="key_exists")
         existing = self.get(key_id, keyring)
         if existing is not None and existing.status == "pending":
-            raise DomainError(
-                f"key {key_id} already has a pending request", code="request_exists"
-            )
-        self.views.execute(
-            "DELETE FROM {pv_enrolment_requests} WHERE key_id = ?", (key_id,)
-        )
+            raise DomainError(f"key {key_id} already has a pending request", code="request_exists")
+        self.views.execute("DELETE FROM {pv_enrolment_requests} WHERE key_id = ?", (key_id,))
         self.views.execute(
             "INSERT INTO {pv_enrolment_requests} (key_id, requested_at, status, doc) "
             "VALUES (?, ?, ?, ?)",

@@ -60,7 +60,7 @@ def date(value: str | datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
 
 
 def date_time(value: str | datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """"17:00 ngày 30/12/2023" in the campaign's time zone."""
+    """ "17:00 ngày 30/12/2023" in the campaign's time zone."""
     if value is None:
         return "—"
     moment = local(value, timezone)
@@ -68,14 +68,14 @@ def date_time(value: str | datetime | None, timezone: str = DEFAULT_TIMEZONE) ->
 
 
 def short_date_time(value: str | datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """"30/12/2023 17:00", for table cells."""
+    """ "30/12/2023 17:00", for table cells."""
     if value is None:
         return "—"
     return f"{local(value, timezone):%d/%m/%Y %H:%M}"
 
 
 def time_left(now: datetime, deadline: str | datetime) -> str:
-    """"Còn 3 ngày 4 giờ", "Còn 2 giờ 15 phút", "Còn 40 phút"; "Đã hết hạn" once passed."""
+    """ "Còn 3 ngày 4 giờ", "Còn 2 giờ 15 phút", "Còn 40 phút"; "Đã hết hạn" once passed."""
     seconds = int((_moment(deadline) - now).total_seconds())
     if seconds <= 0:
         return "Đã hết hạn"

@@ -59,8 +59,7 @@ MESSAGES: dict[str, str] = {
     "out_of_scope": "Khóa của ông/bà không có quyền làm việc này với đơn vị hoặc tiêu chí "
     "này (ngoài phạm vi được giao).",
     "key_revoked": "Khóa ký này đã bị thu hồi; hãy đăng ký khóa mới.",
-    "unknown_key": "Khóa ký trong trình duyệt này chưa được cấp trên sổ cái (hoặc đã bị "
-    "thu hồi).",
+    "unknown_key": "Khóa ký trong trình duyệt này chưa được cấp trên sổ cái (hoặc đã bị thu hồi).",
     "bad_signature": "Chữ ký không hợp lệ; hãy tải lại trang và thử lại.",
     "clock_skew": "Đồng hồ của máy tính lệch nhiều so với máy chủ; hãy tải lại trang.",
     "nonce_reused": "Lệnh này đã được gửi với nội dung khác; hãy tải lại trang.",

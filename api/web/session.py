@@ -98,7 +98,9 @@ def sign_in_redirect(request: Request, error: Exception) -> Response:
     assert isinstance(error, SignInRequired)
     target = "/dang-nhap?tiep=" + quote(error.path, safe="")
     if request.headers.get("hx-request"):
-        return JSONResponse({"code": "token_expired"}, status_code=401, headers={"HX-Redirect": target})
+        return JSONResponse(
+            {"code": "token_expired"}, status_code=401, headers={"HX-Redirect": target}
+        )
     return RedirectResponse(target, status_code=303)
 
 

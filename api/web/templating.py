@@ -50,9 +50,13 @@ def menu(viewer: Viewer | None, campaign: str | None) -> list[MenuItem]:
         for unit in sorted(set(viewer.units("unit_staff")) | set(viewer.units("unit_head"))):
             items.append(MenuItem(f"Bảng tự chấm điểm ({unit})", f"/ky/{campaign}/don-vi/{unit}"))
         for unit in viewer.units("unit_head"):
-            items.append(MenuItem(f"Gửi kết quả tự chấm ({unit})", f"/ky/{campaign}/don-vi/{unit}/gui"))
+            items.append(
+                MenuItem(f"Gửi kết quả tự chấm ({unit})", f"/ky/{campaign}/don-vi/{unit}/gui")
+            )
         for unit in viewer.units("unit_staff"):
-            items.append(MenuItem(f"Giải trình ({unit})", f"/ky/{campaign}/don-vi/{unit}/giai-trinh"))
+            items.append(
+                MenuItem(f"Giải trình ({unit})", f"/ky/{campaign}/don-vi/{unit}/giai-trinh")
+            )
         if viewer.fields():
             items.append(MenuItem("Thẩm định", f"/ky/{campaign}/tham-dinh"))
             items.append(MenuItem("Thẩm định lần 2", f"/ky/{campaign}/tham-dinh-lan-2"))

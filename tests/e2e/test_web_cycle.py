@@ -86,7 +86,9 @@ def run_cycle(browser: Browser, live: LiveServer) -> None:
     member_context, member = new_person(browser, live)
     admin_context, admin = new_person(browser, live)
     asked = {
-        "Nguyễn Thị Thu": ask_for_key(staff, "Nguyễn Thị Thu", "Chuyên viên", "Cán bộ đầu mối", "D1"),
+        "Nguyễn Thị Thu": ask_for_key(
+            staff, "Nguyễn Thị Thu", "Chuyên viên", "Cán bộ đầu mối", "D1"
+        ),
         "Trần Văn Hùng": ask_for_key(
             head, "Trần Văn Hùng", "Chủ tịch UBND huyện", "Thủ trưởng đơn vị", "D1"
         ),
@@ -132,13 +134,17 @@ def run_cycle(browser: Browser, live: LiveServer) -> None:
     expect(panel.locator("[data-preview]")).to_contain_text("Điểm theo cách tính: 2,00")
     signed(staff, panel.get_by_role("button", name="Ký và ghi điểm"))
     panel.get_by_label("Thêm TLKC").set_input_files(
-        files=[{"name": "bao-cao-dung-han.pdf", "mimeType": "application/pdf", "buffer": PDF + b"2"}]
+        files=[
+            {"name": "bao-cao-dung-han.pdf", "mimeType": "application/pdf", "buffer": PDF + b"2"}
+        ]
     )
     signed(staff, panel.get_by_role("button", name="Tải lên và ký đính kèm"))
 
     open_leaf(staff, "Chi tiết tiêu chí 1.3")
     panel.get_by_role("radio", name="Đạt (1,00 điểm)").check()
-    panel.get_by_label("Giải trình cách chấm").fill("Đã tổ chức 4 đợt tuyên truyền; hồ sơ lưu tại đơn vị.")
+    panel.get_by_label("Giải trình cách chấm").fill(
+        "Đã tổ chức 4 đợt tuyên truyền; hồ sơ lưu tại đơn vị."
+    )
     signed(staff, panel.get_by_role("button", name="Ký và ghi điểm"))
 
     open_leaf(staff, "Chi tiết tiêu chí 2.1")

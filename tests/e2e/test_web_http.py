@@ -54,7 +54,8 @@ def session(api: Api, key: SigningKey) -> None:
     response = api.client.post("/phien", json={"access_token": token})
     assert response.status_code == 200, response.text
     cookie = response.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
 
 
 def request_args(key: SigningKey, **extra: Any) -> dict[str, Any]:
@@ -85,15 +86,18 @@ def test_pages_need_a_session_and_carry_the_policy(api: Api) -> None:
     assert partial.status_code == 401
     assert partial.headers["hx-redirect"].startswith("/dang-nhap?tiep=")
     forged = api.client.post("/phien", json={"access_token": "x.y"})
-    assert forged.status_code == 401 and is_problem(forged)
+    assert forged.status_code == 401
+    assert is_problem(forged)
     session(api, api.keys["staff"])
     sheet = api.client.get("/ky/C2023/don-vi/D1")
     assert sheet.status_code == 200
-    assert "Bảng tự chấm điểm" in sheet.text and "Đơn vị D1" in sheet.text
+    assert "Bảng tự chấm điểm" in sheet.text
+    assert "Đơn vị D1" in sheet.text
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", sheet.text) is None, "no inline script"
     assert " style=" not in sheet.text, "no inline style"
     out = api.client.post("/dang-xuat", follow_redirects=False)
-    assert out.status_code == 303 and 'parledger_phien=""' in out.headers["set-cookie"]
+    assert out.status_code == 303
+    assert 'parledger_phien=""' in out.headers["set-cookie"]
 
 
 def test_ledger_text_is_escaped(api: Api) -> None:
@@ -119,9 +123,11 @@ def test_an_enrolment_request_from_asking_to_enrolment(api: Api) -> None:
     args = request_args(key)
     assert ask(api, key, args, signer=SigningKey.generate()).json()["code"] == "bad_signature"
     refused_role = ask(api, key, request_args(key, roles=[{"role": "administrator", "scope": []}]))
-    assert refused_role.status_code == 422 and is_problem(refused_role)
+    assert refused_role.status_code == 422
+    assert is_problem(refused_role)
     bad = ask(api, key, request_args(key, roles=[{"role": "unit_staff", "scope": []}]))
-    assert bad.status_code == 422 and bad.json()["field"].startswith("command.args.roles")
+    assert bad.status_code == 422
+    assert bad.json()["field"].startswith("command.args.roles")
     asked = ask(api, key, args)
     assert asked.status_code == 201, asked.text
     assert asked.json()["status"] == "pending"
@@ -136,13 +142,16 @@ def test_an_enrolment_request_from_asking_to_enrolment(api: Api) -> None:
     page = api.client.get("/quan-tri/yeu-cau")
     assert page.status_code == 403
     refused = api.client.post(f"/quan-tri/yeu-cau/{key.key_id}/tu-choi", json={"reason": "x"})
-    assert refused.status_code == 403 and refused.json()["code"] == "out_of_scope"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "out_of_scope"
     session(api, api.admin)
     page = api.client.get("/quan-tri/yeu-cau")
-    assert "Đỗ Thị Hoa" in page.text and "Đang chờ duyệt" in page.text
+    assert "Đỗ Thị Hoa" in page.text
+    assert "Đang chờ duyệt" in page.text
     api.ok(api.admin, "enrol_key", args)
     state = api.client.get(f"/khoa/trang-thai/{key.key_id}").json()
-    assert state["status"] == "enrolled" and "Cán bộ đầu mối D1" in state["roles"]
+    assert state["status"] == "enrolled"
+    assert "Cán bộ đầu mối D1" in state["roles"]
 
 
 def test_a_refused_request_says_why(api: Api) -> None:
@@ -150,11 +159,13 @@ def test_a_refused_request_says_why(api: Api) -> None:
     assert ask(api, key, request_args(key)).status_code == 201
     session(api, api.admin)
     empty = api.client.post(f"/quan-tri/yeu-cau/{key.key_id}/tu-choi", json={"reason": " "})
-    assert empty.status_code == 422 and empty.json()["field"] == "reason"
+    assert empty.status_code == 422
+    assert empty.json()["field"] == "reason"
     refused = api.client.post(
         f"/quan-tri/yeu-cau/{key.key_id}/tu-choi", json={"reason": "Sai đơn vị công tác"}
     )
-    assert refused.status_code == 200 and refused.json()["status"] == "refused"
+    assert refused.status_code == 200
+    assert refused.json()["status"] == "refused"
     state = api.client.get(f"/khoa/trang-thai/{key.key_id}").json()
     assert state == {
         "key_id": key.key_id,
@@ -178,24 +189,35 @@ def test_sign_in_as_only_on_a_demo_store_outside_production(
             if environment == "development":
                 build_small_world(api)
                 assert api.client.get("/thu").status_code == 404, "not a demo store"
-                api.ok(admin, "create_campaign", {
-                    "code": "HN-SH-2023", "year": 2023, "title": "Demo", "indicator_set": "T-SET",
-                    "indicator_set_version": 1, "units": ["D1"],
-                    "schedule": {
-                        "self_assessment_opens": "2023-02-01T00:00:00Z",
-                        "self_assessment_closes": "2023-03-01T00:00:00Z",
-                        "preliminary_appraisal_closes": "2023-04-01T00:00:00Z",
-                        "explanation_closes": "2023-05-01T00:00:00Z",
-                        "final_appraisal_closes": "2023-06-01T00:00:00Z",
+                api.ok(
+                    admin,
+                    "create_campaign",
+                    {
+                        "code": "HN-SH-2023",
+                        "year": 2023,
+                        "title": "Demo",
+                        "indicator_set": "T-SET",
+                        "indicator_set_version": 1,
+                        "units": ["D1"],
+                        "schedule": {
+                            "self_assessment_opens": "2023-02-01T00:00:00Z",
+                            "self_assessment_closes": "2023-03-01T00:00:00Z",
+                            "preliminary_appraisal_closes": "2023-04-01T00:00:00Z",
+                            "explanation_closes": "2023-05-01T00:00:00Z",
+                            "final_appraisal_closes": "2023-06-01T00:00:00Z",
+                        },
                     },
-                })
+                )
                 api.keys["staff"].save(home / "keys" / "d1-staff.key")
             page = api.client.get("/thu")
             assert (page.status_code == 200) is offered
-            found = api.client.get(f"/thu/khoa/{api.keys['staff'].key_id}" if api.keys else "/thu/khoa/0")
+            found = api.client.get(
+                f"/thu/khoa/{api.keys['staff'].key_id}" if api.keys else "/thu/khoa/0"
+            )
             assert (found.status_code == 200) is offered
             if offered:
-                assert "Chuyên viên" in page.text and "server" not in page.text.lower()
+                assert "Chuyên viên" in page.text
+                assert "server" not in page.text.lower()
                 body = found.json()
                 assert body["public_key"] == api.keys["staff"].public_key
                 assert body["pkcs8"].startswith("MC4CAQAwBQYDK2Vw")  # PKCS#8 Ed25519
@@ -206,7 +228,8 @@ def test_the_api_documentation_works_offline(api: Api) -> None:
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert sources and all(s.startswith("/static/") for s in sources), sources
+    assert sources
+    assert all(s.startswith("/static/") for s in sources), sources
     for source in sources:
         assert api.client.get(source).status_code == 200, source
     for licence in ("swagger-ui/LICENSE", "swagger-ui/NOTICE", "htmx/LICENSE"):
@@ -215,10 +238,9 @@ def test_the_api_documentation_works_offline(api: Api) -> None:
     assert api.client.get("/docs/oauth2-redirect").status_code == 404
     schema = api.client.get("/openapi.json").json()
     scheme = schema["components"]["securitySchemes"]["bearerToken"]
-    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
-    operations = {
-        op["operationId"]: op for ops in schema["paths"].values() for op in ops.values()
-    }
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    operations = {op["operationId"]: op for ops in schema["paths"].values() for op in ops.values()}
     assert operations["get_scorecard"]["security"] == [{"bearerToken": []}]
     assert operations["upload_evidence"]["security"] == [{"bearerToken": []}]
     assert operations["get_ranking"]["security"] == [{}, {"bearerToken": []}]

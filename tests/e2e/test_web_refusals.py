@@ -59,8 +59,13 @@ def test_a_second_submission(browser: Browser, live: LiveServer) -> None:
     live.api.ok(
         staff_key,
         "record_self_score",
-        {"campaign": CAMPAIGN, "unit": "D1", "criterion": "1.3", "inputs": {"achieved": True},
-         "explanation": "Có kế hoạch tuyên truyền."},
+        {
+            "campaign": CAMPAIGN,
+            "unit": "D1",
+            "criterion": "1.3",
+            "inputs": {"achieved": True},
+            "explanation": "Có kế hoạch tuyên truyền.",
+        },
     )
     head = person(browser, live, "Trần Văn Hùng", HEAD, f"{SHEET}/gui")
     second = head.context.new_page()
@@ -104,7 +109,10 @@ def test_a_council_member_outside_their_field(browser: Browser, live: LiveServer
     head = live.api.enrol("head", HEAD)
     live.api.ok(head, "submit_self_assessment", {"campaign": CAMPAIGN, "unit": "D1"})
     member = person(
-        browser, live, "Lê Thị Mai", [{"role": "appraiser", "scope": ["2"]}],
+        browser,
+        live,
+        "Lê Thị Mai",
+        [{"role": "appraiser", "scope": ["2"]}],
         f"/ky/{CAMPAIGN}/tham-dinh/D1",
     )
     expect(member.get_by_role("link", name="Thẩm định tiêu chí 1.1")).to_have_count(0)

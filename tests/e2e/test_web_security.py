@@ -91,8 +91,15 @@ def test_every_page_carries_the_policy_and_keeps_it(browser: Browser, live: Live
     )
     _visit(
         staff,
-        ["/", sheet, f"{sheet}/tieu-chi/1.2", f"{sheet}/lich-su/1.2", f"{sheet}/gui",
-         f"{sheet}/giai-trinh", "/khoa"],
+        [
+            "/",
+            sheet,
+            f"{sheet}/tieu-chi/1.2",
+            f"{sheet}/lich-su/1.2",
+            f"{sheet}/gui",
+            f"{sheet}/giai-trinh",
+            "/khoa",
+        ],
     )
     staff.goto(sheet)
     staff.get_by_role("link", name="Chi tiết tiêu chí 1.2").click()
@@ -105,9 +112,15 @@ def test_every_page_carries_the_policy_and_keeps_it(browser: Browser, live: Live
     )
     _visit(
         admin,
-        ["/", "/quan-tri/yeu-cau", "/quan-tri/khoa", f"/ky/{CAMPAIGN}/tham-dinh",
-         f"/ky/{CAMPAIGN}/tham-dinh/D1", f"/ky/{CAMPAIGN}/tham-dinh-lan-2",
-         f"/ky/{CAMPAIGN}/tham-dinh/D1/tieu-chi/1.1"],
+        [
+            "/",
+            "/quan-tri/yeu-cau",
+            "/quan-tri/khoa",
+            f"/ky/{CAMPAIGN}/tham-dinh",
+            f"/ky/{CAMPAIGN}/tham-dinh/D1",
+            f"/ky/{CAMPAIGN}/tham-dinh-lan-2",
+            f"/ky/{CAMPAIGN}/tham-dinh/D1/tieu-chi/1.1",
+        ],
     )
     for page in (visitor, staff, admin):
         assert page.problems == [], page.problems  # type: ignore[attr-defined]

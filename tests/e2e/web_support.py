@@ -144,7 +144,11 @@ def live_server(database_url: str, home: Path) -> Iterator[LiveServer]:
     with httpx.Client(base_url=url, timeout=30) as client:
         api = Api(client, clock, admin, server_key)  # type: ignore[arg-type]
         init_ledger(api)
-        api.ok(admin, "register_unit", {"code": "D1", "name": "UBND huyện Đông Anh", "kind": "district"})
+        api.ok(
+            admin,
+            "register_unit",
+            {"code": "D1", "name": "UBND huyện Đông Anh", "kind": "district"},
+        )
         try:
             yield LiveServer(url, settings, clock, admin, server_key, api)
         finally:
@@ -183,9 +187,11 @@ def new_person(browser: Browser, live: LiveServer) -> tuple[BrowserContext, Page
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
         "console",
-        lambda message: problems.append(f"{page.url}: {message.text} {message.location}")
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(f"{page.url}: {message.text} {message.location}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     page.problems = problems  # type: ignore[attr-defined]
     return context, page

@@ -37,7 +37,7 @@ CASES: list[tuple[str, Any]] = [
     ("nested arrays", [[[]], [[1, [2, [3, []]]]], [{}], [{"a": [{"b": []}]}]]),
     (
         "escapes of every control character",
-        "".join(chr(c) for c in range(0x20)) + "\u007f\"\\/",
+        "".join(chr(c) for c in range(0x20)) + '\u007f"\\/',
     ),
     ("quotes and backslashes in names", {'a"b': 1, "a\\b": 2, "a/b": 3}),
     ("line and paragraph separators", "dòng\u2028đoạn\u2029hết"),

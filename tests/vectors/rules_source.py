@@ -115,9 +115,13 @@ def generated(count: int) -> list[tuple[dict[str, Any], str, int, dict[str, Any]
         numerator = rng.randint(0, denominator)
         rule = rng.choice([TIERS, TIERS_OPEN, PROPORTIONAL, PROPORTIONAL_ZERO])
         maximum = rng.choice(["1", "1.25", "2.5", "5", "7.25", "0.75", "10"])
-        cases.append((rule, maximum, precision, {"numerator": numerator, "denominator": denominator}))
+        cases.append(
+            (rule, maximum, precision, {"numerator": numerator, "denominator": denominator})
+        )
         occurrences = rng.randint(0, 12)
-        cases.append((rng.choice([DEDUCTION, DEDUCTION_FINE]), "1", precision, {"occurrences": occurrences}))
+        cases.append(
+            (rng.choice([DEDUCTION, DEDUCTION_FINE]), "1", precision, {"occurrences": occurrences})
+        )
     return cases
 
 

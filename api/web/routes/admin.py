@@ -84,9 +84,10 @@ async def refuse(request: Request, key_id: str, viewer: SignedIn) -> dict[str, A
 @router.get("/quan-tri/khoa")
 def keys_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     svc = service_of(request)
+    enrolled = svc.reads.keys()
     keys = [
         {**key, "roles_text": _roles(key["roles"])}
-        for key in svc.reads.keys()
+        for key in enrolled
         if not any(g["role"] == "system" for g in key["roles"])
     ]
     keys.sort(key=lambda k: (k["revoked_at"] is not None, k["name"]))

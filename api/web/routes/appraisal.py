@@ -106,14 +106,16 @@ def round_block(card: Card, round_: int) -> str | None:
                 f"hạn tự đánh giá ({closes})."
             )
         if state.deadline("preliminary_appraisal_closes").passed:
-            return f"Đã hết hạn thẩm định sơ bộ ({state.deadline('preliminary_appraisal_closes').at})."
+            return (
+                f"Đã hết hạn thẩm định sơ bộ ({state.deadline('preliminary_appraisal_closes').at})."
+            )
         return None
     if state.phase != "final_appraisal":
-        opens = state.deadline("explanation_closes")
-        closes = state.deadline("final_appraisal_closes")
-        if closes.passed:
-            return f"Đã hết hạn thẩm định lần 2 ({closes.at})."
-        return f"Thẩm định lần 2 mở khi hết hạn giải trình ({opens.at})."
+        explained = state.deadline("explanation_closes")
+        final = state.deadline("final_appraisal_closes")
+        if final.passed:
+            return f"Đã hết hạn thẩm định lần 2 ({final.at})."
+        return f"Thẩm định lần 2 mở khi hết hạn giải trình ({explained.at})."
     return None
 
 

@@ -7,8 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from api.web.campaigns import my_campaigns
 from api.web.enrolment_requests import EnrolmentRequests
@@ -72,9 +77,7 @@ async def session(request: Request) -> Response:
     svc = service_of(request)
     record = svc.tokens.reader(svc.ledger.keyring(), token, svc.now())
     response = JSONResponse({"key_id": record.key_id})
-    set_session(
-        response, token, svc.settings.token_ttl_seconds, request.url.scheme == "https"
-    )
+    set_session(response, token, svc.settings.token_ttl_seconds, request.url.scheme == "https")
     return response
 
 

@@ -61,9 +61,7 @@ def sheet_table(request: Request, campaign: str, unit: str, viewer: SignedIn) ->
     return fragment(request, "_sheet_table.html", **sheet_context(card, viewer))
 
 
-def leaf_context(
-    request: Request, card: Card, code: str, viewer: Viewer
-) -> dict[str, Any] | None:
+def leaf_context(request: Request, card: Card, code: str, viewer: Viewer) -> dict[str, Any] | None:
     leaf = card.leaf(code)
     if leaf is None:
         return None

@@ -35,11 +35,11 @@ def submission_block(viewer: Viewer, view: dict[str, Any], state: CampaignStatus
             f"({fmt.date_time(view['locked_at'], tz)}) và chuyển sang thẩm định như đang có."
         )
     if state.phase == "planned":
-        return f"Chưa đến thời gian tự đánh giá: mở từ {state.deadline('self_assessment_opens').at}."
-    if state.phase != "self_assessment":
         return (
-            f"Đã hết hạn gửi kết quả tự chấm ({state.deadline('self_assessment_closes').at})."
+            f"Chưa đến thời gian tự đánh giá: mở từ {state.deadline('self_assessment_opens').at}."
         )
+    if state.phase != "self_assessment":
+        return f"Đã hết hạn gửi kết quả tự chấm ({state.deadline('self_assessment_closes').at})."
     return None
 
 
@@ -104,9 +104,7 @@ def explanation_context(card: Card, viewer: Viewer) -> dict[str, Any]:
 
 
 @router.get("/ky/{campaign}/don-vi/{unit}/giai-trinh")
-def explanation_page(
-    request: Request, campaign: str, unit: str, viewer: SignedIn
-) -> HTMLResponse:
+def explanation_page(request: Request, campaign: str, unit: str, viewer: SignedIn) -> HTMLResponse:
     card = load_card(request, campaign, unit)
     if card is None:
         return not_found(request, viewer, f"Đơn vị {unit} không tham gia kỳ đánh giá {campaign}.")
@@ -122,9 +120,7 @@ def explanation_page(
 
 
 @router.get("/ky/{campaign}/don-vi/{unit}/giai-trinh/danh-sach")
-def explanation_list(
-    request: Request, campaign: str, unit: str, viewer: SignedIn
-) -> HTMLResponse:
+def explanation_list(request: Request, campaign: str, unit: str, viewer: SignedIn) -> HTMLResponse:
     card = load_card(request, campaign, unit)
     if card is None:
         return HTMLResponse("", status_code=404)
