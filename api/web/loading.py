@@ -13,10 +13,7 @@ from fastapi.responses import HTMLResponse
 from api.web.campaigns import CampaignStatus, status
 from api.web.session import Viewer, service_of
 from api.web.templating import render
-from ledger.domain.indicators import IndicatorTree, build_tree
-
-_trees: dict[tuple[str, str, int], IndicatorTree] = {}
-_trees_lock = threading.Lock()
+from ledger.domain.indicators import IndicatorTree
 
 
 @dataclass(frozen=True)
@@ -43,18 +40,44 @@ def campaign_status(request: Request, code: str) -> CampaignStatus | None:
 
 
 def tree_of(request: Request, code: str, version: int) -> IndicatorTree:
-    """The indicator tree of a set version a campaign uses (frozen, so built once)."""
-    svc = service_of(request)
-    key = (svc.settings.database_url, code, version)
-    with _trees_lock:
-        found = _trees.get(key)
-    if found is None:
-        doc = svc.reads.indicator_set(code, version)
-        assert doc is not None
-        found = build_tree(doc["definition"])
-        with _trees_lock:
-            _trees[key] = found
+    found = service_of(request).reads.tree(code, version)
+    assert found is not None
     return found
+
+
+class Views:
+    """Scorecard views by what they are made of: the card's last event and the campaign's
+    closing. A view is rebuilt once after each change to its card, not on every page."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, request: Request, state: CampaignStatus, unit: str) -> dict[str, Any] | None:
+        svc = service_of(request)
+        rows = svc.reads.views.rows(
+            "SELECT max(position) AS last FROM {pv_card_events} WHERE campaign = ? AND unit = ?",
+            (state.code, unit),
+        )
+        last = rows[0]["last"] if rows else None
+        if last is None:
+            return None
+        key = (svc.settings.database_url, state.code, unit, last, state.doc.get("finalised_at"))
+        with self.lock:
+            view = self.found.get(key)
+        if view is None:
+            view = svc.reads.scorecard(state.code, unit)
+            if view is None:
+                return None
+            with self.lock:
+                if len(self.found) >= self.size:
+                    self.found.pop(next(iter(self.found)))
+                self.found[key] = view
+        return view
+
+
+views = Views()
 
 
 def load_card(request: Request, campaign: str, unit: str) -> Card | None:
@@ -62,7 +85,7 @@ def load_card(request: Request, campaign: str, unit: str) -> Card | None:
     state = campaign_status(request, campaign)
     if state is None:
         return None
-    view = svc.reads.scorecard(campaign, unit)
+    view = views.get(request, state, unit)
     if view is None:
         return None
     found = svc.reads.unit(unit)

@@ -139,8 +139,8 @@ def appraisal_sheet(
     if not viewer.fields():
         return _not_member(request, viewer)
     fields = viewer.fields()
-    sheet = build(card.view, card.tree, stage="final", only=fields)
     base = f"/ky/{campaign}/{path}/{unit}"
+    sheet = build(card.view, card.tree, base=base, stage="final", only=fields)
     return render(
         request,
         "appraisal_sheet.html",

@@ -31,7 +31,7 @@ def crumbs(card: Card, *more: tuple[str, str]) -> list[tuple[str, str]]:
 def sheet_context(card: Card, viewer: Viewer) -> dict[str, Any]:
     return {
         "card": card,
-        "sheet": build(card.view, card.tree),
+        "sheet": build(card.view, card.tree, base=f"/ky/{card.campaign.code}/don-vi/{card.unit}"),
         "block": card_block(viewer, card.view, card.campaign),
         "base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
     }

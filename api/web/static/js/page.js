@@ -15,9 +15,15 @@ function closePanel() {
   if (opener) opener.focus();
 }
 
+// A leaf's link opens its details in the side panel (a plain link to the leaf's page
+// without scripts, or with a modifier key).
 document.addEventListener("click", (event) => {
-  const link = event.target.closest("[data-opens-panel]");
-  if (link) opener = link;
+  const link = event.target.closest("a[data-opens-panel]");
+  if (link && panel() && window.htmx && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+    event.preventDefault();
+    opener = link;
+    window.htmx.ajax("GET", link.getAttribute("href"), { target: "#panel", swap: "innerHTML" });
+  }
   if (event.target.closest("[data-closes-panel]")) closePanel();
 });
 
