@@ -119,6 +119,7 @@ def run_cycle(browser: Browser, live: LiveServer) -> None:
     panel.get_by_label("Điểm", exact=True).fill("0,75")
     expect(panel.locator("[data-preview]")).to_contain_text("Điểm theo cách tính: 0,75")
     panel.get_by_label("Ghi chú").fill("Kế hoạch ban hành ngày 15/01/2023")
+    shot(staff, "04-bang-tu-cham-chi-tiet")
     signed(staff, panel.get_by_role("button", name="Ký và ghi điểm"))
     expect(staff.locator('td[data-points="1.1"]')).to_have_text("0,75")
     panel.get_by_label("Thêm TLKC").set_input_files(
@@ -126,7 +127,8 @@ def run_cycle(browser: Browser, live: LiveServer) -> None:
     )
     signed(staff, panel.get_by_role("button", name="Tải lên và ký đính kèm"))
     expect(panel.get_by_role("link", name="ke-hoach-cchc-2023.pdf")).to_be_visible()
-    shot(staff, "04-bang-tu-cham-chi-tiet")
+    staff.locator("#receipt").get_by_role("button", name="Đóng").click()
+    expect(staff.locator("#receipt")).to_be_hidden()
 
     open_leaf(staff, "Chi tiết tiêu chí 1.2")
     panel.get_by_label("Số đạt yêu cầu").fill("10")
@@ -154,6 +156,8 @@ def run_cycle(browser: Browser, live: LiveServer) -> None:
     signed(staff, panel.get_by_role("button", name="Ký và ghi điểm"))
     expect(staff.locator("[data-total]")).to_have_text("4,50")
     staff.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    staff.locator("#receipt").get_by_role("button", name="Đóng").click()
     shot(staff, "05-bang-tu-cham")
 
     # -- the head submits, once --------------------------------------------------------
