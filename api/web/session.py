@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -96,12 +96,15 @@ def sign_in_redirect(request: Request, error: Exception) -> Response:
     """To the sign-in page, which signs a challenge with the browser's key and comes back;
     a partial update (htmx) is told to load that page instead."""
     assert isinstance(error, SignInRequired)
-    target = "/dang-nhap?tiep=" + quote(error.path, safe="")
     if request.headers.get("hx-request"):
+        # back to the page the part belongs to, not to the part itself
+        page = urlsplit(request.headers.get("hx-current-url", "/"))
+        back = (page.path or "/") + (f"?{page.query}" if page.query else "")
+        target = "/dang-nhap?tiep=" + quote(back, safe="")
         return JSONResponse(
             {"code": "token_expired"}, status_code=401, headers={"HX-Redirect": target}
         )
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse("/dang-nhap?tiep=" + quote(error.path, safe=""), status_code=303)
 
 
 def set_session(response: Response, token: str, max_age: int, secure: bool) -> None:

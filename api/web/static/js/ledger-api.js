@@ -6,6 +6,7 @@
 import { challengeBytes, currentKey, sign, signCommand } from "./ledger-keys.js";
 
 const TOKEN = "parledger.token";
+const FRESH_FOR = 5 * 60 * 1000; // a page session younger than this is not renewed before an act
 
 export class Problem extends Error {
   constructor({ code = "internal_error", detail = "", field = null, status = 0, reason = null }) {
@@ -60,7 +61,8 @@ export async function signIn(key) {
   const { challenge } = await postJson("/v1/auth/challenge", { key_id: key.keyId });
   const signature = await sign(key, challengeBytes(challenge));
   const token = await postJson("/v1/auth/token", { key_id: key.keyId, challenge, signature });
-  sessionStorage.setItem(TOKEN, JSON.stringify({ keyId: key.keyId, token: token.access_token }));
+  sessionStorage.setItem(
+    TOKEN, JSON.stringify({ keyId: key.keyId, token: token.access_token, at: Date.now() }));
   await postJson("/phien", { access_token: token.access_token });
   return token.access_token;
 }
@@ -98,6 +100,11 @@ export async function uploadEvidence(file) {
 
 export async function send(type, args) {
   const key = await requireKey();
+  // the parts of the page reloaded after the act read with the page session: renew it first
+  const kept = JSON.parse(sessionStorage.getItem(TOKEN) || "null");
+  if (!kept || kept.keyId !== key.keyId || Date.now() - (kept.at || 0) > FRESH_FOR) {
+    await signIn(key);
+  }
   const envelope = await signCommand(key, ledgerName(), type, args, await ledgerNow());
   return postJson("/v1/commands", envelope);
 }
