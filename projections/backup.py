@@ -1,4 +1,4 @@
-"""Backups that prove themselves (ADR 9).
+"""Backups that prove themselves (ADR 11).
 
 ``backup`` writes into an empty directory a consistent copy of the whole store (the events,
 the read models and the tables no rebuild gives back: signed checkpoints, cosignatures and

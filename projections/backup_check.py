@@ -1,4 +1,4 @@
-"""What a restored ledger must prove (ADR 9): it holds every event of the backup, every
+"""What a restored ledger must prove (ADR 11): it holds every event of the backup, every
 stored event verifies (``parledger verify``'s checks), the restored log gives every
 checkpoint the log had signed, and it holds the newer checkpoint that witnesses cosigned,
 or the report says exactly how many leaves recorded after the backup are missing."""

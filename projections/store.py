@@ -61,6 +61,13 @@ KEPT_TABLES: dict[str, tuple[str, str]] = {
     "pv_checkpoints": ("size {int}, root TEXT, note TEXT, signed_at TEXT", "size"),
     "pv_cosignatures": ("size {int}, witness TEXT, line TEXT, added_at TEXT", "size, witness"),
     "pv_published_tables": ("sha256 TEXT, campaign TEXT, doc TEXT", "sha256"),
+    # keys asked for in a browser, waiting for an administrator: never part of the log
+    # (api/web/enrolment_requests.py)
+    "pv_enrolment_requests": (
+        "key_id TEXT, requested_at TEXT, status TEXT, doc TEXT, decided_at TEXT, "
+        "decided_by TEXT, reason TEXT",
+        "key_id",
+    ),
 }
 INDEXES = {
     "pv_trace_card": ("pv_trace", "campaign, unit, criterion, position"),

@@ -1,4 +1,4 @@
-"""Background work that never stops silently (ADR 9).
+"""Background work that never stops silently (ADR 11).
 
 A worker is a loop that runs until it is told to stop: the projector following the log,
 the checkpoint signer. Whatever fails inside it (a lost connection, a database restart, a

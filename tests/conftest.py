@@ -64,3 +64,17 @@ def world(database_url: str, tmp_path: Path) -> Iterator[object]:
         yield built
     finally:
         built.ledger.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    """Playwright launches Debian's Chromium (no browser download is possible here)."""
+    from tests.e2e.web_support import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"the browser tests need Debian's Chromium at {CHROMIUM} "
+            "(apt-get install chromium); .ci/run installs it",
+            pytrace=False,
+        )
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -22,6 +22,7 @@ from api.http import failures, problems
 from api.http.observability import Metrics, configure_logging, request_middleware
 from api.http.routes import auth, commands, evidence, log, operations, publications, reads
 from api.http.service import Service
+from api.web.install import install_web
 from ledger.application.settings import Settings
 from ledger.core.clock import Clock
 from ledger.core.errors import LedgerError
@@ -41,6 +42,7 @@ def create_app(
         if follow:
             service.follow()
         service.checkpoint_regularly()
+        service.tick_regularly()
         yield
         service.close()
 
@@ -67,4 +69,5 @@ def create_app(
     app.middleware("http")(request_middleware(metrics))
     for module in (operations, commands, evidence, auth, log, publications, reads):
         app.include_router(module.router)
+    install_web(app)
     return app

@@ -1,4 +1,4 @@
-"""How failures are answered (ADR 9): while the database is away, 503 with Retry-After,
+"""How failures are answered (ADR 11): while the database is away, 503 with Retry-After,
 at once; anything unexpected, a 500 problem without a traceback. Neither ever escapes to
 the server, so the client's keep-alive connection stays usable for its next request."""
 

@@ -1,4 +1,4 @@
-"""What the service tells about its own health (ADR 9): whether the database answers, whether
+"""What the service tells about its own health (ADR 11): whether the database answers, whether
 its background workers run, and whether the read models keep up with the log. /readyz
 answers from it, /metrics shows it, and requests are refused at once while the database is
 away."""
@@ -42,7 +42,7 @@ class ServiceHealth:
         self.stop = stop
         self.workers: dict[str, Supervisor] = {}
         self.progress = Progress()
-        outage = getattr(ledger.factory, "outage", None)  # PostgreSQL's (ADR 9)
+        outage = getattr(ledger.factory, "outage", None)  # PostgreSQL's (ADR 11)
 
         def changed(up: bool) -> None:
             metrics.database_up.set(1 if up else 0)

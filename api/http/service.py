@@ -87,6 +87,19 @@ class Service:
 
         self.health.supervise("checkpoints", loop)
 
+    def tick_regularly(self) -> None:
+        """Notice passed deadlines every few seconds (ADR 10): lock the scorecards not
+        submitted when self-assessment closed, restarted after any failure. Only a service
+        holding the server's key can sign the locks."""
+        if not self.settings.server_key_file.exists():
+            return
+
+        def loop(stop: threading.Event) -> None:
+            while not stop.wait(self.settings.tick_interval_seconds):
+                self.ledger.tick()
+
+        self.health.supervise("ticks", loop)
+
     def close(self) -> None:
         self.health.close()
         self.ledger.close()

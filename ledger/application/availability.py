@@ -1,5 +1,5 @@
 """Whether the store answers: which failures mean "the database is away, try again", and a
-watch that, once a failure is seen, probes the database until it answers again (ADR 9)."""
+watch that, once a failure is seen, probes the database until it answers again (ADR 11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PostgreSQL that fails fast and recovers fast (ADR 9).
+"""PostgreSQL that fails fast and recovers fast (ADR 11).
 
 The library's defaults suit a database that is always there: a caller waits up to 30 s for a
 pooled connection, each read and write is tried ten times, and a lost connection is

@@ -4,7 +4,7 @@ Order of checks for every command (docs/FORMATS.md §3): envelope shape and argu
 signature against the enrolled key; replay (the same command again answers with the first
 receipt); ledger, key validity, role and scope; clock skew; then the domain rules, in the
 command's handler. A refusal at any step raises a :class:`~ledger.core.errors.LedgerError`
-and records nothing (ADR 9)."""
+and records nothing (ADR 10)."""
 
 from __future__ import annotations
 

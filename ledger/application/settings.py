@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="the transparency log's origin, also the name of its signing key",
     )
     checkpoint_interval_seconds: float = Field(default=5.0, gt=0)
+    tick_interval_seconds: float = Field(
+        default=30.0, gt=0, description="how often the service locks cards past their deadline"
+    )
     witnesses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="cosignature verifier keys of the log's witnesses, separated by spaces",

@@ -25,7 +25,7 @@ SQLITE_TABLE = "stored_events"
 @dataclass(frozen=True)
 class Timeouts:
     """How long the store waits before it gives up, so that a request fails within seconds
-    while the database is away (ADR 9)."""
+    while the database is away (ADR 11)."""
 
     wait: float = 3.0  # for a pooled connection (PostgreSQL) or a write lock (SQLite)
     connect: int = 2  # to open a PostgreSQL connection

@@ -1,4 +1,4 @@
-"""Consistent copies of the whole store and their restoration (ADR 9): PostgreSQL through
+"""Consistent copies of the whole store and their restoration (ADR 11): PostgreSQL through
 ``pg_dump``/``pg_restore`` at one exported snapshot, SQLite through its online backup API.
 Every table of the ledger's schema is copied: the events, the read models, and the tables
 that no rebuild can give back (signed checkpoints, cosignatures, published tables)."""

@@ -256,7 +256,7 @@ def scorecard(
     act: Callable[[Scorecard, SignedCommand, A, Context], None],
 ) -> Callable[[World, SignedCommand, A, Scorecard | None], Changed]:
     """The handler of a scorecard command: the card, locked first if its self-assessment
-    closed unsubmitted (ADR 9: the lock is recorded with the command, or not at all), then
+    closed unsubmitted (ADR 10: the lock is recorded with the command, or not at all), then
     the act."""
 
     def handle(world: World, command: SignedCommand, args: A, card: Scorecard | None) -> Changed:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.core.canonical import format_time
 from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, Campaign
-from ledger.domain.indicators import build_tree
+from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant
 from ledger.domain.points import plain
 from ledger.domain.results import (
@@ -58,6 +58,9 @@ class ReadModels:
         self.views = views
         # the views share the ledger's connections, which close when the ledger goes
         self._owner = owner
+        # indicator trees by the text of their definition: validating a set is most of the
+        # time a scorecard view takes, and a definition's text names its tree
+        self._trees: dict[str, IndicatorTree] = {}
 
     # -- registries ---------------------------------------------------------------------
 
@@ -90,6 +93,22 @@ class ReadModels:
             {"code": r["code"], "version": r["version"], **json.loads(r["doc"])}
             for r in self.views.rows("SELECT * FROM {pv_sets} ORDER BY code, version")
         ]
+
+    def tree(self, code: str, version: int) -> IndicatorTree | None:
+        """The indicator tree of a set version, built once per definition."""
+        rows = self.views.rows(
+            "SELECT doc FROM {pv_sets} WHERE code = ? AND version = ?", (code, version)
+        )
+        if not rows:
+            return None
+        text = rows[0]["doc"]
+        found = self._trees.get(text)
+        if found is None:
+            found = build_tree(json.loads(text)["definition"])
+            if len(self._trees) >= 16:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[text] = found
+        return found
 
     def indicator_set(self, code: str, version: int) -> dict[str, Any] | None:
         docs = self._docs(
@@ -129,9 +148,8 @@ class ReadModels:
         if not rows:
             return None
         card = replay_card(rows)
-        set_doc = self.indicator_set(card.indicator_set, card.indicator_set_version)
-        assert set_doc is not None
-        tree = build_tree(set_doc["definition"])
+        tree = self.tree(card.indicator_set, card.indicator_set_version)
+        assert tree is not None
         view = render(card, tree, self.campaign(campaign))
         if as_of is not None:
             view["as_of"] = {**as_of.describe(), "last_position": rows[-1]["position"]}

@@ -45,6 +45,8 @@ def make_settings(database_url: str, home: Path, **overrides: Any) -> Settings:
         "home": home,
         "ledger_name": LEDGER,
         "log_json": True,
+        # deadlines are noticed when a test says so, not by the background tick
+        "tick_interval_seconds": 3600,
         **overrides,
     }
     return Settings(**values)
@@ -121,7 +123,7 @@ class Api:
         status: int,
         code: str,
     ) -> dict[str, Any]:
-        """Send a command that must be refused; it records nothing (ADR 9)."""
+        """Send a command that must be refused; it records nothing (ADR 10)."""
         before = self.position()
         response = self.send(key, command_type, args)
         assert response.status_code == status, (command_type, response.text)

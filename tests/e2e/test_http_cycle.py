@@ -196,7 +196,7 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         ok(appraiser1, "record_appraisal", free(D1, "1.1", "0.5", reason="Ban hành muộn"))
 
         # -- the deadline passes: a late submission is refused and records nothing; the next
-        # accepted act on D2 records its lock with it, stamped at the deadline (ADR 9) -----
+        # accepted act on D2 records its lock with it, stamped at the deadline (ADR 10) -----
         clock.set(SELF_CLOSES + timedelta(hours=3))
         api.refused(head2, "submit_self_assessment", D2, 409, "deadline_passed")
         d2 = api.read(f"/v1/campaigns/{CAMPAIGN}/scorecards/D2", head2)

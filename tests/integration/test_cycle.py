@@ -28,7 +28,7 @@ FINAL_CLOSES = START + timedelta(days=60)
 
 
 def refused(world: World, key: SigningKey, command_type: str, args: dict[str, Any]) -> str:
-    """The refusal's code; a refusal records nothing, not even a lock it noticed (ADR 9)."""
+    """The refusal's code; a refusal records nothing, not even a lock it noticed (ADR 10)."""
     before = world.ledger.recorder.max_notification_id()
     with pytest.raises(LedgerError) as caught:
         world.send(key, command_type, args)
