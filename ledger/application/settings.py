@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="cosignature verifier keys of the log's witnesses, separated by spaces",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s]+$",
+        description="the address the public reaches this ledger at; documents link and "
+        "QR-code its verify page <public_url>/cong-bo/<campaign>/kiem-tra",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_json: bool = True
