@@ -131,6 +131,8 @@ def scorecard(
                         "points",
                         "target",
                     ),
+                    ("max_points", "self_points", "final_points", "points", "target"),
+                    int(view["precision"]),
                 ),
                 end="",
             )
@@ -178,14 +180,16 @@ def trace(
                     print(_remote_trace_csv(remote, path, unit, criterion), end="")
                     return
                 rows = remote.get_all(path, {"unit": unit, "criterion": criterion}, page=TRACE_PAGE)
+            precision = 2
         else:
             reads = _reads()
             _require_campaign(reads, campaign)
             rows = reads.trace(campaign, unit, criterion)
+            precision = reads.precision(campaign)
         if fmt == "json":
             print(to_json(rows))
         elif fmt == "csv":
-            print(trace_csv(rows), end="")
+            print(trace_csv(rows, precision), end="")
         else:
             out.print(trace_table(rows))
 
@@ -254,6 +258,8 @@ def ranking(
                         "previous_rank",
                         "rank_change",
                     ),
+                    ("total", "max_total", "index"),
+                    int(rows[0]["precision"]) if rows else 2,
                 ),
                 end="",
             )
@@ -338,6 +344,8 @@ def gaps(
                         "target",
                         "to_gain",
                     ),
+                    ("max_points", "points", "lost", "target", "to_gain"),
+                    int(report.get("precision", 2)),
                 ),
                 end="",
             )

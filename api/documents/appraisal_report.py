@@ -206,8 +206,7 @@ def build(reading: Reading, unit: str | None) -> Document:
                         [Decimal(v["totals"]["final"]["index"]) for v in members],
                         f"Chỉ số sau thẩm định — {KIND_TITLES.get(group, group)}",
                     ),
-                    f"Chỉ số (%) sau thẩm định của các đơn vị nhóm "
-                    f"{KIND_TITLES.get(group, group)}",
+                    f"Chỉ số (%) sau thẩm định của các đơn vị nhóm {KIND_TITLES.get(group, group)}",
                 )
             )
     detail = _detail_rows(views, reading)

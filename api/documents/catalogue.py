@@ -25,14 +25,19 @@ FORMATS = {
 }
 
 
+Builder = Callable[[Sources, str, str | None, int | None], Document]
+
+
 @dataclass(frozen=True)
 class Kind:
     title: str
     unit: Literal["required", "optional", "none"]
-    build: Callable[[Sources, str, str | None, int | None], Document]
+    build: Builder
 
 
-def _per_unit(build: Callable[..., Document]) -> Callable[[Sources, str, str | None, int | None], Document]:
+def _per_unit(
+    build: Callable[..., Document],
+) -> Callable[[Sources, str, str | None, int | None], Document]:
     def made(sources: Sources, campaign: str, unit: str | None, position: int | None) -> Document:
         assert unit is not None
         return build(sources.at(campaign, position), unit)
@@ -59,9 +64,7 @@ KINDS: dict[str, Kind] = {
         "none",
         lambda sources, campaign, unit, position: results_annex.build(sources, campaign, position),
     ),
-    "improvement-plan": Kind(
-        "Kế hoạch cải thiện", "required", _per_unit(improvement_plan.build)
-    ),
+    "improvement-plan": Kind("Kế hoạch cải thiện", "required", _per_unit(improvement_plan.build)),
 }
 
 

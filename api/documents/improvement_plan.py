@@ -117,9 +117,7 @@ def build(reading: Reading, unit: str) -> Document:
                 "Kế hoạch cải thiện",
                 (
                     Paragraph(intro),
-                    Paragraph(
-                        "CÁC TIÊU CHÍ CẦN CẢI THIỆN, CHỈ TIÊU VÀ CƠ QUAN CHỦ TRÌ", "heading"
-                    ),
+                    Paragraph("CÁC TIÊU CHÍ CẦN CẢI THIỆN, CHỈ TIÊU VÀ CƠ QUAN CHỦ TRÌ", "heading"),
                     Table(_columns(year, target_year), tuple(rows), note=note),
                 ),
             ),

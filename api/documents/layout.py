@@ -66,7 +66,7 @@ def local_time(text: str | None, timezone: str) -> datetime | None:
 
 
 def date_words(moment: datetime) -> str:
-    """"ngày 02 tháng 4 năm 2024": days below 10 and the months January and February take a
+    """ "ngày 02 tháng 4 năm 2024": days below 10 and the months January and February take a
     leading zero, as the decree writes them."""
     month = f"{moment.month:02d}" if moment.month < 3 else str(moment.month)
     return f"ngày {moment.day:02d} tháng {month} năm {moment.year}"

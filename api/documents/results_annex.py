@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.documents.charts import area_chart, index_chart
-from api.documents.layout import authority_issuer, authority_of, local_time, date_words
+from api.documents.layout import authority_issuer, authority_of, date_words, local_time
 from api.documents.model import Chart, Column, Document, Paragraph, Row, Section, Table
 from api.documents.sources import Sources
 from ledger.core.errors import NotFoundError
@@ -31,7 +31,9 @@ RANK_COLUMNS = (
 def publication_at(sources: Sources, campaign: str, position: int | None) -> dict[str, Any]:
     """The latest publication of the campaign at or before ``position``."""
     publications = [
-        p for p in sources.reads.publications(campaign) if position is None or p["position"] <= position
+        p
+        for p in sources.reads.publications(campaign)
+        if position is None or p["position"] <= position
     ]
     if not publications:
         raise NotFoundError(
@@ -43,7 +45,9 @@ def publication_at(sources: Sources, campaign: str, position: int | None) -> dic
     return publications[-1]
 
 
-def _previous_ranks(sources: Sources, campaign: str) -> tuple[str | None, dict[tuple[str, str], int]]:
+def _previous_ranks(
+    sources: Sources, campaign: str
+) -> tuple[str | None, dict[tuple[str, str], int]]:
     previous = sources.reads.previous_campaign(campaign)
     if previous is None:
         return None, {}
@@ -106,19 +110,18 @@ def build(sources: Sources, campaign: str, position: int | None) -> Document:
             )
         )
         area_rows.append(Row((f"Nhóm: {title}", *([None] * len(areas))), "group"))
-        indexes = []
+        indexes: list[list[Decimal | None]] = []
         for r in members:
             points = {code: Decimal(v) for code, v in r["scores"].items() if v is not None}
             result = totals(tree, r["unit_kind"], points)
-            unit_indexes = [
-                result.area_index(code, p) if code in result.max_by_node else None
-                for code in areas
+            unit_indexes: list[Decimal | None] = [
+                result.area_index(code, p) if code in result.max_by_node else None for code in areas
             ]
             indexes.append(unit_indexes)
             area_rows.append(Row((r["name"], *unit_indexes)))
-        means = []
+        means: list[Decimal | None] = []
         for i, _ in enumerate(areas):
-            values = [u[i] for u in indexes if u[i] is not None]
+            values = [v for u in indexes if (v := u[i]) is not None]
             means.append(quantize(sum(values, Decimal(0)) / len(values), p) if values else None)
         area_rows.append(Row(("Trung bình của nhóm", *means), "total"))
         rank_blocks.append(
@@ -136,9 +139,7 @@ def build(sources: Sources, campaign: str, position: int | None) -> Document:
         *(Column(f"LV {code}", "percent", 7) for code in areas),
     )
     legend = "; ".join(f"LV {code}: {tree.nodes[code].title}" for code in areas)
-    authority = authority_of(
-        [reading.unit(r["unit"]) for r in table["units"]], reading.registry
-    )
+    authority = authority_of([reading.unit(r["unit"]) for r in table["units"]], reading.registry)
     published = local_time(str(publication["published_at"]), reading.timezone)
     note = publication.get("note") or ""
     comparison = (

@@ -48,8 +48,11 @@ def walk(tree: IndicatorTree, unit_kind: str) -> Iterator[Step]:
 def _has_leaves(tree: IndicatorTree, node: Node, unit_kind: str) -> bool:
     if node.is_leaf:
         return True
-    return any(_has_leaves(tree, tree.nodes[c], unit_kind) for c in node.children
-               if tree.nodes[c].applies(unit_kind))
+    return any(
+        _has_leaves(tree, tree.nodes[c], unit_kind)
+        for c in node.children
+        if tree.nodes[c].applies(unit_kind)
+    )
 
 
 def area_title(node: Node) -> str:
@@ -69,9 +72,7 @@ def inputs_text(leaf: dict[str, Any], inputs: dict[str, Any] | None, precision: 
         return f"{inputs.get('occurrences', 0)} lần (trừ {rule['per_occurrence']}/lần)"
     numerator, denominator = inputs.get("numerator"), inputs.get("denominator")
     try:
-        score = compute(
-            leaf["code"], rule, Decimal(leaf["max_points"]), precision, inputs
-        )
+        score = compute(leaf["code"], rule, Decimal(leaf["max_points"]), precision, inputs)
     except LedgerError:
         return f"{numerator}/{denominator}"
     percent = "" if score.percent is None else f" = {number(score.percent, precision)} %"

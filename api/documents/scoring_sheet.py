@@ -126,8 +126,7 @@ def build(reading: Reading, unit: str) -> Document:
                 form,
                 (
                     Paragraph(
-                        f"Bộ chỉ số: {tree.title} ({tree.code}, phiên bản {tree.version}). "
-                        f"{state}",
+                        f"Bộ chỉ số: {tree.title} ({tree.code}, phiên bản {tree.version}). {state}",
                         "note",
                     ),
                     Table(COLUMNS, tuple(rows)),

@@ -49,8 +49,14 @@ def build(reading: Reading, unit: str) -> Document:
         maximum, points = Decimal(area["max_points"]), Decimal(area["points"])
         area_rows.append(
             Row(
-                (str(n), f"{code}. {tree.nodes[code].title}", maximum, points,
-                 maximum - points, Decimal(area["index"]))
+                (
+                    str(n),
+                    f"{code}. {tree.nodes[code].title}",
+                    maximum,
+                    points,
+                    maximum - points,
+                    Decimal(area["index"]),
+                )
             )
         )
     total, maximum = Decimal(stage["total"]), Decimal(stage["max_total"])
@@ -61,21 +67,22 @@ def build(reading: Reading, unit: str) -> Document:
     lost_rows, missing_rows = [], []
     lost_total = Decimal(0)
     for leaf in view["leaves"]:
-        points = self_points(leaf)
+        assessed = self_points(leaf)
         leaf_max = Decimal(leaf["max_points"])
-        if points is not None and points < leaf_max:
-            lost_total += leaf_max - points
+        if assessed is not None and assessed < leaf_max:
+            lost_total += leaf_max - assessed
             lost_rows.append(
-                Row((leaf["code"], leaf["title"], leaf_max, points, leaf_max - points))
+                Row((leaf["code"], leaf["title"], leaf_max, assessed, leaf_max - assessed))
             )
         if leaf["flags"]["no_evidence"]:
             explanation = (leaf["self_score"] or {}).get("explanation") or (
                 "Không có giải trình: điểm này không được công nhận khi thẩm định"
             )
-            missing_rows.append(Row((leaf["code"], leaf["title"], points, explanation)))
+            missing_rows.append(Row((leaf["code"], leaf["title"], assessed, explanation)))
     lost_rows.append(Row(("", "Cộng", None, None, lost_total), "total"))
     unscored = sum(
-        1 for leaf in view["leaves"]
+        1
+        for leaf in view["leaves"]
         if leaf["score_source"] == "appraisal" and leaf["self_score"] is None
     )
     year = reading.campaign["year"]
@@ -90,9 +97,7 @@ def build(reading: Reading, unit: str) -> Document:
     )
     areas = list(stage["areas"])
     authority = authority_of([registered], reading.registry)
-    council = "Hội đồng thẩm định Chỉ số CCHC" + (
-        f" — {authority['name']}" if authority else ""
-    )
+    council = "Hội đồng thẩm định Chỉ số CCHC" + (f" — {authority['name']}" if authority else "")
     return Document(
         kind="self-assessment-report",
         file_stem=f"{reading.code}-{unit}-bao-cao-tu-danh-gia",
@@ -113,7 +118,8 @@ def build(reading: Reading, unit: str) -> Document:
                     Table(AREA_COLUMNS, tuple(area_rows)),
                     Chart(
                         area_chart(
-                            areas, [Decimal(stage["areas"][a]["index"]) for a in areas],
+                            areas,
+                            [Decimal(stage["areas"][a]["index"]) for a in areas],
                             f"Chỉ số thành phần tự đánh giá — {registered['name']}",
                         ),
                         "Hình 1. Chỉ số thành phần theo lĩnh vực (điểm tự đánh giá / điểm tối đa)",

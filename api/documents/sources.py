@@ -96,7 +96,8 @@ class Reading:
 
     def key(self, key_id: str | None) -> dict[str, Any]:
         if self._keys is None:
-            self._keys = {k["key_id"]: k for k in self.reads.keys()}
+            enrolled = self.reads.keys()
+            self._keys = {k["key_id"]: k for k in enrolled}
         return self._keys.get(key_id or "") or {"key_id": key_id or "", "name": "", "title": ""}
 
     def signer(self, key_id: str | None) -> str:
@@ -112,7 +113,9 @@ class Reading:
         moment = local_time(when or self.point.recorded_at, self.timezone)
         return "" if moment is None else date_words(moment)
 
-    def provenance(self, table_sha256: str | None = None, publication: int | None = None) -> Provenance:
+    def provenance(
+        self, table_sha256: str | None = None, publication: int | None = None
+    ) -> Provenance:
         checkpoint = self.point.checkpoint
         note = str(checkpoint["note"]) if checkpoint else ""
         return Provenance(

@@ -51,8 +51,9 @@ class _Sheet:
     def line(self, text: str, font: Font = PLAIN, align: Alignment = WRAP) -> None:
         cell = self.sheet.cell(self.row, 1, text)
         cell.font, cell.alignment = font, align
-        self.sheet.merge_cells(start_row=self.row, end_row=self.row, start_column=1,
-                               end_column=self.span)
+        self.sheet.merge_cells(
+            start_row=self.row, end_row=self.row, start_column=1, end_column=self.span
+        )
         lines = max(1, len(text) // max(1, int(self._span_width() * 1.1)) + 1)
         if lines > 1:
             self.sheet.row_dimensions[self.row].height = 15 * lines
@@ -67,8 +68,9 @@ class _Sheet:
             cell = self.sheet.cell(self.row, first, text)
             cell.font, cell.alignment = font, CENTRE
             if last > first:
-                self.sheet.merge_cells(start_row=self.row, end_row=self.row, start_column=first,
-                                       end_column=last)
+                self.sheet.merge_cells(
+                    start_row=self.row, end_row=self.row, start_column=first, end_column=last
+                )
         self.row += 1
 
     def table(self, table: Table, precision: int) -> None:
@@ -112,7 +114,7 @@ class _Sheet:
         for index, width in self.widths.items():
             self.sheet.column_dimensions[get_column_letter(index)].width = width
         if self.header_row is not None:
-            self.sheet.freeze_panes = self.sheet.cell(self.header_row + 1, 1)
+            self.sheet.freeze_panes = f"A{self.header_row + 1}"
             self.sheet.print_title_rows = f"{self.header_row}:{self.header_row}"
         _print_setup(self.sheet)
 
@@ -126,13 +128,15 @@ def _print_setup(sheet: Worksheet) -> None:
     sheet.page_setup.orientation = "portrait"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.sheet_properties.pageSetUpPr is not None:
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.page_margins.left = 30 * MM
     sheet.page_margins.right = 15 * MM
     sheet.page_margins.top = 20 * MM
     sheet.page_margins.bottom = 20 * MM
-    sheet.oddFooter.center.text = "Trang &P/&N"
-    sheet.oddFooter.center.font = FONT
+    if sheet.oddFooter is not None:
+        sheet.oddFooter.center.text = "Trang &P/&N"
+        sheet.oddFooter.center.font = FONT
 
 
 def _span(section: Section) -> int:

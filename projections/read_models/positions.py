@@ -41,7 +41,9 @@ def log_point(views: ViewStore, position: int) -> LogPoint:
     return LogPoint(position, leaf_index, recorded_at, checkpoint)
 
 
-def last_change(views: ViewStore, campaign: str, position: int, unit: str | None = None) -> str | None:
+def last_change(
+    views: ViewStore, campaign: str, position: int, unit: str | None = None
+) -> str | None:
     """When the campaign's scorecards (or one unit's) last changed at or before ``position``."""
     statement = "SELECT recorded_at FROM {pv_card_events} WHERE campaign = ? AND position <= ?"
     params: list[Any] = [campaign, position]

@@ -97,6 +97,12 @@ class ReadModels:
         )
         return docs[0] if docs else None
 
+    def precision(self, campaign: str) -> int:
+        """The decimal places of the campaign's indicator set (2 if it is unknown)."""
+        doc = self.campaign_doc(campaign)
+        set_doc = doc and self.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
+        return int(set_doc["definition"].get("precision", 2)) if set_doc else 2
+
     # -- scorecards -----------------------------------------------------------------------
 
     def scorecard(
@@ -426,6 +432,7 @@ class ReadModels:
             "max_total": final["max_total"],
             "index": final["index"],
             "lost": plain(sum((Decimal(a["lost"]) for a in agencies), Decimal(0))),
+            "precision": card["precision"],
             "targets_year": card["targets_year"],
             "agencies": agencies,
         }

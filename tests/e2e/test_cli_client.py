@@ -352,7 +352,8 @@ def test_trace_over_http_as_json_and_csv(world: World) -> None:
     assert self_score["to_points"] == "1.5"
 
     text = ok(server.cli("trace", *common, "--criterion", "1.1", "--format", "csv"))
-    table = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff") and text.count("\ufeff") == 1
+    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert tuple(table[0]) == TRACE_COLUMNS
     assert [row[table[0].index("event_type")] for row in table[1:]] == [
         "SelfScoreRecorded",
@@ -369,7 +370,7 @@ def test_units_campaigns_and_keys_over_http(world: World) -> None:
     assert {"HN", "HK", "BD", "SNV"} <= set(units)
 
     text = ok(server.cli("units", *login, "--format", "csv"))
-    assert text.splitlines()[0] == "code,name,kind,parent,ranking_group"
+    assert text.splitlines()[0] == "\ufeffcode,name,kind,parent,ranking_group"
     assert "HP-SNV,Sở Nội vụ Hải Phòng,department,HP,department" in text.splitlines()
 
     assert "Thành phố Hải Phòng" in ok(server.cli("units", *login))
@@ -726,7 +727,7 @@ def test_the_generated_commands_act_on_a_local_store(tmp_path: Path) -> None:
     assert "ok:" in ok(parledger(tmp_path, "verify"))
     units = ok(parledger(tmp_path, "units", "--format", "csv"))
     assert units.splitlines() == [
-        "code,name,kind,parent,ranking_group",
+        "\ufeffcode,name,kind,parent,ranking_group",
         "HP,Hải Phòng,province,,province",
     ]
 
