@@ -68,8 +68,19 @@ def first_page_png(data: bytes, name: str) -> Path:
     source = ARTEFACTS / f"{name}.pdf"
     source.write_bytes(data)
     subprocess.run(
-        [tool, "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(source),
-         str(ARTEFACTS / name)],
+        [
+            tool,
+            "-r",
+            "80",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(ARTEFACTS / name),
+        ],
         check=True,
         timeout=60,
     )
@@ -108,5 +119,9 @@ def printed(value: str | Decimal, places: int = 2) -> str:
 def between(text: str, start: str, end: str | None) -> str:
     """The text from ``start`` to ``end`` (or to the end)."""
     first = text.index(start)
-    last = text.index(end, first + len(start)) if end and end in text[first + len(start):] else len(text)
+    last = (
+        text.index(end, first + len(start))
+        if end and end in text[first + len(start) :]
+        else len(text)
+    )
     return text[first:last]

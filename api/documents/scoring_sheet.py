@@ -15,14 +15,14 @@ from ledger.domain.indicators import SOURCE_TITLES
 from ledger.domain.unit import KIND_TITLES
 
 COLUMNS = (
-    Column("STT", "code", 5),
-    Column("Mã", "code", 7),
-    Column("Lĩnh vực, tiêu chí, tiêu chí thành phần", "text", 40),
-    Column("Điểm tối đa", "points", 8),
-    Column("Số liệu đơn vị nhập", "text", 12),
-    Column("Điểm tự đánh giá", "points", 8),
-    Column("Tài liệu kiểm chứng", "text", 16),
-    Column("Ghi chú, giải trình", "text", 20),
+    Column("STT", "code", 4),
+    Column("Mã", "code", 6),
+    Column("Lĩnh vực, tiêu chí, tiêu chí thành phần", "text", 32),
+    Column("Điểm tối đa", "points", 7),
+    Column("Số liệu đơn vị nhập", "text", 10),
+    Column("Điểm tự đánh giá", "points", 7),
+    Column("Tài liệu kiểm chứng", "text", 15),
+    Column("Ghi chú, giải trình", "text", 28),
 )
 
 

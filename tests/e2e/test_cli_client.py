@@ -352,7 +352,8 @@ def test_trace_over_http_as_json_and_csv(world: World) -> None:
     assert self_score["to_points"] == "1.5"
 
     text = ok(server.cli("trace", *common, "--criterion", "1.1", "--format", "csv"))
-    assert text.startswith("\ufeff") and text.count("\ufeff") == 1
+    assert text.startswith("\ufeff")
+    assert text.count("\ufeff") == 1
     table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert tuple(table[0]) == TRACE_COLUMNS
     assert [row[table[0].index("event_type")] for row in table[1:]] == [

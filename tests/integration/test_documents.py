@@ -56,11 +56,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def make(demo: Demo, kind: str, campaign: str, unit: str | None, fmt: str, **kw: Any) -> bytes:
-    document, data = produce(demo.sources, kind, campaign, unit, fmt, kw.get("position"))
-    assert sniff_bytes(data) == {
-        "pdf": "application/pdf",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
+    _document, data = produce(demo.sources, kind, campaign, unit, fmt, kw.get("position"))
+    assert (
+        sniff_bytes(data)
+        == {
+            "pdf": "application/pdf",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }[fmt]
+    )
     if fmt == "pdf":
         first_page_png(data, f"{kind}-{campaign}-{unit or 'all'}")
     return data
@@ -120,7 +123,8 @@ def test_the_hanoi_scoring_sheet_as_xlsx_holds_every_leaf_and_the_2021_totals(de
     # real numbers with the set's three places, a frozen header, A4
     cell = next(c for c in sheet["F"] if c.value == Decimal("8.424") or c.value == 8.424)
     assert cell.number_format == "0.000"
-    assert sheet.freeze_panes is not None and sheet.freeze_panes.startswith("A")
+    assert sheet.freeze_panes is not None
+    assert sheet.freeze_panes.startswith("A")
     assert sheet.print_title_rows
     assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 == "9"  # A4
     assert sheet.column_dimensions["C"].width >= 30
@@ -133,7 +137,8 @@ def test_the_hanoi_scoring_sheet_as_pdf(demo: Demo) -> None:
     data = make(demo, "scoring-sheet", "HN-2022", "HN", "pdf")
     text = pdf_text(data)
     check_text(text, "HN-2022")
-    assert "Mẫu 02" in text and "BIỂU TỰ CHẤM ĐIỂM" in text
+    assert "Mẫu 02" in text
+    assert "BIỂU TỰ CHẤM ĐIỂM" in text
     assert "Trần Thị Bình" in text  # the head who submitted
     for total in AREA_TOTALS.values():
         assert printed(total) in text
@@ -183,7 +188,11 @@ def test_the_self_assessment_report_has_the_area_totals_and_the_points_lost(demo
     stage = view["totals"]["self_assessment"]
     book = workbook(make(demo, "self-assessment-report", CYCLE, "SNV", "xlsx"))
     areas = book.worksheets[0]
-    rows = [r for r in areas.iter_rows(values_only=True) if r[1] and str(r[1])[:2].rstrip(".") in stage["areas"]]
+    rows = [
+        r
+        for r in areas.iter_rows(values_only=True)
+        if r[1] and str(r[1])[:2].rstrip(".") in stage["areas"]
+    ]
     for row in rows:
         code = str(row[1]).split(".")[0]
         assert number(row[2]) == Decimal(stage["areas"][code]["max_points"])
@@ -192,16 +201,19 @@ def test_the_self_assessment_report_has_the_area_totals_and_the_points_lost(demo
     assert len(rows) == len(stage["areas"])
     lost = rows_by_code(book.worksheets[1], 1)
     below = [
-        leaf for leaf in view["leaves"]
+        leaf
+        for leaf in view["leaves"]
         if (leaf["self_score"] or leaf["external"])
-        and Decimal((leaf["self_score"] or leaf["external"])["points"]) < Decimal(leaf["max_points"])
+        and Decimal((leaf["self_score"] or leaf["external"])["points"])
+        < Decimal(leaf["max_points"])
     ]
     assert {code for code in lost if re.fullmatch(r"[0-9][0-9a-z.]*", code)} == {
         leaf["code"] for leaf in below
     }
     text = pdf_text(make(demo, "self-assessment-report", CYCLE, "SNV", "pdf"))
     check_text(text, CYCLE)
-    assert "Mẫu 01" in text and "BÁO CÁO" in text
+    assert "Mẫu 01" in text
+    assert "BÁO CÁO" in text
     assert printed(stage["total"]) in text
 
 
@@ -228,9 +240,11 @@ def test_the_appraisal_report_has_every_units_stages_and_the_councils_reasons(de
     assert "24 hồ sơ quá hạn" in detail["3.4"][4]
     text = pdf_text(make(demo, "appraisal-report", CYCLE, None, "pdf"))
     check_text(text, CYCLE)
-    assert "BÁO CÁO THẨM ĐỊNH" in text and "Phạm Thu Hà" in text
+    assert "BÁO CÁO THẨM ĐỊNH" in text
+    assert "Phạm Thu Hà" in text
     hk = pdf_text(make(demo, "appraisal-report", CYCLE, "HK", "pdf"))
-    assert "UBND quận Hoàn Kiếm (HK)" in hk and "Sở Nội vụ (SNV)" not in hk
+    assert "UBND quận Hoàn Kiếm (HK)" in hk
+    assert "Sở Nội vụ (SNV)" not in hk
 
 
 # -- 4. the results annex -----------------------------------------------------------------
@@ -251,7 +265,9 @@ def test_the_results_annex_is_the_published_table(demo: Demo) -> None:
         assert row[5] == unit["grade"]
     facts = check_provenance_sheet(data, CYCLE, publication["position"] - 1)
     assert publication["table_sha256"] in facts["SHA-256 của bảng kết quả công bố"]
-    assert facts["Điểm kiểm (checkpoint)"].startswith(f"parledger.local/demo — {publication['tree_size']} lá")
+    assert facts["Điểm kiểm (checkpoint)"].startswith(
+        f"parledger.local/demo — {publication['tree_size']} lá"
+    )
     text = pdf_text(make(demo, "results-annex", CYCLE, None, "pdf"))
     check_text(text, CYCLE)
     assert publication["table_sha256"] in text.replace("\n", "")
@@ -288,7 +304,8 @@ def test_the_improvement_plan_is_hanois_plan_table(demo: Demo) -> None:
     assert number(total[4]) == Decimal("88.54")
     text = pdf_text(make(demo, "improvement-plan", "HN-2022", "HN", "pdf"))
     check_text(text, "HN-2022")
-    assert "KẾ HOẠCH" in text and "Chỉ tiêu năm 2022" in text.replace("\n", " ")
+    assert "KẾ HOẠCH" in text
+    assert "Chỉ tiêu năm 2022" in text.replace("\n", " ")
 
 
 # -- refusals -------------------------------------------------------------------------------
