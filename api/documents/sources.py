@@ -81,8 +81,9 @@ class Reading:
 
     def scorecards(self) -> list[dict[str, Any]]:
         """Every unit's scorecard, in the campaign's order of units."""
-        views = (self.reads.scorecard(self.code, u, self.as_of) for u in self.campaign["units"])
-        return [view for view in views if view is not None]
+        order = {unit: n for n, unit in enumerate(self.campaign["units"])}
+        views = self.reads.scorecards_at(self.code, self.as_of)
+        return sorted(views, key=lambda view: order.get(view["unit"], len(order)))
 
     def unit(self, code: str) -> dict[str, Any]:
         return self.registry.get(code) or {"code": code, "name": code, "kind": "", "parent": None}

@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.core.canonical import format_time
 from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, Campaign
-from ledger.domain.indicators import build_tree
+from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import Grant
 from ledger.domain.points import plain
 from ledger.domain.results import (
@@ -132,13 +132,35 @@ class ReadModels:
             f"{where} ORDER BY position",
             (campaign, unit, *params),
         )
-        if not rows:
-            return None
+        return self._view(rows, as_of, self.campaign(campaign), {}) if rows else None
+
+    def scorecards_at(self, campaign: str, as_of: AsOf) -> list[dict[str, Any]]:
+        """Every scorecard of the campaign as it stood at ``as_of``, from one query."""
+        where, params = as_of.clause()
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for row in self.views.rows(
+            f"SELECT * FROM {{pv_card_events}} WHERE campaign = ?{where} ORDER BY position",
+            (campaign, *params),
+        ):
+            by_unit.setdefault(row["unit"], []).append(row)
+        found = self.campaign(campaign)
+        trees: dict[tuple[str, int], IndicatorTree] = {}
+        return [self._view(by_unit[unit], as_of, found, trees) for unit in sorted(by_unit)]
+
+    def _view(
+        self,
+        rows: list[dict[str, Any]],
+        as_of: AsOf | None,
+        campaign: Campaign | None,
+        trees: dict[tuple[str, int], IndicatorTree],
+    ) -> dict[str, Any]:
         card = replay_card(rows)
-        set_doc = self.indicator_set(card.indicator_set, card.indicator_set_version)
-        assert set_doc is not None
-        tree = build_tree(set_doc["definition"])
-        view = render(card, tree, self.campaign(campaign))
+        key = (card.indicator_set, card.indicator_set_version)
+        if key not in trees:
+            set_doc = self.indicator_set(*key)
+            assert set_doc is not None
+            trees[key] = build_tree(set_doc["definition"])
+        view = render(card, trees[key], campaign)
         if as_of is not None:
             view["as_of"] = {**as_of.describe(), "last_position": rows[-1]["position"]}
         return view

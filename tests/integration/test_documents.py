@@ -19,7 +19,9 @@ from api.documents.catalogue import produce
 from api.documents.sources import verify_url
 from ledger.application.media import sniff
 from ledger.core.errors import NotFoundError, ValidationError
+from ledger.demo.cycle import UNITS
 from ledger.demo.province import plan_csv
+from projections.read_models.queries import AsOf
 from tests.documents_support import (
     PUBLIC_URL,
     Demo,
@@ -353,3 +355,12 @@ def test_the_annex_and_the_scoring_sheet_on_both_stores(database_url: str, tmp_p
         rows = rows_by_code(workbook(data).worksheets[0], 2)
         for code, total in AREA_TOTALS.items():
             assert number(rows[code][5]) == Decimal(total)
+
+
+def test_every_scorecard_at_a_position_is_each_one_read_alone(demo: Demo) -> None:
+    position = demo.reads.trace(CYCLE, "HK", "3.4")[-1]["position"] - 1
+    as_of = AsOf(position=position)
+    together = demo.reads.scorecards_at(CYCLE, as_of)
+    alone = [demo.reads.scorecard(CYCLE, unit, as_of) for unit in sorted(UNITS)]
+    assert together == alone
+    assert len(together) == len(UNITS)
