@@ -10,16 +10,18 @@ from urllib.parse import urlencode
 import typer
 
 from api.cli.app import app
-from api.cli.remote import segment
-from api.cli.support import Failure, ReadKeyOption, ServerOption, _remote, _run, out
+from api.cli.remote import RemoteLedger, segment
+from api.cli.support import Failure, ReadKeyOption, ServerOption, _run, out
 from api.documents.catalogue import KINDS, check, file_name, produce
 from api.documents.sources import Sources
 from ledger.application.service import Ledger
 from ledger.application.settings import Settings
+from ledger.core.crypto import SigningKey
 from projections.projector import Projector
 from projections.publication.publishing import PublishedTables
 from projections.read_models.queries import ReadModels
 
+DOCUMENT_TIMEOUT = 900.0
 KIND_HELP = "; ".join(f"{name}: {kind.title}" for name, kind in KINDS.items())
 
 
@@ -68,7 +70,12 @@ def _from_server(
     path = f"/v1/campaigns/{segment(campaign)}/documents/{segment(kind)}?" + urlencode(
         {k: v for k, v in query.items() if v is not None}
     )
-    with _remote(server, key, needed=kind != "results-annex") as remote:
+    if key is None and kind != "results-annex":
+        raise Failure("reading from a server needs --key FILE (an enrolled key to log in with)")
+    # a large campaign's report is minutes of layout: wait for it
+    with RemoteLedger(server, timeout=DOCUMENT_TIMEOUT) as remote:
+        if key is not None:
+            remote.login(SigningKey.load(key))
         return remote.get_bytes(path)
 
 

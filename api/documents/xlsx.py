@@ -100,7 +100,7 @@ class _Sheet:
             if column.kind in ("points", "percent", "count") and isinstance(value, Decimal | int):
                 cell.number_format = formats[i - 1]
                 cell.alignment = RIGHT
-                self._fit(i, column, len(f"{value:.{0 if column.kind == 'count' else 3}f}") + 2)
+                self._fit(i, column, len(str(value)) + 3)
             else:
                 cell.alignment = WRAP
                 self._fit(i, column, len(str(value or "")) + 2)

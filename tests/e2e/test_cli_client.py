@@ -881,3 +881,53 @@ def test_a_witness_cosigns_only_checkpoints_that_extend_what_it_saw(server: Serv
     assert alert.returncode == 2, output(alert)
     assert "ALERT" in alert.stderr
     assert "rewrote its history" in alert.stderr
+
+
+def test_export_from_a_server(server: Server) -> None:
+    """The annex of a published campaign needs no key; a unit's document does."""
+    annex = server.folder / "annex.xlsx"
+    ok(
+        server.cli(
+            "export",
+            "results-annex",
+            "--campaign",
+            "HN-SH-2023",
+            "-o",
+            str(annex),
+            "--server",
+            server.url,
+        )
+    )
+    assert annex.read_bytes().startswith(b"PK\x03\x04")
+    sheet = server.folder / "sheet.pdf"
+    refused = server.cli(
+        "export",
+        "scoring-sheet",
+        "--campaign",
+        "HN-SH-2023",
+        "--unit",
+        "HK",
+        "-o",
+        str(sheet),
+        "--server",
+        server.url,
+    )
+    assert refused.returncode != 0
+    assert "--key" in refused.stderr
+    ok(
+        server.cli(
+            "export",
+            "scoring-sheet",
+            "--campaign",
+            "HN-SH-2023",
+            "--unit",
+            "HK",
+            "-o",
+            str(sheet),
+            "--server",
+            server.url,
+            "--key",
+            str(server.admin),
+        )
+    )
+    assert sheet.read_bytes().startswith(b"%PDF-")
