@@ -16,13 +16,13 @@ from ledger.domain.unit import KIND_TITLES
 
 COLUMNS = (
     Column("STT", "code", 4),
-    Column("Mã", "code", 6),
+    Column("Mã", "code", 11),
     Column("Lĩnh vực, tiêu chí, tiêu chí thành phần", "text", 32),
     Column("Điểm tối đa", "points", 7),
     Column("Số liệu đơn vị nhập", "text", 10),
     Column("Điểm tự đánh giá", "points", 7),
     Column("Tài liệu kiểm chứng", "text", 15),
-    Column("Ghi chú, giải trình", "text", 28),
+    Column("Ghi chú, giải trình", "text", 23),
 )
 
 

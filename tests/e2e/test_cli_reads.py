@@ -137,10 +137,10 @@ def test_trace_of_one_criterion_as_csv(demo: Path) -> None:
         if r["event_type"] != "EvidenceAttached"
     ]
     assert changes == [
-        ("SelfScoreRecorded", "", "5"),
-        ("AppraisalRecorded", "5", "4"),
+        ("SelfScoreRecorded", "", "5.00"),  # points at the set's places: one format
+        ("AppraisalRecorded", "5.00", "4.00"),
         ("ExplanationSubmitted", "", ""),
-        ("AppraisalRevised", "4", "5"),
+        ("AppraisalRevised", "4.00", "5.00"),
     ]
     by_type = {r["event_type"]: r for r in rows}
     appraisal = by_type["AppraisalRecorded"]
