@@ -40,7 +40,6 @@ from api.cli.support import (
     out,
     show,
 )
-from ledger.domain.indicators import build_tree
 from projections.read_models.queries import AsOf, ReadModels
 from projections.read_models.trace import to_csv as trace_csv
 
@@ -133,6 +132,8 @@ def scorecard(
                         "points",
                         "target",
                     ),
+                    ("max_points", "self_points", "final_points", "points", "target"),
+                    int(view["precision"]),
                 ),
                 end="",
             )
@@ -180,23 +181,23 @@ def trace(
                     print(_remote_trace_csv(remote, path, unit, criterion), end="")
                     return
                 rows = remote.get_all(path, {"unit": unit, "criterion": criterion}, page=TRACE_PAGE)
-                if fmt == "table":
-                    doc = remote.get(_campaign_path(campaign))
-                    code, version = doc["indicator_set"], int(doc["indicator_set_version"])
-                    set_doc = remote.get(f"/v1/indicator-sets/{segment(code)}/{version}")
+                doc = remote.get(_campaign_path(campaign))
+                code, version = doc["indicator_set"], int(doc["indicator_set_version"])
+                set_doc = remote.get(f"/v1/indicator-sets/{segment(code)}/{version}")
+            precision = int(set_doc["definition"].get("precision", 2))
         else:
             reads = _reads()
             doc = reads.campaign_doc(campaign)
             if doc is None:
                 raise Failure(f"campaign {campaign} does not exist")
             rows = reads.trace(campaign, unit, criterion)
-            set_doc = reads.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
+            precision = reads.precision(campaign)
         if fmt == "json":
             print(to_json(rows))
         elif fmt == "csv":
-            print(trace_csv(rows), end="")
+            print(trace_csv(rows, precision), end="")
         else:
-            show(trace_table(rows, build_tree(set_doc["definition"]).precision))
+            show(trace_table(rows, precision))
 
     _run(act)
 
@@ -263,6 +264,8 @@ def ranking(
                         "previous_rank",
                         "rank_change",
                     ),
+                    ("total", "max_total", "index"),
+                    int(rows[0]["precision"]) if rows else 2,
                 ),
                 end="",
             )
@@ -347,6 +350,8 @@ def gaps(
                         "target",
                         "to_gain",
                     ),
+                    ("max_points", "points", "lost", "target", "to_gain"),
+                    int(report.get("precision", 2)),
                 ),
                 end="",
             )

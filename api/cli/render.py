@@ -15,7 +15,8 @@ from rich.table import Table
 from ledger.domain.campaign import PHASE_TITLES
 from ledger.domain.indicators import SOURCE_TITLES
 from ledger.domain.keyring import ROLE_TITLES
-from ledger.domain.points import display
+from ledger.domain.points import display, format_points
+from ledger.domain.results import BOM
 from ledger.domain.unit import KIND_TITLES
 
 STATE_TITLES = {"submitted": "đã gửi", "locked": "khoá khi hết hạn", "open": "đang tự đánh giá"}
@@ -342,14 +343,31 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+def to_csv(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    points: Sequence[str] = (),
+    precision: int = 2,
+) -> str:
+    """Rows as CSV for spreadsheets: a byte-order mark first (Excel then reads UTF-8), and
+    the ``points`` columns at ``precision`` places, so that a column has one number format."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.DictWriter(
         out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
     )
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(
+            {
+                **row,
+                **{
+                    name: format_points(Decimal(str(row[name])), precision)
+                    for name in points
+                    if row.get(name) is not None
+                },
+            }
+        )
     return out.getvalue()
 
 

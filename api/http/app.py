@@ -3,8 +3,8 @@
 Writes are signed command envelopes (docs/FORMATS.md §3) sent to one route,
 ``POST /v1/commands``; the signature is the authentication. Reads need a short-lived
 bearer token that a person gets by signing a server challenge with their enrolled key,
-except the transparency log, the published results and bundles, and the ranking of a
-finalised campaign, which are public. Errors are RFC 9457 problems."""
+except the transparency log, the published results, their annex and bundles, and the
+ranking of a finalised campaign, which are public. Errors are RFC 9457 problems."""
 
 from __future__ import annotations
 
@@ -20,7 +20,16 @@ from starlette.exceptions import HTTPException
 
 from api.http import failures, problems
 from api.http.observability import Metrics, configure_logging, request_middleware
-from api.http.routes import auth, commands, evidence, log, operations, publications, reads
+from api.http.routes import (
+    auth,
+    commands,
+    documents,
+    evidence,
+    log,
+    operations,
+    publications,
+    reads,
+)
 from api.http.service import Service
 from api.web.install import install_web
 from ledger.application.settings import Settings
@@ -67,7 +76,7 @@ def create_app(
     app.add_middleware(failures.CatchAll)
     app.add_middleware(failures.OutageGate)
     app.middleware("http")(request_middleware(metrics))
-    for module in (operations, commands, evidence, auth, log, publications, reads):
+    for module in (operations, commands, evidence, auth, log, publications, reads, documents):
         app.include_router(module.router)
     install_web(app)
     return app

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     restart_backoff_max_seconds: float = Field(
         default=2.0, gt=0, le=300, description="the longest pause before a failed worker restarts"
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s]+$",
+        description="the address the public reaches this ledger at; documents link and "
+        "QR-code its verify page <public_url>/cong-bo/<campaign>/kiem-tra",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_json: bool = True

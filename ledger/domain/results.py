@@ -17,7 +17,7 @@ from typing import Any
 from ledger.core.canonical import canonical_bytes, format_time, sha256_hex
 from ledger.domain.campaign import Campaign
 from ledger.domain.indicators import IndicatorTree
-from ledger.domain.points import plain
+from ledger.domain.points import format_points, plain
 from ledger.domain.scorecard import Scorecard, adjustment_total, current_points
 from ledger.domain.scoring import Totals, totals
 from ledger.domain.unit import UnitRecord
@@ -169,19 +169,34 @@ CSV_COLUMNS = (
 )
 
 
+CSV_POINTS = ("total", "max_total", "index", "adjustment")
+BOM = "\ufeff"
+
+
 def table_csv(table: Mapping[str, Any]) -> str:
-    """The table as CSV: one row per unit, then one column per leaf (empty where the leaf
-    does not apply to the unit's kind)."""
+    """The table as CSV for spreadsheets: UTF-8 text that starts with a byte-order mark (so
+    that Excel reads it as UTF-8), one row per unit, then one column per leaf (empty where
+    the leaf does not apply to the unit's kind); every number of points or index written
+    with the set's places, so that a column has one number format."""
+    precision = int(table["precision"])
     leaves = [leaf["code"] for leaf in table["leaves"]]
+
+    def points(value: object) -> str:
+        return "" if value is None else format_points(Decimal(str(value)), precision)
+
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *leaves])
     for row in table["units"]:
         scores = row["scores"]
         writer.writerow(
             [
-                *("" if row[c] is None else row[c] for c in CSV_COLUMNS),
-                *("" if scores.get(code) is None else scores[code] for code in leaves),
+                *(
+                    points(row[c]) if c in CSV_POINTS else "" if row[c] is None else row[c]
+                    for c in CSV_COLUMNS
+                ),
+                *(points(scores.get(code)) for code in leaves),
             ]
         )
     return buffer.getvalue()

@@ -116,6 +116,12 @@ class ReadModels:
         )
         return docs[0] if docs else None
 
+    def precision(self, campaign: str) -> int:
+        """The decimal places of the campaign's indicator set (2 if it is unknown)."""
+        doc = self.campaign_doc(campaign)
+        set_doc = doc and self.indicator_set(doc["indicator_set"], doc["indicator_set_version"])
+        return int(set_doc["definition"].get("precision", 2)) if set_doc else 2
+
     # -- scorecards -----------------------------------------------------------------------
 
     def scorecard(
@@ -145,12 +151,30 @@ class ReadModels:
             f"{where} ORDER BY position",
             (campaign, unit, *params),
         )
-        if not rows:
-            return None
+        return self._view(rows, as_of, self.campaign(campaign)) if rows else None
+
+    def scorecards_at(self, campaign: str, as_of: AsOf) -> list[dict[str, Any]]:
+        """Every scorecard of the campaign as it stood at ``as_of``, from one query."""
+        where, params = as_of.clause()
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for row in self.views.rows(
+            f"SELECT * FROM {{pv_card_events}} WHERE campaign = ?{where} ORDER BY position",
+            (campaign, *params),
+        ):
+            by_unit.setdefault(row["unit"], []).append(row)
+        found = self.campaign(campaign)
+        return [self._view(by_unit[unit], as_of, found) for unit in sorted(by_unit)]
+
+    def _view(
+        self,
+        rows: list[dict[str, Any]],
+        as_of: AsOf | None,
+        campaign: Campaign | None,
+    ) -> dict[str, Any]:
         card = replay_card(rows)
         tree = self.tree(card.indicator_set, card.indicator_set_version)
         assert tree is not None
-        view = render(card, tree, self.campaign(campaign))
+        view = render(card, tree, campaign)
         if as_of is not None:
             view["as_of"] = {**as_of.describe(), "last_position": rows[-1]["position"]}
         return view
@@ -444,7 +468,7 @@ class ReadModels:
             "max_total": final["max_total"],
             "index": final["index"],
             "lost": plain(sum((Decimal(a["lost"]) for a in agencies), Decimal(0))),
-            "targets_year": card["targets_year"],
             "precision": card["precision"],
+            "targets_year": card["targets_year"],
             "agencies": agencies,
         }

@@ -12,7 +12,8 @@ from typing import Any
 from ledger.domain.authorization import allowing_role
 from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import KeyRecord
-from ledger.domain.points import plain
+from ledger.domain.points import format_points, plain
+from ledger.domain.results import BOM
 from ledger.domain.scorecard import LeafEntry, Scorecard
 
 CARD_LEVEL = ""
@@ -162,12 +163,28 @@ def row_from_table(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def to_csv(rows: list[dict[str, Any]], precision: int | None = None) -> str:
+    """The rows as CSV for spreadsheets: a byte-order mark first (Excel then reads UTF-8),
+    and points at the set's ``precision`` so that a column has one number format."""
+
+    def points(value: str | None) -> str | None:
+        if value is None or precision is None:
+            return value
+        return format_points(Decimal(value), precision)
+
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=TRACE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "evidence": " ".join(row["evidence"])})
+        writer.writerow(
+            {
+                **row,
+                "from_points": points(row["from_points"]),
+                "to_points": points(row["to_points"]),
+                "evidence": " ".join(row["evidence"]),
+            }
+        )
     return out.getvalue()
 
 

@@ -352,7 +352,9 @@ def test_trace_over_http_as_json_and_csv(world: World) -> None:
     assert self_score["to_points"] == "1.5"
 
     text = ok(server.cli("trace", *common, "--criterion", "1.1", "--format", "csv"))
-    table = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")
+    assert text.count("\ufeff") == 1
+    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert tuple(table[0]) == TRACE_COLUMNS
     assert [row[table[0].index("event_type")] for row in table[1:]] == [
         "SelfScoreRecorded",
@@ -369,7 +371,7 @@ def test_units_campaigns_and_keys_over_http(world: World) -> None:
     assert {"HN", "HK", "BD", "SNV"} <= set(units)
 
     text = ok(server.cli("units", *login, "--format", "csv"))
-    assert text.splitlines()[0] == "code,name,kind,parent,ranking_group"
+    assert text.splitlines()[0] == "\ufeffcode,name,kind,parent,ranking_group"
     assert "HP-SNV,Sở Nội vụ Hải Phòng,department,HP,department" in text.splitlines()
 
     assert "Thành phố Hải Phòng" in ok(server.cli("units", *login))
@@ -726,7 +728,7 @@ def test_the_generated_commands_act_on_a_local_store(tmp_path: Path) -> None:
     assert "ok:" in ok(parledger(tmp_path, "verify"))
     units = ok(parledger(tmp_path, "units", "--format", "csv"))
     assert units.splitlines() == [
-        "code,name,kind,parent,ranking_group",
+        "\ufeffcode,name,kind,parent,ranking_group",
         "HP,Hải Phòng,province,,province",
     ]
 
@@ -879,3 +881,53 @@ def test_a_witness_cosigns_only_checkpoints_that_extend_what_it_saw(server: Serv
     assert alert.returncode == 2, output(alert)
     assert "ALERT" in alert.stderr
     assert "rewrote its history" in alert.stderr
+
+
+def test_export_from_a_server(server: Server) -> None:
+    """The annex of a published campaign needs no key; a unit's document does."""
+    annex = server.folder / "annex.xlsx"
+    ok(
+        server.cli(
+            "export",
+            "results-annex",
+            "--campaign",
+            "HN-SH-2023",
+            "-o",
+            str(annex),
+            "--server",
+            server.url,
+        )
+    )
+    assert annex.read_bytes().startswith(b"PK\x03\x04")
+    sheet = server.folder / "sheet.pdf"
+    refused = server.cli(
+        "export",
+        "scoring-sheet",
+        "--campaign",
+        "HN-SH-2023",
+        "--unit",
+        "HK",
+        "-o",
+        str(sheet),
+        "--server",
+        server.url,
+    )
+    assert refused.returncode != 0
+    assert "--key" in refused.stderr
+    ok(
+        server.cli(
+            "export",
+            "scoring-sheet",
+            "--campaign",
+            "HN-SH-2023",
+            "--unit",
+            "HK",
+            "-o",
+            str(sheet),
+            "--server",
+            server.url,
+            "--key",
+            str(server.admin),
+        )
+    )
+    assert sheet.read_bytes().startswith(b"%PDF-")

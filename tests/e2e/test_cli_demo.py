@@ -298,7 +298,8 @@ def test_the_demo_ends_published_and_its_bundle_verifies_offline(tmp_path: Path)
     assert "publication 1 of HN-SH-2023: its table is what the events" in checked
 
     results = ok(parledger(tmp_path, "results", "--campaign", "HN-SH-2023", "--format", "csv"))
-    header, *rows = results.stdout.strip().splitlines()
+    assert results.stdout.startswith("\ufeff")
+    header, *rows = results.stdout.removeprefix("\ufeff").strip().splitlines()
     assert header.startswith("ranking_group,rank,of,unit,name,unit_kind,total,max_total,index")
     assert len(rows) == 5
 

@@ -121,7 +121,8 @@ def test_trace_of_one_criterion_as_csv(demo: Path) -> None:
             "csv",
         )
     )
-    reader = csv.DictReader(io.StringIO(text))
+    assert text.startswith("\ufeff")  # Excel on Windows reads UTF-8 by its byte-order mark
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     assert tuple(reader.fieldnames or ()) == TRACE_COLUMNS
     rows = list(reader)
     assert len(text.strip().splitlines()) == len(rows) + 1
@@ -136,10 +137,10 @@ def test_trace_of_one_criterion_as_csv(demo: Path) -> None:
         if r["event_type"] != "EvidenceAttached"
     ]
     assert changes == [
-        ("SelfScoreRecorded", "", "5"),
-        ("AppraisalRecorded", "5", "4"),
+        ("SelfScoreRecorded", "", "5.00"),  # points at the set's places: one format
+        ("AppraisalRecorded", "5.00", "4.00"),
         ("ExplanationSubmitted", "", ""),
-        ("AppraisalRevised", "4", "5"),
+        ("AppraisalRevised", "4.00", "5.00"),
     ]
     by_type = {r["event_type"]: r for r in rows}
     appraisal = by_type["AppraisalRecorded"]
@@ -206,7 +207,10 @@ def test_ranking_json_and_csv(demo: Path) -> None:
     assert Decimal(groups["district"][0]["index"]) == Decimal("91.22")
 
     text = ok(parledger(demo, "ranking", "--campaign", "HN-SH-2023", "--format", "csv"))
-    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff")
+    parsed = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert {len(r["total"].split(".")[1]) for r in parsed} == {2}  # one format per column
+    assert {len(r["index"].split(".")[1]) for r in parsed} == {2}
     assert [(r["ranking_group"], int(r["rank"]), r["unit"], r["grade"]) for r in parsed] == [
         (r["ranking_group"], r["rank"], r["unit"], r["grade"]) for r in rows
     ]

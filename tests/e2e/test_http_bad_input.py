@@ -201,6 +201,7 @@ def test_a_control_character_in_any_parameter_is_a_4xx(pg_api: Api) -> None:
         "index": "0",
         "sha256": "0" * 64,
         "aggregate_id": str(scorecard_id("C2023", "D1")),
+        "kind": "scoring-sheet",
     }
     auth = pg_api.auth(pg_api.keys["staff"])
     tried = 0

@@ -356,7 +356,8 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         )
         assert as_csv.status_code == 200
         assert as_csv.headers["content-type"].startswith("text/csv")
-        csv_rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+        assert as_csv.text.startswith("\ufeff")
+        csv_rows = list(csv.DictReader(io.StringIO(as_csv.text.removeprefix("\ufeff"))))
         assert [r["event_type"] for r in csv_rows] == kinds
 
         progress = api.read(f"/v1/campaigns/{CAMPAIGN}/progress", reader)

@@ -241,7 +241,8 @@ def test_the_published_table_is_the_reviewed_one_and_its_checkpoint_verifies(
         assert spreadsheet.status_code == 200, spreadsheet.text
         assert spreadsheet.headers["content-type"].startswith("text/csv")
         assert spreadsheet.headers["x-content-sha256"] == digest
-        rows = list(csv.reader(io.StringIO(spreadsheet.text)))
+        assert spreadsheet.content.startswith(b"\xef\xbb\xbf")  # UTF-8 for Excel
+        rows = list(csv.reader(io.StringIO(spreadsheet.text.removeprefix("\ufeff"))))
         assert ",".join(rows[0]).startswith("ranking_group,rank,of,unit,name")
         assert [leaf["code"] for leaf in table["leaves"]] == rows[0][-len(table["leaves"]) :]
         assert len(rows) == 1 + len(UNITS)

@@ -568,7 +568,8 @@ def test_trace_csv_and_json(world: World, reads: Reads) -> None:
     walk_d1(world, reads)
     rows = reads.models.trace(C2023)
     text = to_csv(rows)
-    parsed = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with the byte-order mark
+    parsed = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert tuple(parsed[0]) == TRACE_COLUMNS
     assert len(parsed) == len(rows) + 1
     assert text.count("\n") == len(rows) + 1  # one line per row: no field spans lines
@@ -583,7 +584,12 @@ def test_trace_csv_and_json(world: World, reads: Reads) -> None:
         assert record["name"] == row["name"]
         assert record["event_hash"] == row["event_hash"]
     assert json.loads(to_json(rows)) == rows
-    assert to_csv([]) == ",".join(TRACE_COLUMNS) + "\n"
+    assert to_csv([]) == "\ufeff" + ",".join(TRACE_COLUMNS) + "\n"
+    points = list(csv.DictReader(io.StringIO(to_csv(rows, 2).removeprefix("\ufeff"))))
+    moved = [r for r in points if r["to_points"]]
+    assert moved
+    assert all(len(r["to_points"].split(".")[1]) == 2 for r in moved)
+    assert all(len(r["from_points"].split(".")[1]) == 2 for r in points if r["from_points"])
 
 
 # -- 3. rankings ----------------------------------------------------------------------------

@@ -495,24 +495,41 @@ def test_the_same_events_give_the_same_table_hash():
 # -- its CSV ----------------------------------------------------------------------------
 
 
+def test_the_csv_starts_with_a_byte_order_mark_for_excel():
+    text = table_csv(standard_table())
+    assert text.startswith("\ufeff")
+    assert text.encode("utf-8").startswith(b"\xef\xbb\xbf")
+    assert text.count("\ufeff") == 1
+
+
 def test_the_csv_has_the_unit_columns_then_one_column_per_leaf():
-    header = table_csv(standard_table()).splitlines()[0]
+    header = table_csv(standard_table()).removeprefix("\ufeff").splitlines()[0]
     assert header.split(",") == [*CSV_COLUMNS, "1.1", "1.2", "2.1"]
     assert header.startswith("ranking_group,rank,of,unit,name,unit_kind,total,max_total,index,")
 
 
 def test_the_csv_has_one_row_per_unit_in_table_order():
     assert table_csv(standard_table()).splitlines()[1:] == [
-        "department,1,1,S1,Sở Nội vụ,department,2.75,3,91.67,Xuất sắc,0,1,,1.75",
-        "district,1,2,D1,Quận Ba Đình,district,4.5,5,90.00,Xuất sắc,0,1,1.5,2",
-        "district,2,2,D2,Quận Hoàn Kiếm,district,3.5,5,70.00,Khá,0,0.5,2,1",
+        "department,1,1,S1,Sở Nội vụ,department,2.75,3.00,91.67,Xuất sắc,0.00,1.00,,1.75",
+        "district,1,2,D1,Quận Ba Đình,district,4.50,5.00,90.00,Xuất sắc,0.00,1.00,1.50,2.00",
+        "district,2,2,D2,Quận Hoàn Kiếm,district,3.50,5.00,70.00,Khá,0.00,0.50,2.00,1.00",
     ]
+
+
+def test_the_csv_writes_every_number_column_with_the_sets_places():
+    rows = list(csv.reader(io.StringIO(table_csv(standard_table()).removeprefix("\ufeff"))))
+    header, body = rows[0], rows[1:]
+    for name in ("total", "max_total", "index", "adjustment", "1.1", "1.2", "2.1"):
+        column = header.index(name)
+        cells = [row[column] for row in body if row[column]]
+        assert cells
+        assert all(len(cell.split(".")[1]) == 2 for cell in cells), (name, cells)
 
 
 def test_the_csv_leaves_missing_grades_and_scores_empty():
     card = make_card("D1", "district", {"1.1": "1"})
     text = table_csv(result_table(make_campaign(), TREE, [card], {}))
-    assert text.splitlines()[1] == "district,1,1,D1,D1,district,1,5,20.00,,0,1,,"
+    assert text.splitlines()[1] == "district,1,1,D1,D1,district,1.00,5.00,20.00,,0.00,1.00,,"
 
 
 def test_the_csv_quotes_a_name_with_a_comma():

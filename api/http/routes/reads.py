@@ -200,7 +200,10 @@ def get_trace(
     campaign_or_404(svc, code)
     rows = svc.reads.trace(code, unit, criterion)
     if format == "csv":
-        return Response(trace_csv(rows[offset : offset + limit]), media_type="text/csv")
+        return Response(
+            trace_csv(rows[offset : offset + limit], svc.reads.precision(code)),
+            media_type="text/csv",
+        )
     return paged(rows, limit, offset)
 
 
