@@ -139,7 +139,7 @@ def test_a_units_documents_need_a_token(client: tuple[TestClient, Path]) -> None
     ("path", "params", "status", "code"),
     [
         ("HN-SH-2023/documents/scoring-sheet", {}, 422, "invalid_input"),
-        ("HN-SH-2023/documents/nothing", {"unit": "HK"}, 422, "invalid_input"),
+        ("HN-SH-2023/documents/nothing", {"unit": "HK"}, 422, "invalid_request"),
         ("HN-SH-2023/documents/scoring-sheet", {"unit": "HK", "format": "doc"}, 422, None),
         ("NOPE/documents/scoring-sheet", {"unit": "HK"}, 404, "not_found"),
         ("HN-2022/documents/results-annex", {}, 404, "not_published"),

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from api.documents.catalogue import FORMATS, KINDS, check, file_name, produce
 from api.documents.sources import Sources
-from api.http.deps import ERRORS, AsOfPosition, ServiceDep, campaign_or_404, reader
+from api.http.deps import (
+    ERRORS,
+    AsOfPosition,
+    CampaignCode,
+    ServiceDep,
+    campaign_or_404,
+    reader,
+)
+from ledger.core.codes import UNIT_CODE
 
 router = APIRouter()
 
@@ -31,10 +39,10 @@ router = APIRouter()
 )
 def get_document(
     request: Request,
-    code: str,
-    kind: str,
+    code: CampaignCode,
+    kind: Annotated[str, Path(pattern="^(" + "|".join(KINDS) + ")$", description="the document")],
     svc: ServiceDep,
-    unit: Annotated[str | None, Query(max_length=64)] = None,
+    unit: Annotated[str | None, Query(pattern=UNIT_CODE, description="the unit's code")] = None,
     format: Annotated[str, Query(pattern="^(pdf|xlsx)$")] = "pdf",
     as_of_position: AsOfPosition = None,
 ) -> Response:
