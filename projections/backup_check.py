@@ -12,7 +12,8 @@ from typing import Any
 from ledger.application.service import Ledger, stored_events
 from ledger.audit.event_checks import verify_events
 from ledger.core.errors import LedgerError
-from ledger.transparency.note import NoteVerifier, open_checkpoint
+from ledger.transparency.checkpoint import open_checkpoint
+from ledger.transparency.note_keys import NoteVerifier
 from projections.backup import Manifest
 from projections.publication.log_audit import audit_log
 from projections.publication.publishing import Publishing

@@ -12,7 +12,7 @@ from api.bootstrap import open_runtime
 from api.cli.app import app
 from api.cli.support import Failure, LogKeyOption, _log_key, _run, err, out
 from ledger.application.settings import Settings
-from ledger.transparency.note import NoteVerifier
+from ledger.transparency.note_keys import NoteVerifier
 from projections.backup import Manifest, backup, restore
 from projections.backup_check import verify_restored
 

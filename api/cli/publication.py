@@ -45,8 +45,9 @@ from ledger.core.canonical import sha256_hex
 from ledger.core.codes import SHA256
 from ledger.core.crypto import SigningKey, b64decode, b64encode
 from ledger.domain.results import table_csv, table_sha256
+from ledger.transparency.checkpoint import open_checkpoint
+from ledger.transparency.cosignature import Cosigner, add_cosignature
 from ledger.transparency.merkle import verify_consistency
-from ledger.transparency.note import Cosigner, add_cosignature, open_checkpoint
 from projections.publication.bundling import build_bundle
 from projections.transparency_log.checkpoints import log_signer
 

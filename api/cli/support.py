@@ -36,7 +36,7 @@ from ledger.core.crypto import SigningKey
 from ledger.core.envelope import sign_command
 from ledger.core.errors import LedgerError
 from ledger.domain.commands import command_type as command_type_of
-from ledger.transparency.note import NoteVerifier
+from ledger.transparency.note_keys import NoteVerifier
 from projections.read_models.queries import AsOf, ReadModels
 from projections.transparency_log.checkpoints import log_signer
 

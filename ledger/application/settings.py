@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.application.storage import Timeouts
 from ledger.core.errors import LedgerError
-from ledger.transparency.note import CosignatureVerifier
+from ledger.transparency.cosignature import CosignatureVerifier
 
 
 class Settings(BaseSettings):

@@ -25,8 +25,11 @@ from ledger.audit.replay import (
 from ledger.core.codes import SHA256
 from ledger.core.errors import LedgerError
 from ledger.domain.results import table_differences, table_sha256
+from ledger.transparency.checkpoint import open_checkpoint
+from ledger.transparency.cosignature import CosignatureVerifier
 from ledger.transparency.merkle import MemoryTree
-from ledger.transparency.note import CosignatureVerifier, NoteVerifier, open_checkpoint, open_note
+from ledger.transparency.note import open_note
+from ledger.transparency.note_keys import NoteVerifier
 
 _SHA256 = re.compile(SHA256)
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from ledger.application.evidence import EvidenceStore
 from ledger.audit.bundle_verifier import verify_leaves
 from ledger.core.errors import LedgerError
+from ledger.transparency.checkpoint import open_checkpoint
 from ledger.transparency.merkle import MemoryTree, leaf_hash
-from ledger.transparency.note import NoteVerifier, open_checkpoint
+from ledger.transparency.note_keys import NoteVerifier
 from projections.publication.bundling import leaves_from_store
 from projections.publication.publishing import Publishing
 

@@ -16,16 +16,10 @@ from ledger.application.settings import Settings
 from ledger.core.canonical import format_time
 from ledger.core.crypto import SigningKey
 from ledger.core.errors import NotFoundError, ValidationError
-from ledger.transparency.note import (
-    Checkpoint,
-    CosignatureVerifier,
-    NoteSigner,
-    add_cosignature,
-    open_note,
-    parse_signature_line,
-    sign_checkpoint,
-    verify_cosignature,
-)
+from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
+from ledger.transparency.cosignature import CosignatureVerifier, add_cosignature, verify_cosignature
+from ledger.transparency.note import open_note
+from ledger.transparency.note_keys import NoteSigner, parse_signature_line
 from projections.store import ViewStore
 from projections.transparency_log.merkle_log import MerkleLog
 

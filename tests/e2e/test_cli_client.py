@@ -26,7 +26,7 @@ import pytest
 
 from api.cli.remote import RemoteError, RemoteLedger
 from ledger.core.crypto import SigningKey
-from ledger.transparency.note import Cosigner
+from ledger.transparency.cosignature import Cosigner
 from projections.read_models.trace import TRACE_COLUMNS
 
 SCRIPT = Path(sys.executable).parent / "parledger"

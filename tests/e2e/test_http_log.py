@@ -13,8 +13,9 @@ from api.http.app import create_app
 from ledger.application.service import stored_events
 from ledger.application.settings import Settings
 from ledger.demo.province import demo_clock, run_demo
+from ledger.transparency.checkpoint import open_checkpoint
 from ledger.transparency.merkle import leaf_hash, verify_consistency, verify_inclusion
-from ledger.transparency.note import NoteVerifier, open_checkpoint
+from ledger.transparency.note_keys import NoteVerifier
 
 
 def b64(items: list[str]) -> list[bytes]:

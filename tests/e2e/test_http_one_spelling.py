@@ -12,7 +12,7 @@ import pytest
 from api.http.tokens import sign_challenge
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import sign_command
-from ledger.transparency.note import Cosigner
+from ledger.transparency.cosignature import Cosigner
 from tests.e2e.http_support import (
     LEDGER,
     Api,

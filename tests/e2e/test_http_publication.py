@@ -21,18 +21,11 @@ from ledger.audit.bundle_format import decode_bundle, encode_bundle
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey, b64decode, b64encode
+from ledger.transparency.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.transparency.cosignature import Cosigner, add_cosignature
 from ledger.transparency.merkle import verify_consistency
-from ledger.transparency.note import (
-    Checkpoint,
-    Cosigner,
-    NoteSigner,
-    NoteVerifier,
-    add_cosignature,
-    open_checkpoint,
-    open_note,
-    parse_signature_line,
-    sign_checkpoint,
-)
+from ledger.transparency.note import open_note
+from ledger.transparency.note_keys import NoteSigner, NoteVerifier, parse_signature_line
 from tests.e2e.http_support import (
     CAMPAIGN,
     Api,

@@ -16,8 +16,9 @@ from ledger.audit.bundle_verifier import BundleReport, verify_bundle
 from ledger.audit.replay import evidence_order, snapshot_at, table_at
 from ledger.core.canonical import canonical_bytes, sha256_hex
 from ledger.core.crypto import b64encode
+from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
 from ledger.transparency.merkle import MemoryTree, leaf_hash
-from ledger.transparency.note import Checkpoint, NoteSigner, sign_checkpoint
+from ledger.transparency.note_keys import NoteSigner
 from projections.publication.bundling import build_bundle
 from tests.world import World, run_and_publish
 

@@ -18,13 +18,9 @@ from ledger.audit.bundle_format import Bundle, encode_bundle
 from ledger.audit.bundle_verifier import BundleReport, verify_bundle
 from ledger.core.canonical import canonical_bytes
 from ledger.core.crypto import SigningKey
-from ledger.transparency.note import (
-    Checkpoint,
-    Cosigner,
-    NoteSigner,
-    add_cosignature,
-    sign_checkpoint,
-)
+from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
+from ledger.transparency.cosignature import Cosigner, add_cosignature
+from ledger.transparency.note_keys import NoteSigner
 from projections.publication.bundling import build_bundle
 from tests.world import PDF, World, run_and_publish
 

@@ -17,7 +17,8 @@ from ledger.application.service import stored_events
 from ledger.audit.event_checks import verify_events
 from ledger.core.crypto import SigningKey
 from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
-from ledger.transparency.note import Checkpoint, NoteSigner, NoteVerifier, sign_checkpoint
+from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
+from ledger.transparency.note_keys import NoteSigner, NoteVerifier
 from projections.publication.log_audit import audit_log
 from projections.publication.publishing import Publishing
 from tests.integration.test_tamper import rows_of

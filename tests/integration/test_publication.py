@@ -18,8 +18,8 @@ from ledger.audit.event_checks import verify_events
 from ledger.core.canonical import sha256_hex
 from ledger.core.errors import LedgerError
 from ledger.domain.results import table_bytes
+from ledger.transparency.checkpoint import open_checkpoint
 from ledger.transparency.merkle import verify_consistency
-from ledger.transparency.note import open_checkpoint
 from projections.decoding import decode
 from projections.publication.bundling import build_bundle
 from projections.publication.publishing import Publishing

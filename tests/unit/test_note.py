@@ -16,26 +16,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.core.crypto import SigningKey
 from ledger.core.errors import ValidationError
-from ledger.transparency.note import (
+from ledger.transparency.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.transparency.cosignature import (
+    CosignatureVerifier,
+    Cosigner,
+    add_cosignature,
+    cosignature_message,
+    verify_cosignature,
+)
+from ledger.transparency.note import open_note, sign_note
+from ledger.transparency.note_keys import (
     EM_DASH,
     MAX_SIGNATURES,
     SIG_TYPE_COSIGNATURE_V1,
     SIG_TYPE_ED25519,
-    Checkpoint,
-    CosignatureVerifier,
-    Cosigner,
     NoteSignature,
     NoteSigner,
     NoteVerifier,
-    add_cosignature,
-    cosignature_message,
     key_id_for,
-    open_checkpoint,
-    open_note,
     parse_signature_line,
-    sign_checkpoint,
-    sign_note,
-    verify_cosignature,
 )
 
 # golang.org/x/mod/sumdb/note
