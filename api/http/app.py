@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from api.http import failures, problems
+from api.http.command_schema import describe_commands
 from api.http.observability import Metrics, configure_logging, request_middleware
 from api.http.routes import (
     auth,
@@ -78,5 +80,11 @@ def create_app(
     app.middleware("http")(request_middleware(metrics))
     for module in (operations, commands, evidence, auth, log, publications, reads, documents):
         app.include_router(module.router)
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return describe_commands(generated())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_web(app)
     return app
