@@ -76,13 +76,3 @@ class Health(BaseModel):
     status: str
     detail: dict[str, Any] = {}
 
-
-PROBLEM = {"model": dict[str, Any], "description": "RFC 9457 problem details"}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: PROBLEM,
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: PROBLEM,
-    422: PROBLEM,
-}
