@@ -92,7 +92,7 @@ def _argument_error(error: PydanticValidationError) -> LedgerError:
     first = error.errors()[0]
     location = [str(p) for p in first["loc"]]
     # a union names the member type it tried last ("inputs.points.int"): drop it
-    while location and location[-1] in ("int", "str", "bool", "function-after[known_role()]"):
+    while location and location[-1] in ("int", "str", "bool"):
         location.pop()
     where = ".".join(location)
     field_name = "command.args" + (f".{where}" if where else "")
