@@ -10,33 +10,39 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SERIF = ("Liberation Serif", "Times New Roman", "Tinos", "DejaVu Serif")
-matplotlib.use("Agg")
-matplotlib.rcParams.update(
-    {
-        "svg.fonttype": "none",
-        "svg.hashsalt": "parledger",
-        "font.family": "serif",
-        "font.serif": list(SERIF),
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-)
-
-from matplotlib import font_manager, ft2font  # noqa: E402  (after the backend is chosen)
-from matplotlib.figure import Figure  # noqa: E402
-
 VIETNAMESE = (0x1EE5, 0x1EA1, 0x01B0)  # ụ ạ ư
 
 
-def _vietnamese_first() -> None:
-    """Debian has Liberation Serif 1 (no Vietnamese) beside Liberation Serif 2 under the same
-    name; matplotlib measures text with whichever it meets first, so put the files that
-    cover Vietnamese first (fontconfig, which WeasyPrint uses, already prefers them)."""
+@cache
+def _figure_class() -> Any:
+    """matplotlib, set up on first use (its import costs a second every command would pay):
+    the Agg backend, text kept as text in the document's serif font, and the font files
+    that cover Vietnamese first. Debian has Liberation Serif 1 (no Vietnamese) beside
+    Liberation Serif 2 under the same name; matplotlib measures text with whichever it meets
+    first (fontconfig, which WeasyPrint uses, already prefers the right one)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "parledger",
+            "font.family": "serif",
+            "font.serif": list(SERIF),
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    from matplotlib import font_manager, ft2font
+    from matplotlib.figure import Figure
 
     def covers(entry: font_manager.FontEntry) -> bool:
         try:
@@ -46,9 +52,8 @@ def _vietnamese_first() -> None:
         return all(code in charmap for code in VIETNAMESE)
 
     font_manager.fontManager.ttflist.sort(key=lambda e: e.name in SERIF and not covers(e))
+    return Figure
 
-
-_vietnamese_first()
 
 BAR = "#2f5d8a"
 AXIS = "#444444"
@@ -75,7 +80,7 @@ def index_chart(labels: Sequence[str], indexes: Sequence[Decimal], title: str) -
     if len(labels) > MAX_BARS:
         return _histogram(indexes, title)
     pairs = sorted(zip(indexes, labels, strict=True), key=lambda p: (-p[0], p[1]))
-    figure = Figure(figsize=(6.3, 0.9 + 0.24 * len(pairs)))
+    figure = _figure_class()(figsize=(6.3, 0.9 + 0.24 * len(pairs)))
     axes = figure.add_subplot()
     values = [float(v) for v, _ in pairs]
     positions = list(range(len(pairs)))
@@ -91,7 +96,7 @@ def index_chart(labels: Sequence[str], indexes: Sequence[Decimal], title: str) -
 
 
 def _histogram(indexes: Sequence[Decimal], title: str) -> str:
-    figure = Figure(figsize=(6.3, 2.8))
+    figure = _figure_class()(figsize=(6.3, 2.8))
     axes = figure.add_subplot()
     values = [float(v) for v in indexes]
     low = min(values, default=0.0) // 5 * 5
@@ -106,7 +111,7 @@ def _histogram(indexes: Sequence[Decimal], title: str) -> str:
 
 def area_chart(codes: Sequence[str], indexes: Sequence[Decimal], title: str) -> str:
     """The component index (%) of each area, in the set's order of areas."""
-    figure = Figure(figsize=(6.3, 2.6))
+    figure = _figure_class()(figsize=(6.3, 2.6))
     axes = figure.add_subplot()
     values = [float(v) for v in indexes]
     bars = axes.bar(range(len(codes)), values, color=BAR, width=0.6)
