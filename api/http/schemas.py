@@ -75,4 +75,3 @@ class LedgerInfo(BaseModel):
 class Health(BaseModel):
     status: str
     detail: dict[str, Any] = {}
-
