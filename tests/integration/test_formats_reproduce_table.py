@@ -8,6 +8,7 @@ and the SHA-256 of the table's canonical bytes must be the hash the publisher si
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from ledger.audit.bundle_format import encode_bundle
+from ledger.core.crypto import SigningKey
 from projections.publication.bundling import build_bundle
 from tests.world import START, World, build_world, reviewed, schedule
 
@@ -310,6 +312,53 @@ def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, table
 
 
+def reproduce_keys(bundle: bytes) -> list[dict[str, Any]]:
+    """§6.1 and §13: every key the registry ever held, as its last event left it."""
+    lines = gzip.decompress(bundle).decode("utf-8").split("\n")[1:-1]
+    keys: dict[str, dict[str, Any]] = {}
+
+    def enrol(leaf: int, at: str, person: dict[str, Any], roles: list[Any], **more: Any) -> None:
+        public = base64.b64decode(person["public_key"])
+        key_id = hashlib.sha256(public).hexdigest()[:32]
+        keys[key_id] = {
+            "key_id": key_id,
+            "public_key": person["public_key"],
+            "name": person["name"],
+            "title": person.get("title", ""),
+            "unit": person.get("unit", ""),
+            "roles": [{"role": r["role"], "scope": r.get("scope", [])} for r in roles],
+            "enrolled_at": at,
+            "revoked_at": None,
+            "revocation_reason": None,
+            "successor": None,
+            "predecessor": None,
+            "enrolled_leaf": leaf,
+            "revoked_leaf": None,
+            **more,
+        }
+
+    def revoke(leaf: int, at: str, key_id: str, reason: str, **more: Any) -> None:
+        keys[key_id].update(revoked_at=at, revocation_reason=reason, revoked_leaf=leaf, **more)
+
+    for leaf, line in enumerate(lines):
+        event = json.loads(line)
+        kind, body, at = event["type"], event["body"], event["recorded_at"]
+        if kind == "LedgerInitialised":
+            enrol(leaf, at, body["administrator"], [{"role": "administrator"}])
+            enrol(leaf, at, {**body["server"], "title": "", "unit": ""}, [{"role": "system"}])
+        elif kind == "KeyEnrolled":
+            enrol(leaf, at, body, body["roles"])
+        elif kind == "KeyRevoked":
+            revoke(leaf, at, body["key_id"], body.get("reason", ""))
+        elif kind == "KeyRotated":
+            old = keys[body["key_id"]]
+            person = {**old, "public_key": body["new_public_key"]}
+            enrol(leaf, at, person, old["roles"], predecessor=old["key_id"])
+            new_id = hashlib.sha256(base64.b64decode(body["new_public_key"])).hexdigest()[:32]
+            revoke(leaf, at, old["key_id"], body.get("reason") or "rotated", successor=new_id)
+    return [keys[k] for k in sorted(keys)]
+
+
 # -- a campaign that uses what the table depends on -------------------------------------------
 
 
@@ -428,6 +477,22 @@ def run_campaign(world: World) -> None:
         {"campaign": CODE, "unit": "D2", "criterion": "1.1", "points": "0.5", "reason": "Sai sót"},
     )
     world.clock.set(START + timedelta(days=62))
+    # a rotation without a reason, one with, and a revocation (§6.1)
+    world.send(
+        admin,
+        "rotate_key",
+        {"key_id": keys["survey"].key_id, "new_public_key": SigningKey.generate().public_key},
+    )
+    world.send(
+        keys["staff2"],
+        "rotate_key",
+        {
+            "key_id": keys["staff2"].key_id,
+            "new_public_key": SigningKey.generate().public_key,
+            "reason": "Mất thiết bị",
+        },
+    )
+    world.send(admin, "revoke_key", {"key_id": keys["appraiser3"].key_id, "reason": "Nghỉ hưu"})
     world.send(
         keys["publisher"],
         "publish_results",
@@ -525,3 +590,15 @@ def test_the_table_hashes_to_what_the_publisher_signed(bundle: bytes) -> None:
     published = json.loads(lines[1 + header["publication"]["leaf_index"]])
     assert published["type"] == "ResultsPublished"
     assert published["command"]["command"]["args"]["table_sha256"] == digest
+
+
+def test_the_key_registry_in_the_header_is_what_formats_gives(bundle: bytes) -> None:
+    header, _ = reproduce(bundle)
+    keys = reproduce_keys(bundle)
+    assert keys == header["keys"]
+    reasons = sorted(k["revocation_reason"] for k in keys if k["revocation_reason"] is not None)
+    assert reasons == ["Mất thiết bị", "Nghỉ hưu", "rotated"]
+    assert sum(1 for k in keys if k["predecessor"]) == 2
+    assert [k["roles"] for k in keys if k["roles"][0]["role"] == "system"] == [
+        [{"role": "system", "scope": []}]
+    ]
