@@ -14,7 +14,7 @@ from ledger.core.crypto import key_id_of
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError
 from ledger.domain.commands import CommandType, command_type
-from ledger.domain.keyring import KeyLookup, KeyRecord
+from ledger.domain.keyring import AUTHORITY_ROLES, KeyLookup, KeyRecord
 from ledger.domain.scopes import ScopeFacts, campaign_of, held_grants, needed_scope, reaches
 
 BAD_SIGNATURE = "the signature does not verify"
@@ -78,7 +78,8 @@ def authorize(
     target = _scope_target(spec, command.args)
     roles = " or ".join(sorted(spec.roles))
     where = f" for {spec.scope} {target}" if spec.scope else ""
-    where += needed_scope(campaign_of(spec.name, command.args, facts))
+    if spec.roles & set(AUTHORITY_ROLES):
+        where += needed_scope(campaign_of(spec.name, command.args, facts))
     raise AuthorizationError(
         f"{command.type} needs the role {roles}{where}; key {signer.key_id} ({signer.name}) "
         f"holds {held_grants(signer)}",

@@ -18,6 +18,7 @@ from api.http.deps import (
     CampaignCode,
     ServiceDep,
     campaign_or_404,
+    check_read,
     reader,
 )
 from ledger.core.codes import UNIT_CODE
@@ -49,7 +50,7 @@ def get_document(
     campaign_or_404(svc, code)
     check(kind, unit, format)
     if kind != "results-annex" or not svc.reads.publications(code):
-        reader(request, svc)
+        check_read(svc, code, reader(request, svc))
     sources = Sources(
         svc.reads,
         svc.publishing.tables,
