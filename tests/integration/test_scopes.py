@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from ledger.application.service import stored_events
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.audit.event_checks import verify_events
+from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import AuthorizationError, LedgerError
 from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import SYSTEM_ROLE
 from projections.publication.bundling import build_bundle
+from tests.integration.test_bundle_forgery import Forger
 from tests.two_levels import CAMPAIGNS, build_units_and_keys, campaign_args
 from tests.world import PDF, START, World, forge_self_score, reviewed
 
@@ -358,3 +361,24 @@ def test_an_appointment_ended_at_p_signs_nothing_after_p(two: World) -> None:
     assert problem.position > ended.position
     assert "needs the role unit_staff for unit X1" in problem.reason
     assert "(ended: Chuyển công tác)" in problem.reason
+
+
+def test_a_bundle_with_an_event_signed_out_of_scope_is_rejected_offline(world: World) -> None:
+    """The operator holds the log key and re-signs everything around the change: a
+    secretariat's act re-signed by a real, enrolled secretariat key whose appointment does
+    not reach the campaign. The bundle is consistent in every other way; the verifier
+    judges the signer's scope as the log stood and names the event."""
+    district = world.enrol("district secretariat", [{"role": "secretariat", "authority": "D2"}])
+    forger = Forger(world)
+    bundle = forger.copy()
+    index = forger.index_of(bundle, "SelfScoresAccepted", unit="D1")
+    leaf = orjson.loads(bundle.leaves[index])
+    args = leaf["command"]["command"]["args"]
+    leaf["command"] = world.command(district, "accept_self_scores", args).envelope()
+    bundle.leaves[index] = canonical_bytes(leaf)
+    report = forger.check(forger.seal(bundle))
+    assert not report.ok
+    text = "\n".join(report.problems)
+    assert f"leaf {index} " in text
+    assert "accept_self_scores needs the role secretariat in campaign C2023" in text, text
+    assert "holds secretariat of authority D2" in text, text
