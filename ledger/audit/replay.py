@@ -30,7 +30,7 @@ from ledger.domain.derivations import (
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
-from ledger.domain.scopes import CampaignFacts, facts_of_campaign
+from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.unit import UnitRecord
 
@@ -140,12 +140,17 @@ class Registries:
 
     def _campaign_event(self, index: int, event: EventFacts) -> list[str]:
         body, kind = event.body, event.event_type
+        found: list[str] = []
         if kind == "CampaignCreated":
             code = body["code"]
             if code in self.campaigns:
                 return [f"campaign {code} is created again"]
             self.created[code] = index
             campaign = self.campaigns[code] = Campaign.blank()
+            owner = body.get("owner")
+            outside = units_outside(owner, body["units"], self.scope_facts(index)) if owner else []
+            if outside:
+                found.append(f"it scores unit(s) {', '.join(outside)}, not under its owner {owner}")
         else:
             code = body["campaign"]
             campaign = self.campaigns[code]
@@ -155,7 +160,9 @@ class Registries:
             self.publications.append(Publication(index, event, _snapshot(campaign)))
         campaign.when(kind, body, event.recorded_at)
         # a publication's derived members need its table: checked with the scorecards
-        return [] if kind == "ResultsPublished" else differences(body, signed_args(event), {})
+        if kind == "ResultsPublished":
+            return found
+        return found + differences(body, signed_args(event), {})
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         key = (code, version)

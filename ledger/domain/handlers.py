@@ -18,7 +18,7 @@ from ledger.domain.campaign import Campaign
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SCOPED_ROLES
-from ledger.domain.scopes import LiveFacts, lineage
+from ledger.domain.scopes import LiveFacts, units_outside
 from ledger.domain.scorecard import Context, Scorecard
 from ledger.domain.scorecard_acts import lock
 from ledger.domain.unit import Unit
@@ -169,8 +169,7 @@ def _check_owner(world: World, args: a.CreateCampaign) -> None:
         raise NotFoundError(
             f"unit {args.owner} is not registered", code="unknown_unit", field="command.args.owner"
         )
-    facts = LiveFacts(world)
-    outside = [code for code in args.units if args.owner not in lineage(facts, code)[1:]]
+    outside = units_outside(args.owner, args.units, LiveFacts(world))
     if outside:
         raise DomainError(
             f"unit(s) {', '.join(outside)} do not lie under {args.owner}, which runs the "

@@ -139,6 +139,11 @@ def lineage(facts: ScopeFacts, unit: str) -> list[str]:
     return chain
 
 
+def units_outside(owner: str, units: list[str], facts: ScopeFacts) -> list[str]:
+    """The units of a campaign that do not lie strictly below its owner."""
+    return [code for code in units if owner not in lineage(facts, code)[1:]]
+
+
 def is_legacy(grant: Grant) -> bool:
     """A grant that names no authority and no campaign: it serves the whole ledger."""
     return grant.authority is None and not grant.campaigns
