@@ -18,6 +18,7 @@ from api.http.deps import (
     CampaignCode,
     ServiceDep,
     campaign_or_404,
+    check_read,
     reader,
 )
 from api.http.service import Service
@@ -50,7 +51,7 @@ def get_document(
     campaign_or_404(svc, code)
     check(kind, unit, format)
     if kind != "results-annex" or not svc.reads.publications(code):
-        reader(request, svc)
+        check_read(svc, code, reader(request, svc))
     return document_response(svc, kind, code, unit, format, as_of_position)
 
 
