@@ -48,6 +48,7 @@ from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.keyring import KeyRecord, Keyring
 from ledger.domain.results import result_table
+from ledger.domain.scopes import LiveFacts
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.unit import Unit
 
@@ -159,7 +160,7 @@ class Ledger(Application[UUID]):
             version = existing.previous_command(command)
             if version is not None:
                 return self._receipt_for(existing, version)
-        authorize(world.keyring, command, signer)
+        authorize(world.keyring, command, signer, LiveFacts(world))
         self._check_clock(command)
         assert kind.handler is not None
         changed = kind.handler(world, command, args, existing)

@@ -51,7 +51,8 @@ def acting_role(signer: KeyRecord | None, command: dict[str, Any]) -> str:
     spec = COMMANDS.get(command["type"])
     if signer is None or spec is None:
         return ""
-    return allowing_role(spec, signer, command["args"]) or ""
+    # the event was judged when it was recorded: here its role is only named
+    return allowing_role(spec, signer, command["args"], None) or ""
 
 
 def trace_rows(
