@@ -8,6 +8,7 @@ code is added without one."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def _string(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+@cache
 def refusal_codes() -> dict[str, list[str]]:
     """Each code, and where the code base gives it."""
     found: dict[str, list[str]] = {}
