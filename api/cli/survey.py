@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from api.cli.app import app
 from api.cli.support import (
@@ -25,6 +26,7 @@ from api.cli.support import (
     _run,
     _target,
     out,
+    show,
 )
 from ledger.application.service import Ledger
 from ledger.application.survey_import import (
@@ -88,15 +90,13 @@ def _print_results(found: dict[str, Any], definition: SurveyDefinition, fmt: str
                     + [row[k] or "" for k in ("last_year", "target", "gap")]
                 )
             continue
-        out.print(f"[bold]{unit}[/]")
+        table = Table(title=unit, title_justify="left")
+        for name in ("mã", "nội dung", "%", "năm trước", "chỉ tiêu", "chênh lệch"):
+            table.add_column(name, justify="right" if name not in ("mã", "nội dung") else "left")
         for row in rows:
-            cells = [
-                row["code"],
-                row["percent"] or "–",
-                row["last_year"] or "",
-                row["target"] or "",
-            ]
-            out.print("  " + "  ".join(f"{c:<8}" for c in cells) + f"  {row['title'][:60]}")
+            cells = [row[k] or "" for k in ("percent", "last_year", "target", "gap")]
+            table.add_row(row["code"], row["title"], *cells)
+        show(table)
         for problem in results.get("problems", []):
             out.print(f"  [yellow]{problem}[/]")
         points = results.get("points", {})

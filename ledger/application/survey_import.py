@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,6 +107,21 @@ def check_answer_file(path: Path, definition: SurveyDefinition) -> CheckedFile:
         raise ValidationError(f"answer file {path} does not exist", field="file")
     tally = tally_rows(answer_rows(path), definition)
     return CheckedFile(path, file_sha256(path), tally)
+
+
+def check_answer_bytes(data: bytes, name: str, definition: SurveyDefinition) -> CheckedFile:
+    """An answer file held in memory (an upload, the demo's generated answers)."""
+    if name.lower().endswith(".xlsx"):
+        raise ValidationError("an XLSX answer file is read from disk", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{name} is not UTF-8 text", field="file") from None
+    try:
+        tally = tally_rows(csv.reader(io.StringIO(text, newline="")), definition)
+    except csv.Error as error:
+        raise ValidationError(f"{name} is not CSV: {error}", field="file") from None
+    return CheckedFile(Path(name), hashlib.sha256(data).hexdigest(), tally)
 
 
 def batch_args(
