@@ -210,7 +210,7 @@ def results(
     def act() -> None:
         _check_format(fmt)
         if server is not None:
-            with _remote(server, key, needed=False) as remote:
+            with _remote(server, key) as remote:
                 document = remote.get(f"/v1/surveys/{survey}")
             definition = parse_definition(document["definition"])
             found = document["all_results"]

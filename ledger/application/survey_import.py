@@ -55,8 +55,11 @@ def parse_definition(data: Any, where: str = "the definition") -> SurveyDefiniti
 
 
 def answer_rows(path: Path) -> Iterator[list[str]]:
-    """An answer file's rows, streamed: CSV (UTF-8, a BOM allowed) or XLSX (first sheet)."""
-    if path.suffix.lower() == ".xlsx":
+    """An answer file's rows, streamed: CSV (UTF-8, a BOM allowed) or XLSX (first sheet),
+    told by its content."""
+    with path.open("rb") as handle:
+        zipped = handle.read(4) == b"PK\x03\x04"
+    if zipped:
         yield from _xlsx_rows(path)
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
