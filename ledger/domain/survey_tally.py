@@ -87,36 +87,51 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     has_group = definition.kind == "par_survey"
     r, u, q, a = (position[n] for n in ("respondent", "unit", "question", "answer"))
     g = position.get("group", -1)
+    # raw (unit, group, question, answer) cells -> the key they count under, or the reasons
+    # they are refused: checked once per distinct combination, not once per row
+    checked: dict[tuple[str, str, str, str], tuple[str, str, str, str] | list[tuple[str, str]]]
+    checked = {}
+
+    def check(raw: tuple[str, str, str, str]) -> tuple[str, str, str, str] | list[tuple[str, str]]:
+        unit, group, question, answer = (cell.strip() for cell in raw)
+        found: list[tuple[str, str]] = []
+        if unit not in units:
+            found.append(("unit", f"{unit!r} is not a rated unit"))
+        groups = asked.get(question)
+        if groups is None:
+            found.append(("question", f"{question!r} is not a question"))
+        elif has_group and group not in groups:
+            found.append(("group", f"{group!r} is not a group question {question} is put to"))
+        if answer and answer not in options:
+            listed = ", ".join(sorted(options))
+            found.append(("answer", f"{answer!r} is not an option ({listed} or empty)"))
+        return found or (unit, group, question, answer or BLANK)
+
     counts: Counter[tuple[str, str, str, str]] = Counter()
     people: set[tuple[str, str, str]] = set()
     errors = result.errors
     number = 1
+    last = ("", "", "")
     for cells in iterator:
         number += 1
         if len(cells) != width:
             errors.append(RowError(number, "", f"{len(cells)} cells where the header has {width}"))
             continue
-        respondent, unit, question = cells[r].strip(), cells[u].strip(), cells[q].strip()
-        answer = cells[a].strip()
-        group = cells[g].strip() if has_group else NO_GROUP
-        bad = len(errors)
+        raw = (cells[u], cells[g] if has_group else NO_GROUP, cells[q], cells[a])
+        key = checked.get(raw)
+        if key is None:
+            key = checked[raw] = check(raw)
+        respondent = cells[r].strip()
         if not respondent or len(respondent) > RESPONDENT_MAX:
             errors.append(RowError(number, "respondent", "an id of 1 to 64 characters"))
-        if unit not in units:
-            errors.append(RowError(number, "unit", f"{unit!r} is not a rated unit"))
-        groups = asked.get(question)
-        if groups is None:
-            errors.append(RowError(number, "question", f"{question!r} is not a question"))
-        elif has_group and group not in groups:
-            reason = f"{group!r} is not a group question {question} is put to"
-            errors.append(RowError(number, "group", reason))
-        if answer and answer not in options:
-            reason = f"{answer!r} is not an option ({', '.join(sorted(options))} or empty)"
-            errors.append(RowError(number, "answer", reason))
-        if len(errors) != bad:
+        if isinstance(key, list):
+            errors += (RowError(number, column, reason) for column, reason in key)
             continue
-        counts[(unit, group, question, answer or BLANK)] += 1
-        people.add((unit, group, respondent))
+        counts[key] += 1
+        person = (key[0], key[1], respondent)
+        if person != last:  # a file lists a respondent's answers together, mostly
+            people.add(person)
+            last = person
     result.rows = number - 1
     if errors:
         return result
