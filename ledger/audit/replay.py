@@ -252,6 +252,10 @@ class ScopeFactsAt:
             return None
         return facts_of_campaign(self.registries.campaigns[code])
 
+    def survey_campaign(self, code: str) -> str | None:
+        survey = self.registries.surveys.get(code)
+        return survey.campaign if survey is not None else None
+
 
 def _snapshot(campaign: Campaign) -> Campaign:
     copied = copy.copy(campaign)
