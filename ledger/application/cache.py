@@ -5,19 +5,19 @@ the log has not recorded a newer version of it. Before each command the cache re
 log's entries after the position it has seen (one read: positions, aggregates and versions,
 without the events) and drops every aggregate held at an older version than the log shows:
 so a command never acts on an aggregate older than the log it saw, whether the newer
-version was recorded by another thread, another process or by itself. What this process
-saves is kept at the version it saved, and stays valid when the cache reads its entries."""
+version was recorded by another thread, another process or by itself. A command takes the
+aggregate it changes out of the cache (no copy) and puts it back as it saved it, where it
+stays valid when the cache reads the entries of that save."""
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Recording
+from eventsourcing.persistence import ApplicationRecorder
 
 from ledger.application.storage import changes_after
 
@@ -82,15 +82,31 @@ class AggregateCache:
                     self._put_locked(aggregate_id, loaded)
         return loaded
 
-    def for_change(self, aggregate_id: UUID, load: Callable[[UUID], Any]) -> Any:
-        """A copy of the aggregate that the caller may change and save."""
-        found = self.get(aggregate_id, load)
-        return None if found is None else copy.deepcopy(found)
-
-    def saved(self, recordings: Sequence[Recording[UUID]], aggregates: Sequence[Any]) -> None:
-        """Keep what this process just saved, at the version it saved."""
-        del recordings  # the cache reads the positions from the log itself
+    @property
+    def generation(self) -> int:
+        """Changes whenever the cache is emptied: what was read before may not be put back."""
         with self._lock:
+            return self._generation
+
+    def take(self, aggregate_id: UUID, load: Callable[[UUID], Any]) -> Any:
+        """The aggregate for the caller alone to change and save: taken out of the cache
+        (so no copy is made and no reader sees it half changed) until :meth:`keep` puts it
+        back. One that a refused command changed is never put back: the next command reads
+        the aggregate again."""
+        with self._lock:
+            found = self._items.pop(aggregate_id, None)
+            if found is not None:
+                return found
+            self.loads += 1
+        return load(aggregate_id)
+
+    def keep(self, aggregates: Sequence[Any], generation: int) -> None:
+        """Put back aggregates as this process saved them (or took them and left them
+        unchanged), unless the cache was emptied since ``generation`` or the log has shown
+        a newer version of one meanwhile."""
+        with self._lock:
+            if generation != self._generation:
+                return
             for aggregate in aggregates:
                 self._put_locked(aggregate.id, aggregate)
 
