@@ -5,16 +5,20 @@ position; the signature is verified once per command, however often it is retrie
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from ledger.application.cache import AggregateCache
 from ledger.application.service import Ledger
+from ledger.application.storage import POSTGRES_TABLE
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError
 from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
@@ -204,3 +208,42 @@ def test_a_kept_aggregate_is_dropped_when_the_log_shows_a_newer_version(
     cache.refresh()
     assert cache.get(D1, load).version == 3
     assert cache.loads == 2
+
+
+def test_events_are_inserted_under_the_log_table_lock(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: the one-statement insert still takes the table's EXCLUSIVE lock, so that
+    positions are committed in the order they are given and a reader tailing the log never
+    passes a gap that is filled later."""
+    world = build_world(pg_url, tmp_path / "home")
+    try:
+        conninfo = cast(Any, world.runtime.storage.factory).conninfo()
+        table = f'"{world.ledger.recorder.datastore.schema}".{POSTGRES_TABLE}'  # type: ignore[attr-defined]
+        before = world.ledger.recorder.max_notification_id()
+        done: list[Any] = []
+        command = self_score(world, "staff", "D1", "0.25")
+        with (
+            psycopg.connect(**conninfo) as holder,
+            psycopg.connect(**conninfo, autocommit=True) as observer,
+        ):
+            holder.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+            writer = threading.Thread(target=lambda: done.append(world.ledger.execute(command)))
+            writer.start()
+            deadline = time.monotonic() + 8
+            waiting = 0
+            while not waiting and time.monotonic() < deadline:
+                row = observer.execute(
+                    "SELECT count(*) AS n FROM pg_locks "
+                    "WHERE relation = %s::regclass AND NOT granted",
+                    (table,),
+                ).fetchone()
+                waiting = cast(Any, row)["n"]  # the pool's connections give rows as dicts
+                time.sleep(0.02)
+            assert waiting == 1, "the insert did not wait for the table lock"
+            assert not done
+            assert world.ledger.recorder.max_notification_id() == before
+            holder.rollback()
+            writer.join(timeout=10)
+        assert done
+        assert done[0].position > (before or 0)
+    finally:
+        world.ledger.close()
