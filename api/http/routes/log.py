@@ -13,9 +13,15 @@ from api.http.deps import (
     AggregateId,
     ServiceDep,
     b64,
+    reader,
 )
+from api.http.service import Service
+from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import NotFoundError, ValidationError
+from ledger.domain.disclosure import may_read
+from ledger.transparency.merkle import leaf_hash
 from projections.decoding import decode
+from projections.read_models.disclosure import withheld
 from projections.transparency_log.merkle_log import canonical_event_bytes
 
 log = structlog.get_logger("parledger.api")
@@ -55,14 +61,31 @@ def log_checkpoint(svc: ServiceDep) -> str:
     operation_id="log_leaf",
     tags=["log"],
     responses=ERRORS,
-    description="The canonical bytes of the event at a leaf (docs/FORMATS.md §4).",
+    description="The canonical bytes of the event at a leaf (docs/FORMATS.md §4); for an "
+    "event of a campaign whose content is not public yet (§5a), its leaf hash and the "
+    "reason, unless a bearer token's key may read it.",
 )
-def log_leaf(index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep) -> Response:
+def log_leaf(
+    request: Request, index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep
+) -> Response:
     leaf = svc.log.leaf(index)
     if leaf is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
     found = svc.ledger.recorder.select_notifications(int(leaf["position"]), 1)
-    return Response(canonical_event_bytes(decode(found[0])), media_type="application/json")
+    data = canonical_event_bytes(decode(found[0]))
+    held = withheld(svc.reads, data, index)
+    if held is not None and not _may_read(request, svc, held[1]):
+        shown = {"index": index, "leaf_hash": leaf_hash(data).hex(), "withheld": held[0]}
+        return Response(canonical_bytes(shown), media_type="application/json")
+    return Response(data, media_type="application/json")
+
+
+def _may_read(request: Request, svc: Service, unit: str | None) -> bool:
+    """Whether the request's bearer token (if any) is a key that reads withheld content."""
+    if not request.headers.get("authorization"):
+        return False
+    record = reader(request, svc)
+    return may_read([(g.role, g.scope) for g in record.grants], unit)
 
 
 @router.get(
