@@ -11,6 +11,7 @@ import typer
 
 from api.bootstrap import Runtime, open_runtime
 from api.cli.app import app
+from api.cli.disclosure import show_withheld
 from api.cli.reads import show_scorecard
 from api.cli.render import (
     ranking_table,
@@ -22,7 +23,6 @@ from api.cli.support import (
     _ledger,
     _log_key,
     _progress_bar,
-    _reads,
     _receipt,
     _run,
     _runtime,
@@ -89,8 +89,9 @@ def demo() -> None:
     and publish the 2023 results."""
 
     def act() -> None:
-        run_demo(_ledger(create=True, clock=demo_clock()))
-        reads = _reads()
+        runtime = _runtime(create=True, clock=demo_clock())
+        run_demo(runtime.ledger)
+        reads = runtime.reads
         show_scorecard(reads, CAMPAIGN, UNIT, None)
         out.print()
         names = {u["code"]: u["name"] for u in reads.units()}
@@ -106,6 +107,7 @@ def demo() -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+        show_withheld(runtime)
 
     _run(act)
 

@@ -16,13 +16,9 @@ from api.http.deps import (
     reader,
 )
 from api.http.service import Service
-from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import NotFoundError, ValidationError
 from ledger.domain.disclosure import may_read
-from ledger.transparency.merkle import leaf_hash
-from projections.decoding import decode
-from projections.read_models.disclosure import withheld
-from projections.transparency_log.merkle_log import canonical_event_bytes
+from projections.read_models.disclosure import leaf_bytes, withheld, withheld_view
 
 log = structlog.get_logger("parledger.api")
 
@@ -68,15 +64,12 @@ def log_checkpoint(svc: ServiceDep) -> str:
 def log_leaf(
     request: Request, index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep
 ) -> Response:
-    leaf = svc.log.leaf(index)
-    if leaf is None:
+    data = leaf_bytes(svc.log, svc.ledger.recorder, index)
+    if data is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
-    found = svc.ledger.recorder.select_notifications(int(leaf["position"]), 1)
-    data = canonical_event_bytes(decode(found[0]))
     held = withheld(svc.reads, data, index)
     if held is not None and not _may_read(request, svc, held[1]):
-        shown = {"index": index, "leaf_hash": leaf_hash(data).hex(), "withheld": held[0]}
-        return Response(canonical_bytes(shown), media_type="application/json")
+        data = withheld_view(index, data, held[0])
     return Response(data, media_type="application/json")
 
 
