@@ -212,12 +212,24 @@ class Card:
         return None
 
 
-def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header of a bundle, and the table its events give (§12.1, §13)."""
+def read_bundle(bundle: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """§13: the header, and the leaves in full as events; a leaf as a hash (64 hex digits,
+    format 2) is content the bundle does not carry, and stands as an empty event."""
     lines = gzip.decompress(bundle).decode("utf-8").split("\n")
     assert lines[-1] == ""
     header = json.loads(lines[0])
-    events = [json.loads(line) for line in lines[1:-1]]
+    events = [
+        {"type": "", "aggregate_type": "", "body": {}}
+        if len(line) == 64 and all(c in "0123456789abcdef" for c in line)
+        else json.loads(line)
+        for line in lines[1:-1]
+    ]
+    return header, events
+
+
+def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header of a bundle, and the table its events give (§12.1, §13)."""
+    header, events = read_bundle(bundle)
     publication = header["publication"]
     size = publication["tree_size"]
     code = header["campaign"]
@@ -314,7 +326,7 @@ def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def reproduce_keys(bundle: bytes) -> list[dict[str, Any]]:
     """§6.1 and §13: every key the registry ever held, as its last event left it."""
-    lines = gzip.decompress(bundle).decode("utf-8").split("\n")[1:-1]
+    _, events = read_bundle(bundle)
     keys: dict[str, dict[str, Any]] = {}
 
     def enrol(leaf: int, at: str, person: dict[str, Any], roles: list[Any], **more: Any) -> None:
@@ -340,9 +352,8 @@ def reproduce_keys(bundle: bytes) -> list[dict[str, Any]]:
     def revoke(leaf: int, at: str, key_id: str, reason: str, **more: Any) -> None:
         keys[key_id].update(revoked_at=at, revocation_reason=reason, revoked_leaf=leaf, **more)
 
-    for leaf, line in enumerate(lines):
-        event = json.loads(line)
-        kind, body, at = event["type"], event["body"], event["recorded_at"]
+    for leaf, event in enumerate(events):
+        kind, body, at = event["type"], event["body"], event.get("recorded_at")
         if kind == "LedgerInitialised":
             enrol(leaf, at, body["administrator"], [{"role": "administrator"}])
             enrol(leaf, at, {**body["server"], "title": "", "unit": ""}, [{"role": "system"}])
@@ -586,8 +597,8 @@ def test_the_table_hashes_to_what_the_publisher_signed(bundle: bytes) -> None:
     header, table = reproduce(bundle)
     digest = hashlib.sha256(jcs(table)).hexdigest()
     assert digest == header["publication"]["table_sha256"]
-    lines = gzip.decompress(bundle).decode("utf-8").split("\n")
-    published = json.loads(lines[1 + header["publication"]["leaf_index"]])
+    _, events = read_bundle(bundle)
+    published = events[header["publication"]["leaf_index"]]
     assert published["type"] == "ResultsPublished"
     assert published["command"]["command"]["args"]["table_sha256"] == digest
 
