@@ -105,6 +105,8 @@ class Scorecard(LedgerAggregate):
         self.adjustments: dict[str, Decimal] = {}
         self.targets: dict[str, Decimal] = {}
         self.targets_year: int | None = None
+        # the surveys whose batches gave points to this card (its table depends on them)
+        self.surveys: set[str] = set()
 
     class ScorecardOpened(LedgerAggregate.Created):
         pass
@@ -219,6 +221,8 @@ class Scorecard(LedgerAggregate):
         elif event_type == "ExternalScoreRecorded":
             entry.external_points = Decimal(body["points"])
             entry.source_document = body["source_document"]
+            if "survey" in body:
+                self.surveys.add(str(body["survey"]))
         elif event_type == "ScoreCorrected":
             entry.corrected_points = Decimal(body["points"])
         else:

@@ -49,6 +49,7 @@ def batch_members(
     kept = [b.tallies for b in survey.active_batches() if b.file_sha256 != replaced]
     definition = survey.definition
     return {
+        "campaign": survey.campaign,
         "imported_by": signer,
         "results": survey_results(
             definition,
