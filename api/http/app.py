@@ -31,6 +31,7 @@ from api.http.routes import (
     operations,
     publications,
     reads,
+    surveys,
 )
 from api.http.service import Service
 from api.web.install import install_web
@@ -78,7 +79,17 @@ def create_app(
     app.add_middleware(failures.CatchAll)
     app.add_middleware(failures.OutageGate)
     app.middleware("http")(request_middleware(metrics))
-    for module in (operations, commands, evidence, auth, log, publications, reads, documents):
+    for module in (
+        operations,
+        commands,
+        evidence,
+        auth,
+        log,
+        publications,
+        reads,
+        documents,
+        surveys,
+    ):
         app.include_router(module.router)
     generated = app.openapi
 

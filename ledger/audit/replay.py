@@ -32,6 +32,7 @@ from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
 from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey, batch_members
 from ledger.domain.unit import UnitRecord
 
 
@@ -104,6 +105,9 @@ class Registries:
     finalised: dict[str, int] = field(default_factory=dict)
     publications: list[Publication] = field(default_factory=list)
     ledger: str | None = None
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    # each batch's results, by survey and file hash: what the points on the cards must be
+    survey_results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
@@ -136,7 +140,45 @@ class Registries:
                 self._trees.pop(key, None)
         elif event.aggregate_type == "Campaign":
             return self._campaign_event(index, event)
+        elif event.aggregate_type == "Survey":
+            return self._survey_event(event)
         return found + differences(body, args, derived)
+
+    def _survey_event(self, event: EventFacts) -> list[str]:
+        """A survey's definition, and each batch's results recomputed from the tallies."""
+        body, kind, args = event.body, event.event_type, signed_args(event)
+        found: list[str] = []
+        derived: dict[str, Any] = {}
+        if kind == "SurveyDefined":
+            survey = self.surveys[body["code"]] = Survey.blank()
+        else:
+            survey = self.surveys[body.get("code") or body["survey"]]
+        if kind == "SurveyRevised" and survey.batches:
+            found.append(f"it revises survey {survey.code}, frozen by its recorded answers")
+        if kind == "SurveyBatchImported":
+            campaign = self.campaigns[survey.campaign]
+            tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
+            signer = str(event.command["command"]["key_id"])
+            derived = batch_members(survey, args, signer, tree)
+            self.survey_results[(survey.code, body["file_sha256"])] = derived["results"]
+        survey.when(kind, body, event.recorded_at)
+        return found + differences(body, args, derived)
+
+    def survey_points_problems(self, args: Mapping[str, Any]) -> list[str]:
+        """Points a survey batch put on a card are the points its results give."""
+        results = self.survey_results.get((args["survey"], args["file_sha256"]))
+        if results is None:
+            return [
+                f"it names batch {args['file_sha256']} of survey {args['survey']}, "
+                "which no earlier event records"
+            ]
+        due = results["units"].get(args["unit"], {}).get("points", {}).get(args["criterion"])
+        if due != args["points"]:
+            return [
+                f"criterion {args['criterion']}: it records {args['points']} points from "
+                f"survey {args['survey']}, whose tallies give {due}"
+            ]
+        return []
 
     def _campaign_event(self, index: int, event: EventFacts) -> list[str]:
         body, kind = event.body, event.event_type
@@ -264,6 +306,8 @@ class CardReplay:
             signer = str(event.command["command"]["key_id"])
             derived = scorecard_members(card, kind, signed_args(event), signer, context)
             found = differences(body, signed_args(event), derived)
+            if event.command["command"].get("type") == "record_survey_points":
+                found += self.registries.survey_points_problems(signed_args(event))
         card.when(kind, body, event.recorded_at)
         return found
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ledger.core.codes import CODE, KEY_ID, SHA256, UNIT_CODE
 from ledger.domain.indicators import is_unit_kind
 from ledger.domain.keyring import AUTHORITY_ROLES, ROLES, SCOPED_ROLES
+from ledger.domain.survey_definition import SurveyDefinition
 
 POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
@@ -355,3 +356,42 @@ class RecordExternalScore(ScorecardArgs):
     source_document: str = Field(
         min_length=1, max_length=1000, description="the document the points come from"
     )
+
+
+class DefineSurvey(SurveyDefinition, Args):
+    """A survey's definition (docs/FORMATS.md §12.1); `parledger survey define` reads it
+    from a YAML or JSON file."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+SurveyTallies = dict[str, dict[str, dict[str, dict[str, int]]]]
+
+
+class ImportSurveyBatch(Args):
+    survey: str = Field(pattern=UNIT_CODE, description="the survey's code")
+    version: int = Field(ge=1, description="the definition version the file was checked against")
+    file_sha256: str = Field(pattern=SHA256, description="SHA-256 of the answer file (hex)")
+    rows: int = Field(ge=0, description="the file's answer rows")
+    tallies: SurveyTallies = Field(
+        description="per unit, respondent group ('-' without groups) and question, the count "
+        'of each answer option and of blanks ("blank")'
+    )
+    respondents: dict[str, dict[str, int]] = Field(
+        description="respondents counted per unit and group (counts only, never ids)"
+    )
+    supersedes: str | None = Field(
+        default=None,
+        pattern=SHA256,
+        description="the SHA-256 of the batch a corrected file replaces",
+    )
+    reason: str = Field(default="", max_length=4000, description="why a corrected file replaces it")
+
+
+class RecordSurveyPoints(ScorecardArgs):
+    criterion: str = CRITERION
+    points: str = _points("the points the survey's method gives")
+    source: Literal["survey", "sipas"] = Field(description="the leaf's score source")
+    source_document: str = Field(min_length=1, max_length=1000, description="the batch, in words")
+    survey: str = Field(pattern=UNIT_CODE, description="the survey's code")
+    file_sha256: str = Field(pattern=SHA256, description="the batch that gave the points")

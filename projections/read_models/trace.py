@@ -18,6 +18,7 @@ from ledger.domain.scorecard import LeafEntry, Scorecard
 
 CARD_LEVEL = ""
 TRACE_COLUMNS = (
+    "leaf",
     "position",
     "recorded_at",
     "campaign",
@@ -145,6 +146,7 @@ def trace_rows(
 def row_from_table(record: dict[str, Any]) -> dict[str, Any]:
     signer = json.loads(record["signer"])
     return {
+        "leaf": None if record["leaf"] is None else int(record["leaf"]),
         "position": record["position"],
         "recorded_at": record["recorded_at"],
         "campaign": record["campaign"],

@@ -193,7 +193,8 @@ def get_gaps(code: CampaignCode, unit: UnitCode, svc: ServiceDep, who: Reader) -
     tags=["reads"],
     responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}},
     description="Every change of every score (or of one unit, one criterion): when, "
-    "who, what, why, on which evidence, and the event's log position. JSON or CSV.",
+    "who, what, why, on which evidence, and the event's leaf index in the transparency log "
+    "(`leaf`, as /v1/log names it) and its store position. JSON or CSV.",
 )
 def get_trace(
     code: CampaignCode,
