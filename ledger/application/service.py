@@ -38,7 +38,14 @@ from ledger.core.clock import Clock, SystemClock
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError, ConflictError, NotFoundError, ValidationError
-from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.core.ids import (
+    KEY_REGISTRY_ID,
+    campaign_id,
+    indicator_set_id,
+    scorecard_id,
+    survey_id,
+    unit_id,
+)
 from ledger.domain.authorization import BAD_SIGNATURE, authorize, signer_of
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign, PublicationFacts
@@ -50,6 +57,7 @@ from ledger.domain.keyring import KeyRecord, Keyring
 from ledger.domain.results import result_table
 from ledger.domain.scopes import LiveFacts
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey
 from ledger.domain.unit import Unit
 
 MAX_ATTEMPTS = 20
@@ -262,6 +270,9 @@ class Ledger(Application[UUID]):
 
     def campaign(self, code: str) -> Campaign | None:
         return cast(Campaign | None, self._current(campaign_id(code)))
+
+    def survey(self, code: str) -> Survey | None:
+        return cast(Survey | None, self._current(survey_id(code)))
 
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
         return cast(Scorecard | None, self._current(scorecard_id(campaign, unit)))

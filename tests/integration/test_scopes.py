@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from ledger.application.service import stored_events
+from ledger.application.survey_import import batch_args, check_answer_file
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.audit.event_checks import verify_events
 from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import AuthorizationError, LedgerError
+from ledger.core.ids import survey_id
 from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import SYSTEM_ROLE
 from projections.publication.bundling import build_bundle
@@ -251,7 +254,43 @@ def two(world: World) -> World:
     return world
 
 
-def test_two_levels_run_their_cycles_and_every_out_of_scope_key_is_refused(two: World) -> None:
+SURVEY: dict[str, Any] = {
+    "code": "D2-XHH",
+    "campaign": "D2-2023",
+    "kind": "par_survey",
+    "method": "par-survey-default-1",
+    "title": "Điều tra xã hội học của quận D2",
+    "units": ["X3"],
+    "respondent_groups": [{"code": "DN", "title": "Doanh nghiệp"}],
+    "questions": [{"code": "Q1", "text": "Câu 1", "criterion": "2.1"}],
+}
+
+
+def survey_steps(world: World, folder: Path) -> set[str]:
+    """The district D2's survey body defines its survey and imports a batch; the sibling
+    district's survey body and secretariat may do neither."""
+    world.clock.set(START + timedelta(days=61))
+    phrase = "campaign D2-2023 (run by D2, 2023): a grant of authority D2"
+    for name in ("survey_D1", "sec_D1"):
+        assert phrase in refused(world, name, "define_survey", SURVEY).message
+    world.send(world.keys["survey_D2"], "define_survey", SURVEY)
+    answers = folder / "answers.csv"
+    answers.write_text("respondent,unit,question,answer,group\nR1,X3,Q1,A,DN\n", encoding="utf-8")
+    survey = world.ledger.aggregate(survey_id("D2-XHH"))
+    checked = check_answer_file(answers, survey.definition)
+    assert checked.ok, checked.tally.errors
+    batch = batch_args(survey, checked)
+    for name in ("survey_D1", "survey_D1_2024"):
+        error = refused(world, name, "import_survey_batch", batch)
+        assert phrase in error.message
+        assert f"holds {HELD[name]}" in error.message
+    world.send(world.keys["survey_D2"], "import_survey_batch", batch)
+    return {"define_survey", "import_survey_batch"}
+
+
+def test_two_levels_run_their_cycles_and_every_out_of_scope_key_is_refused(
+    two: World, tmp_path: Path
+) -> None:
     world = two
     stored = world.ledger.evidence.put_bytes(PDF)
     evidence = {"sha256": stored.sha256, "size": stored.size}
@@ -278,6 +317,7 @@ def test_two_levels_run_their_cycles_and_every_out_of_scope_key_is_refused(two: 
     world.send(world.keys["pub_D1"], "publish_results", publish)
     tried.add("publish_results")
 
+    tried |= survey_steps(world, tmp_path)
     acting = {t for t, spec in COMMANDS.items() if SYSTEM_ROLE not in spec.roles}
     assert tried == acting - LEDGER_WIDE
     district = world.ledger.campaign(D1)
