@@ -15,7 +15,7 @@ up to the event judged."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,7 +36,8 @@ class CampaignFacts:
     code: str
     owner: str | None
     year: int | None
-    units: frozenset[str] = frozenset()
+    # the campaign's own list, not copied: only reads ask it
+    units: Collection[str] = ()
 
     def describe(self) -> str:
         owner = f"run by {self.owner}" if self.owner else "run for the whole ledger"
@@ -85,7 +86,7 @@ class Aggregates(Protocol):
 
 
 def facts_of_campaign(campaign: _Campaign) -> CampaignFacts:
-    return CampaignFacts(campaign.code, campaign.owner, campaign.year, frozenset(campaign.units))
+    return CampaignFacts(campaign.code, campaign.owner, campaign.year, campaign.units)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
         str(args["code"]),
         args.get("owner"),
         year if isinstance(year, int) else None,
-        frozenset(str(u) for u in args.get("units") or ()),
+        [str(u) for u in args.get("units") or ()],
     )
 
 
@@ -245,6 +246,8 @@ def may_read(reader: KeyRecord, campaign: CampaignFacts, facts: ScopeFacts) -> b
             return True
         if grant.role in AUTHORITY_ROLES and reaches(grant, campaign, facts):
             return True
-        if grant.role in ("unit_staff", "unit_head") and campaign.units & set(grant.scope):
-            return True
+        if grant.role in ("unit_staff", "unit_head"):
+            scope = set(grant.scope)
+            if any(unit in scope for unit in campaign.units):
+                return True
     return False
