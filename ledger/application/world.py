@@ -66,11 +66,11 @@ class LedgerWorld:
     def campaign(self, code: str) -> Campaign | None:
         return cast(Campaign | None, self._ledger.aggregate(campaign_id(code)))
 
-    def survey(self, code: str) -> Survey | None:
-        return cast(Survey | None, self._ledger.aggregate(survey_id(code)))
-
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
         return cast(Scorecard | None, self._ledger.aggregate(scorecard_id(campaign, unit)))
+
+    def survey(self, code: str) -> Survey | None:
+        return cast(Survey | None, self._ledger.aggregate(survey_id(code)))
 
     def system_command(self, command_type: str, args: dict[str, Any]) -> SignedCommand:
         key = self._ledger.server_key
