@@ -86,3 +86,15 @@ def test_the_administrator_reads_every_campaign(api: Api) -> None:
     assert listed == set(CAMPAIGNS)
     for code in CAMPAIGNS:
         api.read(f"/v1/campaigns/{code}/scorecards", api.admin)
+
+
+def test_the_progress_of_a_campaign_lists_only_its_council(api: Api) -> None:
+    """The district's council (by authority and year, or by campaign) and the province's
+    (downward); not the sibling district's, nor the same district's council of 2024."""
+    progress = api.read("/v1/campaigns/D1-2023/progress", api.keys["inspector_D1"])
+    listed = {row["key_id"] for row in progress["appraisers"]}
+    expected = {api.keys[name].key_id for name in ("council_a", "council_b", "council_P")}
+    assert listed == expected
+    later = api.read("/v1/campaigns/D1-2024/progress", api.keys["inspector_D1"])
+    expected = {api.keys[n].key_id for n in ("council_D1_2024", "council_D1_camp2024")}
+    assert {row["key_id"] for row in later["appraisers"]} == expected
