@@ -18,7 +18,9 @@ from api.http.deps import (
 from api.http.service import Service
 from ledger.core.errors import NotFoundError, ValidationError
 from ledger.domain.disclosure import may_read
-from projections.read_models.disclosure import leaf_bytes, withheld, withheld_view
+from ledger.domain.scopes import LiveFacts
+from ledger.domain.scopes import may_read as may_read_campaign
+from projections.read_models.disclosure import leaf_bytes, leaf_content, withheld, withheld_view
 
 log = structlog.get_logger("parledger.api")
 
@@ -68,17 +70,23 @@ def log_leaf(
     if data is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
     held = withheld(svc.reads, data, index)
-    if held is not None and not _may_read(request, svc, held[1]):
+    if held is not None and not _may_read(request, svc, data, held[1]):
         data = withheld_view(index, data, held[0])
     return Response(data, media_type="application/json")
 
 
-def _may_read(request: Request, svc: Service, unit: str | None) -> bool:
-    """Whether the request's bearer token (if any) is a key that reads withheld content."""
+def _may_read(request: Request, svc: Service, data: bytes, unit: str | None) -> bool:
+    """Whether the request's bearer token (if any) is a key that reads withheld content:
+    by a role that reads it, in force, appointed for the leaf's campaign (FORMATS §6)."""
     if not request.headers.get("authorization"):
         return False
     record = reader(request, svc)
-    return may_read([(g.role, g.scope) for g in record.grants], unit)
+    if not may_read([(g.role, g.scope) for g in record.grants if g.active], unit):
+        return False
+    code, _ = leaf_content(data)
+    facts = LiveFacts(svc.ledger)
+    campaign = facts.campaign_facts(code) if code is not None else None
+    return campaign is None or may_read_campaign(record, campaign, facts)
 
 
 @router.get(
