@@ -30,7 +30,12 @@ from ledger.domain.derivations import (
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
-from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
+from ledger.domain.scopes import (
+    SURVEY_DEFINITIONS,
+    CampaignFacts,
+    facts_of_campaign,
+    units_outside,
+)
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.survey import Survey, batch_members
 from ledger.domain.unit import UnitRecord
@@ -108,6 +113,8 @@ class Registries:
     surveys: dict[str, Survey] = field(default_factory=dict)
     # each batch's results, by survey and file hash: what the points on the cards must be
     survey_results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # each survey's campaign as its definitions named it, with their indices
+    survey_campaigns: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
@@ -141,6 +148,9 @@ class Registries:
         elif event.aggregate_type == "Campaign":
             return self._campaign_event(index, event)
         elif event.aggregate_type == "Survey":
+            if kind in SURVEY_DEFINITIONS:
+                history = self.survey_campaigns.setdefault(str(body["code"]), [])
+                history.append((index, str(body["campaign"])))
             return self._survey_event(event)
         return found + differences(body, args, derived)
 
@@ -253,8 +263,8 @@ class ScopeFactsAt:
         return facts_of_campaign(self.registries.campaigns[code])
 
     def survey_campaign(self, code: str) -> str | None:
-        survey = self.registries.surveys.get(code)
-        return survey.campaign if survey is not None else None
+        named = [c for i, c in self.registries.survey_campaigns.get(code, ()) if i < self.index]
+        return named[-1] if named else None
 
 
 def _snapshot(campaign: Campaign) -> Campaign:

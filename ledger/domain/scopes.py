@@ -15,13 +15,15 @@ up to the event judged."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ledger.domain.keyring import AUTHORITY_ROLES, Grant, KeyRecord
 
 WHOLE_LEDGER = "the whole ledger"
+# the events that name the campaign a survey gives its points to
+SURVEY_DEFINITIONS = ("SurveyDefined", "SurveyRevised")
 # longer chains of parents than this are a loop in a forged registry
 MAX_DEPTH = 64
 
@@ -34,7 +36,8 @@ class CampaignFacts:
     code: str
     owner: str | None
     year: int | None
-    units: frozenset[str] = frozenset()
+    # the campaign's own list, not copied: only reads ask it
+    units: Collection[str] = ()
 
     def describe(self) -> str:
         owner = f"run by {self.owner}" if self.owner else "run for the whole ledger"
@@ -43,7 +46,8 @@ class CampaignFacts:
 
 
 class ScopeFacts(Protocol):
-    """What scopes read of a ledger: the unit above a unit, and a campaign's facts."""
+    """What scopes read of a ledger: the unit above a unit, a campaign's facts, and the
+    campaign a survey gives its points to."""
 
     def parent_of(self, unit: str) -> str | None: ...
 
@@ -72,7 +76,7 @@ class _Campaign(Protocol):
 
 
 class Aggregates(Protocol):
-    """The units and campaigns as they stand (the handlers' World, or the Ledger)."""
+    """The units, campaigns and surveys as they stand (the handlers' World, or the Ledger)."""
 
     def unit(self, code: str) -> Any: ...
 
@@ -82,7 +86,7 @@ class Aggregates(Protocol):
 
 
 def facts_of_campaign(campaign: _Campaign) -> CampaignFacts:
-    return CampaignFacts(campaign.code, campaign.owner, campaign.year, frozenset(campaign.units))
+    return CampaignFacts(campaign.code, campaign.owner, campaign.year, campaign.units)
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,8 @@ class RunningFacts:
             self.parents[str(body["code"])] = body.get("parent")
         elif event_type == "CampaignCreated" and body["code"] not in self.campaigns:
             self.campaigns[body["code"]] = created_campaign(body)
-        elif event_type == "SurveyDefined":
-            self.surveys.setdefault(str(body["code"]), str(body["campaign"]))
+        elif event_type in SURVEY_DEFINITIONS:
+            self.surveys[str(body["code"])] = str(body["campaign"])
 
     def parent_of(self, unit: str) -> str | None:
         return self.parents.get(unit)
@@ -138,7 +142,7 @@ def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
         str(args["code"]),
         args.get("owner"),
         year if isinstance(year, int) else None,
-        frozenset(str(u) for u in args.get("units") or ()),
+        [str(u) for u in args.get("units") or ()],
     )
 
 
@@ -178,14 +182,16 @@ def reaches(grant: Grant, campaign: CampaignFacts | None, facts: ScopeFacts) -> 
 
 
 def campaign_of(name: str, args: Mapping[str, Any], facts: ScopeFacts) -> CampaignFacts | None:
-    """The campaign a command acts in: the one it creates, the one it names or the one of
-    the survey it names (a campaign not recorded belongs to no authority), or None for a
-    command outside any campaign."""
+    """The campaign a command acts in: the one it creates, the one it names, the one its
+    survey names (a campaign or survey not recorded belongs to no authority), or None for
+    a command outside any campaign."""
     if name == "create_campaign":
         return created_campaign(args)
     code = args.get("campaign")
-    if code is None and isinstance(args.get("survey"), str):
-        code = facts.survey_campaign(args["survey"])
+    survey = args.get("survey")
+    if not isinstance(code, str) and isinstance(survey, str):
+        # a survey's batch acts in the campaign the survey gives its points to
+        code = facts.survey_campaign(survey) or f"of survey {survey} (not recorded)"
     if not isinstance(code, str):
         return None
     return facts.campaign_facts(code) or CampaignFacts(code, None, None)
@@ -240,6 +246,8 @@ def may_read(reader: KeyRecord, campaign: CampaignFacts, facts: ScopeFacts) -> b
             return True
         if grant.role in AUTHORITY_ROLES and reaches(grant, campaign, facts):
             return True
-        if grant.role in ("unit_staff", "unit_head") and campaign.units & set(grant.scope):
-            return True
+        if grant.role in ("unit_staff", "unit_head"):
+            scope = set(grant.scope)
+            if any(unit in scope for unit in campaign.units):
+                return True
     return False
