@@ -389,6 +389,8 @@ def publication_problems(
         root_hash=body.get("root_hash", ""),
         checkpoint=body.get("checkpoint", ""),
         units=len(table["units"]),
+        # the heads are checked against the chains, by name (ledger.audit.bundle_heads)
+        heads=body.get("heads", None),
     )
     derived = publication_members(publication.campaign_before, facts)
     return differences(body, signed_args(publication.event), derived)
