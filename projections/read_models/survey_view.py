@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from ledger.core.canonical import format_time
 from ledger.domain.survey import Survey
@@ -108,6 +109,21 @@ def batches(survey: Survey) -> list[dict[str, Any]]:
         }
         for b in (survey.batches[s] for s in survey.order)
     ]
+
+
+def survey_codes(views: Any, ledger: Any) -> list[str]:
+    """The codes of every defined survey, from the log's index of events."""
+    rows = views.rows(
+        "SELECT aggregate_id FROM {pv_log} WHERE aggregate_type = ? AND version = 1 "
+        "ORDER BY position",
+        ("Survey",),
+    )
+    codes = []
+    for row in rows:
+        found = ledger.aggregate(UUID(str(row["aggregate_id"])))
+        if isinstance(found, Survey):
+            codes.append(found.code)
+    return codes
 
 
 def survey_document(survey: Survey) -> dict[str, Any]:
