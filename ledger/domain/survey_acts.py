@@ -121,8 +121,8 @@ def flow_points(world: World, survey: Survey, digest: str) -> list[Scorecard]:
                 "criterion": criterion,
                 "points": points,
                 "source": SOURCE_OF_KIND[definition.kind],
-                "source_document": f"{definition.title} ({survey.code} v{survey.version}, "
-                f"{definition.method}, tệp {digest[:12]})",
+                "source_document": f"{definition.title} ({survey.code} "
+                f"v{survey.definition_version}, {definition.method}, tệp {digest[:12]})",
                 "survey": survey.code,
                 "file_sha256": digest,
             }

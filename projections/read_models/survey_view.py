@@ -132,7 +132,7 @@ def survey_document(survey: Survey) -> dict[str, Any]:
     results = survey.results or {"method": definition.method, "units": {}}
     return {
         "code": survey.code,
-        "version": survey.version,
+        "version": survey.definition_version,
         "campaign": survey.campaign,
         "kind": definition.kind,
         "method": definition.method,

@@ -30,7 +30,7 @@ async function showErrors(answer) {
     body.append(row);
   }
   box.querySelector("[data-error-summary]").textContent =
-    `${answer.errors.length} lỗi trong ${answer.rows} dòng phiếu. Sửa tệp rồi chọn lại.`;
+    `${answer.errors.length} lỗi (tệp có ${answer.rows} dòng phiếu). Sửa tệp rồi chọn lại.`;
   box.hidden = false;
   document.getElementById("xem-truoc").hidden = true;
   box.tabIndex = -1;
@@ -54,6 +54,7 @@ function unitTable(unit, results) {
   for (const name of ["Mã", "Tỷ lệ (%)"]) {
     const th = document.createElement("th");
     th.scope = "col";
+    if (name !== "Mã") th.className = "num";
     th.textContent = name;
     head.append(th);
   }
