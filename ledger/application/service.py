@@ -29,6 +29,7 @@ from eventsourcing.utils import Environment, get_topic
 
 from ledger.application.cache import AggregateCache
 from ledger.application.evidence import EvidenceStore
+from ledger.application.leaf_numbers import LeafNumbers
 from ledger.application.settings import Settings
 from ledger.application.storage import APPLICATION_NAME, Storage, notification_id_of
 from ledger.application.world import LedgerWorld
@@ -47,6 +48,7 @@ from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.keyring import KeyRecord, Keyring
 from ledger.domain.results import result_table
+from ledger.domain.scopes import LiveFacts
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.unit import Unit
 
@@ -73,6 +75,8 @@ class Receipt:
     event_type: str
     event_hash: str
     position: int
+    # the event's index in the transparency log: what the log API, proofs and traces name
+    leaf: int
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +104,7 @@ class Ledger(Application[UUID]):
         self._after_save = tuple(after_save)
         self.evidence = EvidenceStore(settings.evidence_dir)
         self._cache = AggregateCache(self.recorder)
+        self._leaves = LeafNumbers(self.recorder)
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
@@ -154,7 +159,7 @@ class Ledger(Application[UUID]):
             version = existing.previous_command(command)
             if version is not None:
                 return self._receipt_for(existing, version)
-        authorize(world.keyring, command, signer)
+        authorize(world.keyring, command, signer, LiveFacts(world))
         self._check_clock(command)
         assert kind.handler is not None
         changed = kind.handler(world, command, args, existing)
@@ -201,11 +206,11 @@ class Ledger(Application[UUID]):
             version=version,
             event_type=event.event_type,
             event_hash=event.event_hash,
-            position=notification_id_of(self.recorder, aggregate.id, version),
+            position=(position := notification_id_of(self.recorder, aggregate.id, version)),
+            leaf=self._leaves.of(position),
         )
 
-    @staticmethod
-    def _receipt_from(recordings: Sequence[Recording[UUID]], target: UUID) -> Receipt:
+    def _receipt_from(self, recordings: Sequence[Recording[UUID]], target: UUID) -> Receipt:
         recording = [r for r in recordings if r.domain_event.originator_id == target][-1]
         event = cast(LedgerAggregate.Event, recording.domain_event)
         return Receipt(
@@ -215,6 +220,7 @@ class Ledger(Application[UUID]):
             event_type=event.event_type,
             event_hash=event.event_hash,
             position=recording.notification.id,
+            leaf=self._leaves.of(recording.notification.id),
         )
 
     @property

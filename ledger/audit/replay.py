@@ -30,6 +30,7 @@ from ledger.domain.derivations import (
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
+from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.survey import Survey, batch_members
 from ledger.domain.unit import UnitRecord
@@ -56,6 +57,12 @@ class UnitTimeline:
         record = UnitRecord.of(body)
         self._indices.setdefault(record.code, []).append(index)
         self._records.setdefault(record.code, []).append(record)
+
+    def record_at(self, code: str, index: int) -> UnitRecord | None:
+        """The unit as registered or updated before leaf ``index``."""
+        indices = self._indices.get(code)
+        position = bisect_left(indices, index) if indices else 0
+        return self._records[code][position - 1] if position else None
 
     def at(self, index: int) -> dict[str, UnitRecord]:
         """The units as registered or updated before leaf ``index``."""
@@ -175,12 +182,17 @@ class Registries:
 
     def _campaign_event(self, index: int, event: EventFacts) -> list[str]:
         body, kind = event.body, event.event_type
+        found: list[str] = []
         if kind == "CampaignCreated":
             code = body["code"]
             if code in self.campaigns:
                 return [f"campaign {code} is created again"]
             self.created[code] = index
             campaign = self.campaigns[code] = Campaign.blank()
+            owner = body.get("owner")
+            outside = units_outside(owner, body["units"], self.scope_facts(index)) if owner else []
+            if outside:
+                found.append(f"it scores unit(s) {', '.join(outside)}, not under its owner {owner}")
         else:
             code = body["campaign"]
             campaign = self.campaigns[code]
@@ -190,7 +202,9 @@ class Registries:
             self.publications.append(Publication(index, event, _snapshot(campaign)))
         campaign.when(kind, body, event.recorded_at)
         # a publication's derived members need its table: checked with the scorecards
-        return [] if kind == "ResultsPublished" else differences(body, signed_args(event), {})
+        if kind == "ResultsPublished":
+            return found
+        return found + differences(body, signed_args(event), {})
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         key = (code, version)
@@ -207,6 +221,11 @@ class Registries:
             campaign.finalised_at = None
         return campaign
 
+    def scope_facts(self, index: int) -> ScopeFactsAt:
+        """The unit hierarchy and the campaigns as they stood before leaf ``index``: what
+        the signer of that leaf is judged by."""
+        return ScopeFactsAt(self, index)
+
     def sizes(self) -> dict[str, list[int]]:
         """The tree sizes at which each campaign's tables were published."""
         found: dict[str, list[int]] = {}
@@ -214,6 +233,24 @@ class Registries:
             if type(publication.tree_size) is int:
                 found.setdefault(publication.campaign, []).append(publication.tree_size)
         return {code: sorted(set(sizes)) for code, sizes in found.items()}
+
+
+@dataclass(frozen=True)
+class ScopeFactsAt:
+    """:class:`ledger.domain.scopes.ScopeFacts` just before a leaf of the log."""
+
+    registries: Registries
+    index: int
+
+    def parent_of(self, unit: str) -> str | None:
+        record = self.registries.units.record_at(unit, self.index)
+        return record.parent if record is not None else None
+
+    def campaign_facts(self, code: str) -> CampaignFacts | None:
+        created = self.registries.created.get(code)
+        if created is None or created >= self.index:
+            return None
+        return facts_of_campaign(self.registries.campaigns[code])
 
 
 def _snapshot(campaign: Campaign) -> Campaign:

@@ -20,6 +20,7 @@ from ledger.application.service import Ledger
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.demo.cycle import HANOI, run_cycle
+from ledger.demo.district import run_district
 from ledger.demo.files import pdf
 from ledger.demo.surveys import run_surveys
 from ledger.domain.campaign import MILESTONES
@@ -192,6 +193,7 @@ def run_demo(ledger: Ledger) -> None:
             },
         )
     run_cycle(ledger, keys.admin, keys.survey, plan_csv())
+    run_district(ledger, keys.admin)
 
 
 def _province_scores(ledger: Ledger, keys: DemoKeys, tree: IndicatorTree, card: Scorecard) -> None:

@@ -163,6 +163,25 @@ COMMAND_TYPES: tuple[CommandType, ...] = (
         h.enrol_key,
     ),
     CommandType(
+        "appoint_key",
+        "Add grants to an enrolled key: an appointment to a council, a secretariat, a "
+        "publisher or survey body of a scoring authority.",
+        a.AppointKey,
+        ADMIN,
+        _events("KeyAppointed"),
+        _key_registry,
+        h.appoint_key,
+    ),
+    CommandType(
+        "end_appointment",
+        "End one of a key's grants, with the reason; the key itself stays enrolled.",
+        a.EndAppointment,
+        ADMIN,
+        _events("AppointmentEnded"),
+        _key_registry,
+        h.end_appointment,
+    ),
+    CommandType(
         "revoke_key",
         "Revoke a key: nothing it signs afterwards is accepted.",
         a.RevokeKey,

@@ -89,6 +89,12 @@ def import_survey_batch(
             code="unknown_survey",
             field="command.args.survey",
         )
+    if args.campaign != existing.campaign:
+        raise DomainError(
+            f"survey {existing.code} belongs to campaign {existing.campaign}",
+            code="campaign_mismatch",
+            field="command.args.campaign",
+        )
     campaign = _campaign(world, existing.campaign)
     if campaign.finalised_at is not None:
         raise DomainError(

@@ -14,7 +14,7 @@ import pytest
 from ledger.application.survey_import import batch_args, check_answer_file, recorded_batch
 from ledger.audit.bundle_format import encode_bundle
 from ledger.audit.bundle_verifier import verify_bundle
-from ledger.core.errors import DomainError, ValidationError
+from ledger.core.errors import AuthorizationError, DomainError, ValidationError
 from ledger.core.ids import survey_id
 from ledger.domain.survey import Survey
 from projections.publication.bundling import build_bundle
@@ -171,3 +171,16 @@ def test_results_forged_by_a_compromised_writer_are_found(world: World, tmp_path
     report = verify_bundle(bundle, log_key, workers=1)
     assert not report.ok
     assert "its 'results' is" in "\n".join(report.problems)
+
+
+def test_a_survey_body_of_another_authority_may_not_import(world: World, tmp_path: Path) -> None:
+    world.send(world.keys["survey"], "define_survey", DEFINITION)
+    elsewhere = world.enrol("survey-S1", [{"role": "survey_body", "scope": [], "authority": "S1"}])
+    checked = check_answer_file(answers(tmp_path / "a.csv"), survey(world).definition)
+    position = world.ledger.recorder.max_notification_id()
+    with pytest.raises(AuthorizationError, match="import_survey_batch needs the role survey_body"):
+        world.send(elsewhere, "import_survey_batch", batch_args(survey(world), checked))
+    assert world.ledger.recorder.max_notification_id() == position
+    moved = {**batch_args(survey(world), checked), "campaign": "P2022"}
+    with pytest.raises(DomainError, match="belongs to campaign C2023"):
+        world.send(world.keys["survey"], "import_survey_batch", moved)
