@@ -20,9 +20,11 @@ from api.cli import (  # noqa: F401  (they register)
     survey,
 )
 from api.cli.app import app
+from api.cli.disclosure import register as register_disclosure
 from api.cli.publication import register as register_publication
 
 register_publication(app)
+register_disclosure(app)
 
 
 def main() -> None:

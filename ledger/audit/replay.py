@@ -252,6 +252,10 @@ class ScopeFactsAt:
             return None
         return facts_of_campaign(self.registries.campaigns[code])
 
+    def survey_campaign(self, code: str) -> str | None:
+        survey = self.registries.surveys.get(code)
+        return survey.campaign if survey is not None else None
+
 
 def _snapshot(campaign: Campaign) -> Campaign:
     copied = copy.copy(campaign)
@@ -385,6 +389,8 @@ def publication_problems(
         root_hash=body.get("root_hash", ""),
         checkpoint=body.get("checkpoint", ""),
         units=len(table["units"]),
+        # the heads are checked against the chains, by name (ledger.audit.bundle_heads)
+        heads=body.get("heads", None),
     )
     derived = publication_members(publication.campaign_before, facts)
     return differences(body, signed_args(publication.event), derived)

@@ -16,6 +16,7 @@ from ledger.core.errors import DomainError, ValidationError
 from ledger.core.ids import campaign_id
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.derivations import publication_members
+from ledger.domain.disclosure import DEFAULT_POLICY, Policy, policy_of
 from ledger.domain.rules import adjustment_problems
 
 MILESTONES = (
@@ -118,6 +119,7 @@ class Campaign(LedgerAggregate):
         self.grade_bands: list[tuple[Decimal, str]] = []
         self.finalised_at: datetime | None = None
         self.publications: list[dict[str, Any]] = []
+        self.disclosure: Policy = DEFAULT_POLICY
 
     class CampaignCreated(LedgerAggregate.Created):
         pass
@@ -150,6 +152,7 @@ class Campaign(LedgerAggregate):
             for item in body.get("adjustments", [])
         }
         self.grade_bands = [(Decimal(b["min"]), b["grade"]) for b in body.get("grade_bands", [])]
+        self.disclosure = policy_of(body)
 
     @property
     def plan(self) -> Schedule:
@@ -252,3 +255,6 @@ class PublicationFacts:
     root_hash: str
     checkpoint: str
     units: int
+    # the head of every aggregate the table depends on (FORMATS §12); None in the facts a
+    # verifier reads from a publication recorded before heads were
+    heads: list[dict[str, Any]] | None = None

@@ -222,6 +222,11 @@ class CreateCampaign(Args):
     grade_bands: list[GradeBand] = Field(
         default_factory=list, max_length=20, description="grades, from the highest minimum down"
     )
+    disclosure: Literal["at_publication", "immediate"] = Field(
+        default="at_publication",
+        description="when its scorecards' content becomes public: at_publication (at its "
+        "first publication) or immediate (once recorded)",
+    )
 
 
 class FreezeIndicatorSet(Args):

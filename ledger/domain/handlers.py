@@ -6,15 +6,17 @@ aggregate (a copy it may change, or None), and returns the aggregates to save to
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ledger.core.canonical import format_time
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import DomainError, NotFoundError, ValidationError
-from ledger.core.ids import indicator_set_id
+from ledger.core.ids import indicator_set_id, survey_id
 from ledger.domain import command_args as a
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
+from ledger.domain.disclosure import head, heads_order, input_ids
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SCOPED_ROLES
@@ -271,8 +273,32 @@ def publish_results(
     facts = world.publication_facts(
         campaign.code, lambda digest: campaign.check_table(args.table_sha256, digest)
     )
+    facts = replace(facts, heads=publication_heads(world, campaign))
     campaign.publish(command, facts, world.now)
     return [campaign]
+
+
+def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
+    """The head of every aggregate the campaign's table depends on, as the ledger stands
+    when its publication is recorded (ledger.domain.disclosure.input_ids), and of every
+    survey whose batches gave a card its points."""
+    found = []
+    surveys: set[str] = set()
+    for kind, aggregate_id in input_ids(
+        campaign.code, campaign.units, campaign.indicator_set, campaign.indicator_set_version
+    ):
+        aggregate = campaign if kind == "Campaign" else world.for_change(aggregate_id)
+        if isinstance(aggregate, IndicatorSet):
+            found.append(head(kind, aggregate_id, *aggregate.definition_head))
+        elif aggregate is not None:
+            found.append(head(kind, aggregate_id, aggregate.version, aggregate.last_hash))
+        if isinstance(aggregate, Scorecard):
+            surveys |= {e.survey for e in aggregate.entries.values() if e.survey}
+    for code in sorted(surveys):
+        survey = world.survey(code)
+        if survey is not None:
+            found.append(head("Survey", survey_id(code), survey.version, survey.last_hash))
+    return sorted(found, key=heads_order)
 
 
 # -- scorecards -----------------------------------------------------------------------------

@@ -49,6 +49,8 @@ class ScopeFacts(Protocol):
 
     def campaign_facts(self, code: str) -> CampaignFacts | None: ...
 
+    def survey_campaign(self, code: str) -> str | None: ...
+
 
 class _Unit(Protocol):
     @property
@@ -76,6 +78,8 @@ class Aggregates(Protocol):
 
     def campaign(self, code: str) -> Any: ...
 
+    def survey(self, code: str) -> Any: ...
+
 
 def facts_of_campaign(campaign: _Campaign) -> CampaignFacts:
     return CampaignFacts(campaign.code, campaign.owner, campaign.year, frozenset(campaign.units))
@@ -95,6 +99,10 @@ class LiveFacts:
         found: _Campaign | None = self.source.campaign(code)
         return facts_of_campaign(found) if found is not None else None
 
+    def survey_campaign(self, code: str) -> str | None:
+        found = self.source.survey(code)
+        return str(found.campaign) if found is not None else None
+
 
 @dataclass
 class RunningFacts:
@@ -103,18 +111,24 @@ class RunningFacts:
 
     parents: dict[str, str | None] = field(default_factory=dict)
     campaigns: dict[str, CampaignFacts] = field(default_factory=dict)
+    surveys: dict[str, str] = field(default_factory=dict)
 
     def apply(self, event_type: str, body: Mapping[str, Any]) -> None:
         if event_type in ("UnitRegistered", "UnitUpdated"):
             self.parents[str(body["code"])] = body.get("parent")
         elif event_type == "CampaignCreated" and body["code"] not in self.campaigns:
             self.campaigns[body["code"]] = created_campaign(body)
+        elif event_type == "SurveyDefined":
+            self.surveys.setdefault(str(body["code"]), str(body["campaign"]))
 
     def parent_of(self, unit: str) -> str | None:
         return self.parents.get(unit)
 
     def campaign_facts(self, code: str) -> CampaignFacts | None:
         return self.campaigns.get(code)
+
+    def survey_campaign(self, code: str) -> str | None:
+        return self.surveys.get(code)
 
 
 def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
@@ -164,11 +178,14 @@ def reaches(grant: Grant, campaign: CampaignFacts | None, facts: ScopeFacts) -> 
 
 
 def campaign_of(name: str, args: Mapping[str, Any], facts: ScopeFacts) -> CampaignFacts | None:
-    """The campaign a command acts in: the one it creates, the one it names (a campaign
-    not recorded belongs to no authority), or None for a command outside any campaign."""
+    """The campaign a command acts in: the one it creates, the one it names or the one of
+    the survey it names (a campaign not recorded belongs to no authority), or None for a
+    command outside any campaign."""
     if name == "create_campaign":
         return created_campaign(args)
     code = args.get("campaign")
+    if code is None and isinstance(args.get("survey"), str):
+        code = facts.survey_campaign(args["survey"])
     if not isinstance(code, str):
         return None
     return facts.campaign_facts(code) or CampaignFacts(code, None, None)

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.audit.bundle_format import Bundle
+from ledger.audit.bundle_format import FORMAT_1, Bundle
 from ledger.audit.bundle_verifier import BundleReport, verify_bundle
 from ledger.audit.replay import evidence_order, snapshot_at, table_at
 from ledger.core.canonical import canonical_bytes, sha256_hex
@@ -20,7 +20,7 @@ from ledger.core.crypto import b64encode
 from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
 from ledger.transparency.merkle import MemoryTree, leaf_hash
 from ledger.transparency.note_keys import NoteSigner
-from projections.publication.bundling import build_bundle
+from projections.publication.bundling import build_bundle, leaves_from_store
 from tests.world import World, run_and_publish
 
 CAMPAIGN = "C2023"
@@ -44,7 +44,10 @@ class Forger:
         self.campaign = campaign
         publishing = world.publishing
         prepare(world)
-        self.bundle = build_bundle(publishing, campaign)
+        bundle = build_bundle(publishing, campaign)
+        # the forgeries are of events: made on the whole log, as a bundle of format 1 holds it
+        leaves = list(leaves_from_store(publishing, len(bundle.leaves)))
+        self.bundle = Bundle({**bundle.header, "format": FORMAT_1}, leaves)
         self.signer: NoteSigner = publishing.checkpoints.signer
         self.log_key = self.signer.verifier().to_string()
 

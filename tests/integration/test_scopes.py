@@ -7,6 +7,7 @@ recorded; the right key is accepted (docs/FORMATS.md §6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,10 +16,12 @@ import orjson
 import pytest
 
 from ledger.application.service import stored_events
+from ledger.application.survey_import import batch_args, check_answer_bytes
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.audit.event_checks import verify_events
 from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import AuthorizationError, LedgerError
+from ledger.core.ids import survey_id
 from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import SYSTEM_ROLE
 from projections.publication.bundling import build_bundle
@@ -65,7 +68,8 @@ LEDGER_WIDE = {
 class Step:
     day: int
     command: str
-    args: dict[str, Any]
+    # the arguments, or what makes them from the ledger as it stands when the step runs
+    args: dict[str, Any] | Callable[[World], dict[str, Any]]
     right: str | None
     wrong: dict[str, str] = field(default_factory=dict)
 
@@ -85,6 +89,26 @@ SIBLING, YEAR, CAMPAIGN, UPWARD, PARENT = (
 SECRETARIAT_WRONG = {SIBLING: "sec_D2", YEAR: "sec_D1_2024"}
 COUNCIL_WRONG = {SIBLING: "council_D2", YEAR: "council_D1_2024", CAMPAIGN: "council_D1_camp2024"}
 EXTERNAL = {"criterion": "2.1", "points": "1.5", "source": "survey", "source_document": "XHH"}
+SURVEY_WRONG = {SIBLING: "survey_D2", YEAR: "survey_D1_2024"}
+# the district's sociological survey of its communes, scoring criterion 2.1 of D1-2023
+SURVEY: dict[str, Any] = {
+    "code": "D1-2023-XHH",
+    "campaign": D1,
+    "kind": "par_survey",
+    "method": "par-survey-default-1",
+    "title": "Điều tra xã hội học cấp xã 2023",
+    "units": ["X1", "X2"],
+    "respondent_groups": [{"code": "ND", "title": "Người dân"}],
+    "questions": [{"code": "Q1", "text": "Câu 1", "criterion": "2.1"}],
+}
+ANSWERS = b"respondent,unit,question,answer,group\nR1,X1,Q1,A,ND\nR2,X2,Q1,B,ND\n"
+
+
+def survey_batch(world: World) -> dict[str, Any]:
+    survey = world.ledger.aggregate(survey_id(SURVEY["code"]))
+    checked = check_answer_bytes(ANSWERS, "xhh.csv", survey.definition)
+    assert checked.ok, checked.tally.errors
+    return batch_args(survey, checked)
 
 
 def steps(evidence: dict[str, Any]) -> list[Step]:
@@ -155,6 +179,10 @@ def steps(evidence: dict[str, Any]) -> list[Step]:
             {**SECRETARIAT_WRONG, "another unit's head": "head_X2"},
         ),
         Step(1, "record_targets", card(D1, "X1", year=2024, targets={"1.1": "1"}), "head_X1"),
+        # the district's survey body defines its survey and imports the answers; the
+        # province's reaches it too (downward), a sibling's or another year's does not
+        Step(1, "define_survey", SURVEY, "survey_D1", SURVEY_WRONG),
+        Step(1, "import_survey_batch", survey_batch, "survey_D1", SURVEY_WRONG),
         # preliminary appraisal
         Step(
             31,
@@ -236,7 +264,7 @@ def refused(world: World, name: str, command: str, args: dict[str, Any]) -> Auth
 
 def needed(command: str, args: dict[str, Any]) -> str:
     """The scope a refusal must name as needed."""
-    code = args.get("code") if command == "create_campaign" else args["campaign"]
+    code = args.get("code") if command == "create_campaign" else args.get("campaign", D1)
     owner, year = CAMPAIGNS[code]["owner"], CAMPAIGNS[code]["year"]
     if COMMANDS[command].scope == "unit" and command != "record_targets":
         return f"for unit {args['unit']}"
@@ -259,14 +287,15 @@ def test_two_levels_run_their_cycles_and_every_out_of_scope_key_is_refused(two: 
     tried: set[str] = set()
     for step in matrix:
         world.clock.set(START + timedelta(days=step.day, hours=1))
+        args = step.args(world) if callable(step.args) else step.args
         for dimension, name in step.wrong.items():
-            error = refused(world, name, step.command, step.args)
+            error = refused(world, name, step.command, args)
             context = f"{step.command} by {name} ({dimension})"
-            assert needed(step.command, step.args) in error.message, (context, error.message)
+            assert needed(step.command, args) in error.message, (context, error.message)
             assert f"holds {HELD[name]}" in error.message, (context, error.message)
             tried.add(step.command)
         if step.right is not None:
-            world.send(world.keys[step.right], step.command, step.args)
+            world.send(world.keys[step.right], step.command, args)
     # the publisher of the district publishes the commune results; others may not
     publish = {"campaign": D1, "table_sha256": reviewed(world, D1)}
     for name in ("pub_D2", "pub_D1_2024"):

@@ -145,8 +145,11 @@ def test_the_bundle_recomputes_the_results_and_holds_no_respondent(
 
 def test_results_forged_by_a_compromised_writer_are_found(world: World, tmp_path: Path) -> None:
     world.send(world.keys["survey"], "define_survey", DEFINITION)
-    checked = check_answer_file(answers(tmp_path / "a.csv"), survey(world).definition)
-    args = batch_args(survey(world), checked)
+    first = answers(tmp_path / "a.csv")
+    import_file(world, first)
+    checked = check_answer_file(answers(tmp_path / "b.csv", q1="B"), survey(world).definition)
+    digest = survey(world).order[0]
+    args = batch_args(survey(world), checked, supersedes=digest, reason="sửa")
     key = world.keys["survey"]
     command = world.command(key, "import_survey_batch", args)
     stored = world.ledger.repository.get(survey_id(DEFINITION["code"]))
@@ -154,19 +157,6 @@ def test_results_forged_by_a_compromised_writer_are_found(world: World, tmp_path
     body = {**args, "imported_by": key.key_id, "results": forged}
     stored.record(stored.SurveyBatchImported, body=body, command=command, at=world.clock.now())
     world.ledger.save(stored)
-    for unit in ("D1", "D2", "S1"):
-        world.send(
-            key,
-            "record_external_score",
-            {
-                "campaign": "C2023",
-                "unit": unit,
-                "criterion": "2.1",
-                "points": "2",
-                "source": "survey",
-                "source_document": "báo cáo",
-            },
-        )
     _publish(world)
     bundle = build_bundle(world.publishing, "C2023")
     log_key = world.publishing.checkpoints.signer.verifier().to_string()

@@ -35,6 +35,7 @@ from api.http.schemas import (
 from ledger.core.canonical import parse_time
 from ledger.core.errors import NotFoundError
 from ledger.domain.scopes import LiveFacts, may_read
+from projections.read_models.disclosure import campaign_disclosure
 from projections.read_models.trace import to_csv as trace_csv
 
 log = structlog.get_logger("parledger.api")
@@ -222,7 +223,8 @@ def get_trace(
     tags=["reads"],
     responses=ERRORS,
     description="Ranks per group with index, grade and change against the previous "
-    "campaign. Public once the campaign is finalised; before that it needs a token.",
+    "campaign. Public once the campaign's scores are (docs/FORMATS.md §5a: at its first "
+    "publication, or at once under the policy immediate); before that it needs a token.",
 )
 def get_ranking(
     request: Request,
@@ -233,7 +235,8 @@ def get_ranking(
     as_of_position: AsOfPosition = None,
 ) -> dict[str, Any]:
     doc = campaign_or_404(svc, code)
-    if not doc.get("finalised_at") or as_of_time or as_of_position is not None:
+    public = campaign_disclosure(svc.reads, code).disclosed
+    if not public or as_of_time or as_of_position is not None:
         check_read(svc, code, reader(request, svc))
     rows = svc.reads.ranking(code, group, as_of(as_of_time, as_of_position))
     return {"campaign": code, "finalised": bool(doc.get("finalised_at")), "items": rows}
