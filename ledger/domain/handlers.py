@@ -281,7 +281,7 @@ def publish_results(
 def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
     """The head of every aggregate the campaign's table depends on, as the ledger stands
     when its publication is recorded (ledger.domain.disclosure.input_ids), and of every
-    survey whose batches gave points to its scorecards."""
+    survey whose batches gave a card its points."""
     found = []
     surveys: set[str] = set()
     for kind, aggregate_id in input_ids(
@@ -293,8 +293,8 @@ def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
         elif aggregate is not None:
             found.append(head(kind, aggregate_id, aggregate.version, aggregate.last_hash))
         if isinstance(aggregate, Scorecard):
-            surveys |= aggregate.surveys
-    for code in surveys:
+            surveys |= {e.survey for e in aggregate.entries.values() if e.survey}
+    for code in sorted(surveys):
         survey = world.survey(code)
         if survey is not None:
             found.append(head("Survey", survey_id(code), survey.version, survey.last_hash))

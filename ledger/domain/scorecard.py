@@ -58,6 +58,8 @@ class LeafEntry:
     accepted_points: Decimal | None = None
     external_points: Decimal | None = None
     source_document: str = ""
+    # the survey whose batch gave the external points (recorded by the ledger), if any
+    survey: str | None = None
     corrected_points: Decimal | None = None
 
     @property
@@ -105,8 +107,6 @@ class Scorecard(LedgerAggregate):
         self.adjustments: dict[str, Decimal] = {}
         self.targets: dict[str, Decimal] = {}
         self.targets_year: int | None = None
-        # the surveys whose batches gave points to this card (its table depends on them)
-        self.surveys: set[str] = set()
 
     class ScorecardOpened(LedgerAggregate.Created):
         pass
@@ -221,8 +221,7 @@ class Scorecard(LedgerAggregate):
         elif event_type == "ExternalScoreRecorded":
             entry.external_points = Decimal(body["points"])
             entry.source_document = body["source_document"]
-            if "survey" in body:
-                self.surveys.add(str(body["survey"]))
+            entry.survey = body.get("survey")
         elif event_type == "ScoreCorrected":
             entry.corrected_points = Decimal(body["points"])
         else:
