@@ -13,12 +13,14 @@ import orjson
 import pytest
 
 from ledger.application.survey_import import batch_args, check_answer_file, recorded_batch
+from ledger.application.world import LedgerWorld
 from ledger.audit.bundle_format import encode_bundle
 from ledger.audit.bundle_verifier import verify_bundle
 from ledger.core.canonical import canonical_bytes
 from ledger.core.errors import AuthorizationError, DomainError, ValidationError
 from ledger.core.ids import survey_id
 from ledger.domain.survey import Survey
+from ledger.domain.survey_acts import flow_points
 from projections.publication.bundling import build_bundle
 from projections.read_models.survey_view import survey_document
 from tests.world import START, World, reviewed
@@ -153,10 +155,15 @@ def test_results_forged_by_a_compromised_writer_are_found(world: World, tmp_path
     key = world.keys["survey"]
     command = world.command(key, "import_survey_batch", args)
     stored = world.ledger.repository.get(survey_id(DEFINITION["code"]))
-    forged = {"method": "par-survey-default-1", "units": {"D1": {"points": {"2.1": "2.00"}}}}
-    body = {**args, "imported_by": key.key_id, "results": forged}
+    forged = {
+        "method": "par-survey-default-1",
+        "units": {unit: {"points": {"2.1": "2.00"}} for unit in ("D1", "D2", "S1")},
+    }
+    body = {**args, "campaign": "C2023", "imported_by": key.key_id, "results": forged}
     stored.record(stored.SurveyBatchImported, body=body, command=command, at=world.clock.now())
-    world.ledger.save(stored)
+    # the forged results flow to the cards as the ledger's own act, naming the batch
+    cards = flow_points(LedgerWorld(world.ledger), stored, checked.sha256)
+    world.ledger.save(stored, *cards)
     _publish(world)
     bundle = build_bundle(world.publishing, "C2023")
     log_key = world.publishing.checkpoints.signer.verifier().to_string()
