@@ -37,6 +37,7 @@ from ledger.application.service import stored_events
 from ledger.application.settings import Settings
 from ledger.audit.event_checks import verify_events
 from ledger.demo.cycle import CAMPAIGN as CYCLE_CAMPAIGN
+from ledger.demo.district import CAMPAIGN as DISTRICT_CAMPAIGN
 from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
 from projections.publication.log_audit import audit_log
 from projections.supervisor import Supervisor
@@ -107,6 +108,8 @@ def demo() -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+        # the district's own cycle, run by its secretariat and council (ADR 14)
+        show(stages_table(reads.scorecards(DISTRICT_CAMPAIGN), names, DISTRICT_CAMPAIGN))
         show_withheld(runtime)
 
     _run(act)

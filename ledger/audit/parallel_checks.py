@@ -105,7 +105,9 @@ def _verify_events(part: int) -> PartResult:
         events += 1
         try:
             reasons = check_chain(event, heads)
-            reasons += check_command(event, keys.at(index), signed, signatures)
+            reasons += check_command(
+                event, keys.at(index), job.registries.scope_facts(index), signed, signatures
+            )
             if len(signatures) > len(signed_at):
                 signed_at.append((index, event))
                 if len(signatures) == SIGNATURE_BATCH:

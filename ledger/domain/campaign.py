@@ -108,6 +108,8 @@ class Campaign(LedgerAggregate):
         super().__init__()
         self.code = ""
         self.year = 0
+        # the scoring authority that runs it; None for a campaign of the whole ledger
+        self.owner: str | None = None
         self.title = ""
         self.indicator_set = ""
         self.indicator_set_version = 0
@@ -137,6 +139,7 @@ class Campaign(LedgerAggregate):
             return
         self.code = body["code"]
         self.year = body["year"]
+        self.owner = body.get("owner")
         self.title = body["title"]
         self.indicator_set = body["indicator_set"]
         self.indicator_set_version = body["indicator_set_version"]

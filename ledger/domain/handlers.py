@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from ledger.core.canonical import format_time
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import DomainError, NotFoundError, ValidationError
-from ledger.core.ids import indicator_set_id
+from ledger.core.ids import indicator_set_id, survey_id
 from ledger.domain import command_args as a
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
@@ -20,6 +20,7 @@ from ledger.domain.disclosure import head, heads_order, input_ids
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SCOPED_ROLES
+from ledger.domain.scopes import LiveFacts, units_outside
 from ledger.domain.scorecard import Context, Scorecard
 from ledger.domain.scorecard_acts import lock
 from ledger.domain.unit import Unit
@@ -44,24 +45,47 @@ def _registry(existing: KeyRegistry | None) -> KeyRegistry:
     return existing
 
 
-def enrol_key(
-    world: World, command: SignedCommand, args: a.EnrolKey, existing: KeyRegistry | None
-) -> Changed:
-    registry = _registry(existing)
-    missing = [
+def _unknown_units(world: World, grants: list[a.RoleGrant]) -> None:
+    codes = [
         code
-        for grant in args.roles
-        if SCOPED_ROLES.get(grant.role) == "unit"
-        for code in grant.scope
-        if world.unit(code) is None
+        for grant in grants
+        for code in [
+            *(grant.scope if SCOPED_ROLES.get(grant.role) == "unit" else []),
+            *([grant.authority] if grant.authority else []),
+        ]
     ]
+    missing = sorted({code for code in codes if world.unit(code) is None})
     if missing:
         raise NotFoundError(
             f"unit(s) {', '.join(missing)} are not registered",
             code="unknown_unit",
             field="command.args.roles",
         )
+
+
+def enrol_key(
+    world: World, command: SignedCommand, args: a.EnrolKey, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    _unknown_units(world, args.roles)
     registry.enrol(command, world.now)
+    return [registry]
+
+
+def appoint_key(
+    world: World, command: SignedCommand, args: a.AppointKey, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    _unknown_units(world, args.roles)
+    registry.appoint(command, world.now)
+    return [registry]
+
+
+def end_appointment(
+    world: World, command: SignedCommand, args: a.EndAppointment, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    registry.end_appointment(command, world.now)
     return [registry]
 
 
@@ -139,6 +163,24 @@ def define_indicator_set(
 # -- campaigns ------------------------------------------------------------------------------
 
 
+def _check_owner(world: World, args: a.CreateCampaign) -> None:
+    """The owner is a registered unit, above every unit the campaign scores."""
+    if args.owner is None:
+        return
+    if world.unit(args.owner) is None:
+        raise NotFoundError(
+            f"unit {args.owner} is not registered", code="unknown_unit", field="command.args.owner"
+        )
+    outside = units_outside(args.owner, args.units, LiveFacts(world))
+    if outside:
+        raise DomainError(
+            f"unit(s) {', '.join(outside)} do not lie under {args.owner}, which runs the "
+            "campaign: an authority scores only the units under it",
+            code="outside_authority",
+            field="command.args.units",
+        )
+
+
 def create_campaign(
     world: World, command: SignedCommand, args: a.CreateCampaign, existing: Campaign | None
 ) -> Changed:
@@ -165,6 +207,7 @@ def create_campaign(
             code="unknown_unit",
             field="command.args.units",
         )
+    _check_owner(world, args)
     tree = indicator_set.tree
     empty = sorted({u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)})
     if empty:
@@ -237,8 +280,10 @@ def publish_results(
 
 def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
     """The head of every aggregate the campaign's table depends on, as the ledger stands
-    when its publication is recorded (ledger.domain.disclosure.input_ids)."""
+    when its publication is recorded (ledger.domain.disclosure.input_ids), and of every
+    survey whose batches gave a card its points."""
     found = []
+    surveys: set[str] = set()
     for kind, aggregate_id in input_ids(
         campaign.code, campaign.units, campaign.indicator_set, campaign.indicator_set_version
     ):
@@ -247,6 +292,12 @@ def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
             found.append(head(kind, aggregate_id, *aggregate.definition_head))
         elif aggregate is not None:
             found.append(head(kind, aggregate_id, aggregate.version, aggregate.last_hash))
+        if isinstance(aggregate, Scorecard):
+            surveys |= {e.survey for e in aggregate.entries.values() if e.survey}
+    for code in sorted(surveys):
+        survey = world.survey(code)
+        if survey is not None:
+            found.append(head("Survey", survey_id(code), survey.version, survey.last_hash))
     return sorted(found, key=heads_order)
 
 

@@ -6,6 +6,7 @@ still find each one and name it, and never raise on what a bundle holds."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,11 +34,17 @@ def event(leaf: bytes) -> dict[str, Any]:
 class Forger:
     """Holds the log key: re-chains, re-publishes and re-signs a changed bundle."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(
+        self,
+        world: World,
+        campaign: str = CAMPAIGN,
+        prepare: Callable[[World], object] = run_and_publish,
+    ) -> None:
         self.world = world
+        self.campaign = campaign
         publishing = world.publishing
-        run_and_publish(world)
-        bundle = build_bundle(publishing, CAMPAIGN)
+        prepare(world)
+        bundle = build_bundle(publishing, campaign)
         # the forgeries are of events: made on the whole log, as a bundle of format 1 holds it
         leaves = list(leaves_from_store(publishing, len(bundle.leaves)))
         self.bundle = Bundle({**bundle.header, "format": FORMAT_1}, leaves)
@@ -69,10 +76,10 @@ class Forger:
     def seal(self, bundle: Bundle) -> Bundle:
         """Make everything consistent again around the change: chains, the publication (at
         the leaves before it, with the table those leaves give), the header, the checkpoint."""
-        index = self.index_of(bundle, "ResultsPublished")
+        index = self.index_of(bundle, "ResultsPublished", campaign=self.campaign)
         tree = self._rechain(bundle)
-        registries, snapshot = snapshot_at(bundle.leaves, CAMPAIGN, index)
-        table = table_at(registries, CAMPAIGN, index, snapshot.scores)
+        registries, snapshot = snapshot_at(bundle.leaves, self.campaign, index)
+        table = table_at(registries, self.campaign, index, snapshot.scores)
         published = event(bundle.leaves[index])
         # the publisher signed the hash of the table: the forger cannot change it
         published["body"].update(

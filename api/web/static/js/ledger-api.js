@@ -96,6 +96,16 @@ export async function uploadEvidence(file) {
   });
 }
 
+// An answer file of a survey: checked row by row by the server, kept privately if good;
+// the answer holds the bad rows, or the batch's arguments to sign and the preview.
+export async function uploadSurveyFile(survey, file) {
+  return withToken(`/v1/surveys/${encodeURIComponent(survey)}/files`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream" },
+    body: file,
+  });
+}
+
 // -- writing ------------------------------------------------------------------------------
 
 export async function send(type, args) {
@@ -176,7 +186,7 @@ export function showReceipt(receipt, what) {
   title.textContent = `Đã ký và ghi vào sổ cái: ${what}.`;
   const detail = document.createElement("span");
   detail.textContent =
-    ` Mã sự kiện ${receipt.event_hash.slice(0, 12)}…, vị trí ${receipt.position} trong sổ cái. `;
+    ` Mã sự kiện ${receipt.event_hash.slice(0, 12)}…, vị trí ${receipt.leaf} trong sổ cái. `;
   const proof = document.createElement("a");
   proof.href = `/v1/log/events/${receipt.aggregate_id}/${receipt.version}`;
   proof.textContent = "Xem bằng chứng ghi sổ";
