@@ -87,6 +87,7 @@ MESSAGES: dict[str, str] = {
     "row_unknown_question": "«{value}» không phải mã câu hỏi của phiếu",
     "row_group_not_asked": "câu hỏi này không hỏi nhóm «{value}»",
     "row_unknown_option": "«{value}» không phải phương án trả lời (bỏ trống nếu không trả lời)",
+    "row_duplicate_answer": "người trả lời này đã trả lời câu {value} ở một dòng trước",
     "row_duplicate_column": "cột «{value}» có hai lần",
     "row_unknown_column": "không được có cột «{value}»: tệp chỉ gồm các cột của phiếu",
     "row_missing_columns": "thiếu cột {value}",

@@ -1,8 +1,9 @@
-"""An answer file's rows checked and tallied in one pass (docs/FORMATS.md §12.2).
+"""An answer file's rows checked and tallied in one pass (docs/FORMATS.md §15.2).
 
 Rows stream in (from CSV or XLSX, read by the application); every bad row is reported
 with its row number, column and reason, and only counts are kept: the respondent ids
-serve to count respondents and are dropped with the pass."""
+serve to count respondents and to find a second answer to the same question, and are
+dropped with the pass."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ledger.domain.survey_definition import NO_GROUP, SurveyDefinition
 from ledger.domain.survey_methods import BLANK, METHODS
 
 RESPONDENT_MAX = 64
+NOBODY = ("", "", "")  # no respondent yet: a rated unit's code is never empty
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ def _header(cells: Sequence[str], definition: SurveyDefinition) -> list[RowError
     return errors
 
 
+def _duplicate(row: int, key: tuple[str, str, str, str]) -> RowError:
+    unit, group, question, _ = key
+    whom = f"unit {unit}" + ("" if group == NO_GROUP else f", group {group}")
+    reason = f"this respondent ({whom}) has answered {question} in an earlier row"
+    return RowError(row, "question", reason, "duplicate_answer", question)
+
+
 def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> FileTally:
     """Check and tally the rows of an answer file, its header first."""
     result = FileTally()
@@ -124,10 +133,13 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
         return found or (unit, group, question, answer or BLANK)
 
     counts: Counter[tuple[str, str, str, str]] = Counter()
-    people: set[tuple[str, str, str]] = set()
+    # each respondent (per unit and group) -> the questions answered, one bit each: memory
+    # grows with the respondents, not the rows, and the ids go with the pass
+    people: dict[tuple[str, str, str], int] = {}
+    bit = {code: 1 << n for n, code in enumerate(asked)}
     errors = result.errors
     number = 1
-    last = ("", "", "")
+    last, answered = NOBODY, 0
     for cells in iterator:
         number += 1
         if len(cells) != width:
@@ -142,14 +154,23 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
         if not respondent or len(respondent) > RESPONDENT_MAX:
             reason = "an id of 1 to 64 characters"
             errors.append(RowError(number, "respondent", reason, "bad_respondent"))
+            respondent = ""
         if isinstance(key, list):
             errors += (replace(error, row=number) for error in key)
             continue
         counts[key] += 1
+        if not respondent:
+            continue
         person = (key[0], key[1], respondent)
         if person != last:  # a file lists a respondent's answers together, mostly
-            people.add(person)
-            last = person
+            people[last] = answered
+            last, answered = person, people.get(person, 0)
+        flag = bit[key[2]]
+        if answered & flag:
+            errors.append(_duplicate(number, key))
+        answered |= flag
+    people[last] = answered
+    people.pop(NOBODY, None)
     result.rows = number - 1
     if errors:
         return result

@@ -175,3 +175,25 @@ def test_a_file_that_is_no_recorded_batch_or_whose_tallies_differ_is_refused(api
     found = check(api, GOOD)
     assert found["code"] == "tallies_differ"
     assert found["detail"] == "answers.csv: its tallies differ from those recorded"
+
+
+def test_a_second_answer_to_the_same_question_is_reported_and_nothing_kept(
+    api: Api, tmp_path: Path
+) -> None:
+    twice = GOOD + b"RESP-7F3A-D1-2,D1,Q2,A,DN\n"
+    response = api.client.post(
+        f"/v1/surveys/{CODE}/files",
+        content=twice,
+        headers={**api.auth(api.keys["survey"]), "content-type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["errors"] == [
+        {
+            "row": 11,
+            "column": "question",
+            "reason": "this respondent (unit D1, group DN) has answered Q2 in an earlier row",
+            "code": "duplicate_answer",
+            "value": "Q2",
+        }
+    ]
+    assert kept_files(tmp_path) == []

@@ -85,3 +85,39 @@ def test_a_100000_row_file_is_tallied() -> None:
     assert tally.rows == 100_000
     assert sum(tally.tallies["HN"]["-"]["I.1"].values()) == 5000
     assert tally.respondents == {"HN": {"-": 5000}}
+
+
+def test_a_second_answer_to_the_same_question_is_a_bad_row() -> None:
+    rows = [
+        HEADER,
+        ["r1", "HN", "I.1", "4"],
+        ["r1", "HN", "I.1", "5"],  # at once
+        ["r1", "HN", "I.2", "4"],
+        ["r2", "HN", "I.1", "4"],
+        ["r1", "HN", "I.2", ""],  # later, after another respondent, and blank
+        ["r1", "HN", "I.3", "3"],
+    ]
+    tally = tally_rows(rows, definition(hanoi_sipas()))
+    assert [str(e) for e in tally.errors] == [
+        "row 3, column question: this respondent (unit HN) has answered I.1 in an earlier row",
+        "row 6, column question: this respondent (unit HN) has answered I.2 in an earlier row",
+    ]
+    assert [(e.code, e.value) for e in tally.errors] == [
+        ("duplicate_answer", "I.1"),
+        ("duplicate_answer", "I.2"),
+    ]
+    assert tally.tallies == {}
+
+
+def test_the_same_id_in_another_unit_or_group_is_another_respondent() -> None:
+    rows = [HEADER, ["r1", "HN", "I.1", "4"], ["r1", "HP", "I.1", "4"], ["r1", "HN", "I.2", "4"]]
+    tally = tally_rows(rows, definition(hanoi_sipas(["HN", "HP"])))
+    assert tally.errors == []
+    assert tally.respondents == {"HN": {"-": 1}, "HP": {"-": 1}}
+    grouped = [[*HEADER, "group"], ["d1", "HN", "Q1", "A", "DB"], ["d1", "HN", "Q1", "B", "DN"]]
+    assert _errors(grouped, par_survey()) == []
+    grouped.append(["d1", "HN", "Q1", "C", "DN"])
+    assert _errors(grouped, par_survey()) == [
+        "row 4, column question: this respondent (unit HN, group DN) has answered Q1 in an "
+        "earlier row"
+    ]
