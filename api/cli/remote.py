@@ -246,6 +246,10 @@ class RemoteLedger:
             )
         return answer
 
+    def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """Send a JSON body; the JSON answered."""
+        return self._json(self._request("POST", path, json=body))
+
     def post_file(self, path: str, file: Path) -> Any:
         """Send a file's bytes; the JSON answered."""
         headers = {"content-type": "application/octet-stream"}

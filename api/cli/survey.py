@@ -7,7 +7,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -31,7 +31,7 @@ from api.cli.support import (
 )
 from ledger.application.service import Ledger
 from ledger.application.survey_import import (
-    CheckedFile,
+    answer_text,
     batch_args,
     check_answer_file,
     find_survey,
@@ -45,6 +45,7 @@ from ledger.core.crypto import SigningKey
 from ledger.core.ids import campaign_id, survey_id
 from ledger.domain.survey import Survey
 from ledger.domain.survey_definition import SurveyDefinition
+from ledger.domain.survey_tally import RowError
 from projections.read_models.survey_view import flat_results, question_rows
 
 survey_app = typer.Typer(
@@ -68,11 +69,10 @@ def _tree_of(ledger: Ledger, definition: SurveyDefinition) -> Any:
     return ledger.tree(campaign.indicator_set, campaign.indicator_set_version)
 
 
-def _bad_rows(checked: CheckedFile) -> None:
-    errors = checked.tally.errors
+def _bad_rows(file: Path, errors: list[RowError]) -> NoReturn:
     for error in errors:
-        print(f"{checked.path.name}: {error}", file=sys.stderr)
-    raise Failure(f"{checked.path.name}: {len(errors)} bad row(s); nothing recorded")
+        print(f"{file.name}: {error}", file=sys.stderr)
+    raise Failure(f"{file.name}: {len(errors)} bad row(s); nothing recorded")
 
 
 def _print_results(found: dict[str, Any], definition: SurveyDefinition, fmt: str) -> None:
@@ -129,26 +129,54 @@ def preview_file(
     ] = None,
     survey: Annotated[str | None, typer.Option("--survey", help="or a defined survey")] = None,
     fmt: FormatOption = "table",
+    server: ServerOption = None,
+    key: ReadKeyOption = None,
 ) -> None:
     """Check an answer file and compute everything from it; sign nothing."""
 
     def act() -> None:
         _check_format(fmt)
+        if definition_file is None and survey is None:
+            raise Failure("give --definition FILE or --survey CODE")
+        if server is not None:
+            definition, found = _remote_preview(file, definition_file, survey, server, key)
+            _print_results(found, definition, fmt)
+            return
         ledger = _ledger()
         if definition_file is not None:
             definition = load_survey_definition(definition_file)
-        elif survey is not None:
-            definition = _local_survey(ledger, survey).definition
         else:
-            raise Failure("give --definition FILE or --survey CODE")
+            definition = _local_survey(ledger, str(survey)).definition
         checked = check_answer_file(file, definition)
         if not checked.ok:
-            _bad_rows(checked)
+            _bad_rows(file, checked.tally.errors)
         _print_results(
             preview(definition, checked.tally, _tree_of(ledger, definition)), definition, fmt
         )
 
     _run(act)
+
+
+def _remote_preview(
+    file: Path, definition_file: Path | None, survey: str | None, server: str, key: Path | None
+) -> tuple[SurveyDefinition, dict[str, Any]]:
+    """The preview computed by the server (POST /v1/surveys/preview): the definition from
+    the file, or the defined survey's; the answers sent as CSV text."""
+    text = answer_text(file)
+    with _remote(server, key) as remote:
+        if definition_file is not None:
+            definition = load_survey_definition(definition_file)
+        else:
+            document = remote.get(f"/v1/surveys/{segment(str(survey))}")
+            definition = parse_definition(document["definition"])
+        body = {
+            "definition": definition.model_dump(mode="json", exclude_defaults=True),
+            "answers": text,
+        }
+        answer = remote.post_json("/v1/surveys/preview", body)
+    if answer.get("errors"):
+        _bad_rows(file, [RowError(**error) for error in answer["errors"]])
+    return definition, answer["all_preview"]
 
 
 @survey_app.command("import")
@@ -171,11 +199,7 @@ def import_file(
                 target.remote.login(signer)
                 answer = target.remote.upload_survey_file(survey, file)
                 if answer.get("errors"):
-                    for error in answer["errors"]:
-                        print(
-                            f"{file.name}: row {error['row']}: {error['reason']}", file=sys.stderr
-                        )
-                    raise Failure(f"{file.name}: bad rows; nothing recorded")
+                    _bad_rows(file, [RowError(**error) for error in answer["errors"]])
                 if answer.get("already_recorded"):
                     out.print(
                         f"{file.name} (SHA-256 {answer['file_sha256']}) is already recorded; "
@@ -188,7 +212,7 @@ def import_file(
                 found = _local_survey(ledger, survey)
                 checked = check_answer_file(file, found.definition)
                 if not checked.ok:
-                    _bad_rows(checked)
+                    _bad_rows(file, checked.tally.errors)
                 if checked.sha256 in found.batches:
                     out.print(
                         f"{file.name} (SHA-256 {checked.sha256}) is already recorded; "

@@ -86,6 +86,22 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
         book.close()
 
 
+def answer_text(path: Path) -> str:
+    """An answer file as CSV text (an XLSX's first sheet written as CSV), to send whole."""
+    if not path.is_file():
+        raise ValidationError(f"answer file {path} does not exist", field="file")
+    with path.open("rb") as handle:
+        zipped = handle.read(4) == b"PK\x03\x04"
+    if not zipped:
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(f"{path.name} is not UTF-8 text", field="file") from None
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(_xlsx_rows(path))
+    return text.getvalue()
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -6,11 +6,16 @@ imported, its points reaching Hanoi's card."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from api.http.app import create_app
+from ledger.application.settings import Settings
 from ledger.demo.surveys import sipas_answers
+from tests.e2e.live_server import serving
 from tests.e2e.test_cli_reads import SCRIPT, ok, one_line_error, output, parledger
 
 SURVEY_KEY = "var/keys/survey-body.key"
@@ -101,3 +106,87 @@ def test_a_survey_defined_from_yaml_and_a_bad_file_reported_row_by_row(demo: Pat
     )
     assert found["criteria"] == {"2.4.1": "60.00"}
     assert found["points"] == {"2.4.1": "0.600"}
+
+
+@pytest.fixture(scope="module")
+def served(demo: Path) -> Iterator[str]:
+    """The demo's store served over HTTP; its URL."""
+    home = demo / "var"
+    settings = Settings(database_url=f"sqlite:///{home}/parledger.sqlite3", home=home)
+    with serving(create_app(settings)) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+def test_a_preview_computed_by_the_server_signs_nothing(demo: Path, served: str) -> None:
+    (demo / "ks2.yaml").write_text(
+        "code: HN-KS2-2022\ncampaign: HN-2022\nkind: par_survey\nmethod: par-survey-default-1\n"
+        "title: Khảo sát thử\nunits: [HN]\n"
+        "respondent_groups: [{code: DN, title: Doanh nghiệp}]\n"
+        "questions: [{code: K1, text: Câu 1, criterion: '2.4.1'}]\n",
+        encoding="utf-8",
+    )
+    (demo / "ks2.csv").write_text(
+        "respondent,unit,question,answer,group\nr1,HN,K1,A,DN\nr2,HN,K1,B,DN\n",
+        encoding="utf-8",
+    )
+    remote = ("--server", served, "--key", SURVEY_KEY)
+    position = httpx.get(f"{served}/v1/ledger").json()["position"]
+    found = json.loads(
+        ok(
+            parledger(
+                demo,
+                "survey",
+                "preview",
+                "ks2.csv",
+                "--definition",
+                "ks2.yaml",
+                *remote,
+                "--format",
+                "json",
+            )
+        )
+    )
+    assert found["criteria"] == {"2.4.1": "80.00"}
+    assert found["points"] == {"2.4.1": "0.800"}
+    table = ok(parledger(demo, "survey", "preview", "ks2.csv", "--definition", "ks2.yaml", *remote))
+    assert "K1" in table
+    assert "2.4.1 = 0.800" in table
+
+    (demo / "ks2-sai.csv").write_text(
+        "respondent,unit,question,answer,group\nr1,HN,K1,A,DN\nr1,HN,K1,B,DN\nr2,HN,K2,A,DN\n",
+        encoding="utf-8",
+    )
+    result = parledger(
+        demo, "survey", "preview", "ks2-sai.csv", "--definition", "ks2.yaml", *remote
+    )
+    assert result.returncode == 1, output(result)
+    assert result.stderr.splitlines() == [
+        "ks2-sai.csv: row 3, column question: this respondent (unit HN, group DN) has answered "
+        "K1 in an earlier row",
+        "ks2-sai.csv: row 4, column question: 'K2' is not a question",
+        "error: ks2-sai.csv: 2 bad row(s); nothing recorded",
+    ]
+
+    raw = demo / "sipas-preview.csv"
+    raw.write_bytes(sipas_answers("HN"))
+    sipas = json.loads(
+        ok(
+            parledger(
+                demo,
+                "survey",
+                "preview",
+                str(raw),
+                "--survey",
+                "HN-SIPAS-2022",
+                *remote,
+                "--format",
+                "json",
+            )
+        )
+    )
+    assert sipas["overall"] == "87.09"
+    assert sipas["points"] == {"8.1": "8.709"}
+    # nothing was signed: the survey is not defined and the log has not moved
+    assert httpx.get(f"{served}/v1/ledger").json()["position"] == position
+    missing = parledger(demo, "survey", "results", "--survey", "HN-KS2-2022")
+    assert one_line_error(missing) == "error (unknown_survey): survey HN-KS2-2022 is not defined"

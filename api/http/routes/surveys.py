@@ -116,7 +116,8 @@ async def upload_survey_file(
     responses=ERRORS,
     description="What an answer file gives under a definition, before either is recorded: "
     'JSON {"definition": {…}, "answers": "<the CSV text>"}; answers every bad row, or the '
-    "results (questions, indexes, points). Nothing is kept or recorded.",
+    "results (questions, indexes, points; all_preview: by unit, whatever their number). "
+    "Nothing is kept or recorded.",
 )
 async def preview_survey_file(request: Request, svc: ServiceDep, who: Reader) -> dict[str, Any]:
     body = await request.json()
@@ -142,6 +143,7 @@ async def preview_survey_file(request: Request, svc: ServiceDep, who: Reader) ->
         "rows": checked.tally.rows,
         "errors": [],
         "preview": flat_results(found),
+        "all_preview": found,
     }
 
 
