@@ -131,18 +131,23 @@ def head(
 
 
 def input_ids(
-    code: str, units: Sequence[str], indicator_set: str, indicator_set_version: int
+    code: str,
+    units: Sequence[str],
+    indicator_set: str,
+    indicator_set_version: int,
+    authorities: Sequence[str] = (),
 ) -> list[tuple[str, UUID]]:
     """The aggregates a campaign's result table depends on whose ids follow from its
     definition: the key registry, the indicator set, the campaign, each unit and each
-    unit's scorecard. (A survey batch's aggregate names its campaign in its body; its
-    heads are added by whoever records batches.)"""
+    unit's scorecard, and the units of its owner's lineage (``authorities``: the owner and
+    every unit above it, by which the signers' scopes are judged). (The surveys whose
+    batches gave points are added from the cards that name them.)"""
     found: list[tuple[str, UUID]] = [
         ("KeyRegistry", KEY_REGISTRY_ID),
         ("IndicatorSet", indicator_set_id(indicator_set, indicator_set_version)),
         ("Campaign", campaign_id(code)),
     ]
-    found += [("Unit", unit_id(unit)) for unit in units]
+    found += [("Unit", unit_id(unit)) for unit in dict.fromkeys([*units, *authorities])]
     found += [("Scorecard", scorecard_id(code, unit)) for unit in units]
     return found
 
