@@ -11,7 +11,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.web.docs import install_docs
-from api.web.routes import admin, appraisal, demo, documents, keys, pages, sheets, unit_acts
+from api.web.routes import (
+    admin,
+    appraisal,
+    demo,
+    documents,
+    keys,
+    pages,
+    sheets,
+    surveys,
+    unit_acts,
+)
 from api.web.security import SecurityHeaders
 from api.web.session import SignInRequired, sign_in_redirect
 from api.web.templating import HERE
@@ -43,5 +53,5 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_middleware(SecurityHeaders)
-    for module in (pages, keys, admin, demo, sheets, unit_acts, appraisal, documents):
+    for module in (pages, keys, admin, demo, sheets, unit_acts, appraisal, documents, surveys):
         app.include_router(module.router)

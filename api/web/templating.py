@@ -60,6 +60,8 @@ def menu(viewer: Viewer | None, campaign: str | None) -> list[MenuItem]:
         if viewer.fields():
             items.append(MenuItem("Thẩm định", f"/ky/{campaign}/tham-dinh"))
             items.append(MenuItem("Thẩm định lần 2", f"/ky/{campaign}/tham-dinh-lan-2"))
+    if viewer.has("survey_body") or viewer.has("secretariat"):
+        items.append(MenuItem("Điều tra, SIPAS", "/dieu-tra"))
     if viewer.has("administrator"):
         items.append(MenuItem("Yêu cầu cấp khóa", "/quan-tri/yeu-cau"))
         items.append(MenuItem("Khóa đã cấp", "/quan-tri/khoa"))

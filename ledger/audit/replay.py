@@ -31,7 +31,6 @@ from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
 from ledger.domain.scopes import (
-    SURVEY_DEFINITIONS,
     CampaignFacts,
     facts_of_campaign,
     lineage,
@@ -117,7 +116,6 @@ class Registries:
     # each batch's results, by survey and file hash: what the points on the cards must be
     survey_results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # each survey's campaign as its definitions named it, with their indices
-    survey_campaigns: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
@@ -151,9 +149,6 @@ class Registries:
         elif event.aggregate_type == "Campaign":
             return self._campaign_event(index, event)
         elif event.aggregate_type == "Survey":
-            if kind in SURVEY_DEFINITIONS:
-                history = self.survey_campaigns.setdefault(str(body["code"]), [])
-                history.append((index, str(body["campaign"])))
             return self._survey_event(event)
         return found + differences(body, args, derived)
 
@@ -169,6 +164,11 @@ class Registries:
         if kind == "SurveyRevised" and survey.batches:
             found.append(f"it revises survey {survey.code}, frozen by its recorded answers")
         if kind == "SurveyBatchImported":
+            if args.get("campaign") != survey.campaign:
+                found.append(
+                    f"it names campaign {args.get('campaign')}, but survey {survey.code} "
+                    f"belongs to campaign {survey.campaign}"
+                )
             campaign = self.campaigns[survey.campaign]
             tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
             signer = str(event.command["command"]["key_id"])
@@ -266,10 +266,6 @@ class ScopeFactsAt:
         if created is None or created >= self.index:
             return None
         return facts_of_campaign(self.registries.campaigns[code])
-
-    def survey_campaign(self, code: str) -> str | None:
-        named = [c for i, c in self.registries.survey_campaigns.get(code, ()) if i < self.index]
-        return named[-1] if named else None
 
 
 def _snapshot(campaign: Campaign) -> Campaign:

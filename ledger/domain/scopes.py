@@ -22,8 +22,6 @@ from typing import Any, Protocol
 from ledger.domain.keyring import AUTHORITY_ROLES, Grant, KeyRecord
 
 WHOLE_LEDGER = "the whole ledger"
-# the events that name the campaign a survey gives its points to
-SURVEY_DEFINITIONS = ("SurveyDefined", "SurveyRevised")
 # longer chains of parents than this are a loop in a forged registry
 MAX_DEPTH = 64
 
@@ -46,14 +44,11 @@ class CampaignFacts:
 
 
 class ScopeFacts(Protocol):
-    """What scopes read of a ledger: the unit above a unit, a campaign's facts, and the
-    campaign a survey gives its points to."""
+    """What scopes read of a ledger: the unit above a unit, and a campaign's facts."""
 
     def parent_of(self, unit: str) -> str | None: ...
 
     def campaign_facts(self, code: str) -> CampaignFacts | None: ...
-
-    def survey_campaign(self, code: str) -> str | None: ...
 
 
 class _Unit(Protocol):
@@ -76,13 +71,11 @@ class _Campaign(Protocol):
 
 
 class Aggregates(Protocol):
-    """The units, campaigns and surveys as they stand (the handlers' World, or the Ledger)."""
+    """The units and campaigns as they stand (the handlers' World, or the Ledger)."""
 
     def unit(self, code: str) -> Any: ...
 
     def campaign(self, code: str) -> Any: ...
-
-    def survey(self, code: str) -> Any: ...
 
 
 def facts_of_campaign(campaign: _Campaign) -> CampaignFacts:
@@ -103,10 +96,6 @@ class LiveFacts:
         found: _Campaign | None = self.source.campaign(code)
         return facts_of_campaign(found) if found is not None else None
 
-    def survey_campaign(self, code: str) -> str | None:
-        found = self.source.survey(code)
-        return str(found.campaign) if found is not None else None
-
 
 @dataclass
 class RunningFacts:
@@ -115,24 +104,18 @@ class RunningFacts:
 
     parents: dict[str, str | None] = field(default_factory=dict)
     campaigns: dict[str, CampaignFacts] = field(default_factory=dict)
-    surveys: dict[str, str] = field(default_factory=dict)
 
     def apply(self, event_type: str, body: Mapping[str, Any]) -> None:
         if event_type in ("UnitRegistered", "UnitUpdated"):
             self.parents[str(body["code"])] = body.get("parent")
         elif event_type == "CampaignCreated" and body["code"] not in self.campaigns:
             self.campaigns[body["code"]] = created_campaign(body)
-        elif event_type in SURVEY_DEFINITIONS:
-            self.surveys[str(body["code"])] = str(body["campaign"])
 
     def parent_of(self, unit: str) -> str | None:
         return self.parents.get(unit)
 
     def campaign_facts(self, code: str) -> CampaignFacts | None:
         return self.campaigns.get(code)
-
-    def survey_campaign(self, code: str) -> str | None:
-        return self.surveys.get(code)
 
 
 def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
@@ -182,16 +165,11 @@ def reaches(grant: Grant, campaign: CampaignFacts | None, facts: ScopeFacts) -> 
 
 
 def campaign_of(name: str, args: Mapping[str, Any], facts: ScopeFacts) -> CampaignFacts | None:
-    """The campaign a command acts in: the one it creates, the one it names, the one its
-    survey names (a campaign or survey not recorded belongs to no authority), or None for
-    a command outside any campaign."""
+    """The campaign a command acts in: the one it creates, the one it names (a campaign
+    not recorded belongs to no authority), or None for a command outside any campaign."""
     if name == "create_campaign":
         return created_campaign(args)
     code = args.get("campaign")
-    survey = args.get("survey")
-    if not isinstance(code, str) and isinstance(survey, str):
-        # a survey's batch acts in the campaign the survey gives its points to
-        code = facts.survey_campaign(survey) or f"of survey {survey} (not recorded)"
     if not isinstance(code, str):
         return None
     return facts.campaign_facts(code) or CampaignFacts(code, None, None)

@@ -17,10 +17,9 @@ from api.http.deps import (
 )
 from api.http.service import Service
 from ledger.core.errors import NotFoundError, ValidationError
-from ledger.domain.disclosure import may_read
-from ledger.domain.scopes import LiveFacts
-from ledger.domain.scopes import may_read as may_read_campaign
-from projections.read_models.disclosure import leaf_bytes, leaf_content, withheld, withheld_view
+from ledger.domain.disclosure import may_read_content
+from ledger.domain.scopes import CampaignFacts, LiveFacts
+from projections.read_models.disclosure import WithheldLeaf, leaf_bytes, withheld, withheld_view
 
 log = structlog.get_logger("parledger.api")
 
@@ -70,23 +69,18 @@ def log_leaf(
     if data is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
     held = withheld(svc.reads, data, index)
-    if held is not None and not _may_read(request, svc, data, held[1]):
-        data = withheld_view(index, data, held[0])
+    if held is not None and not _may_read(request, svc, held):
+        data = withheld_view(index, data, held.reason)
     return Response(data, media_type="application/json")
 
 
-def _may_read(request: Request, svc: Service, data: bytes, unit: str | None) -> bool:
-    """Whether the request's bearer token (if any) is a key that reads withheld content:
-    by a role that reads it, in force, appointed for the leaf's campaign (FORMATS §6)."""
+def _may_read(request: Request, svc: Service, held: WithheldLeaf) -> bool:
+    """Whether the request's bearer token (if any) is a key that reads withheld content."""
     if not request.headers.get("authorization"):
         return False
-    record = reader(request, svc)
-    if not may_read([(g.role, g.scope) for g in record.grants if g.active], unit):
-        return False
-    code, _ = leaf_content(data)
     facts = LiveFacts(svc.ledger)
-    campaign = facts.campaign_facts(code) if code is not None else None
-    return campaign is None or may_read_campaign(record, campaign, facts)
+    campaign = facts.campaign_facts(held.campaign) or CampaignFacts(held.campaign, None, None)
+    return may_read_content(reader(request, svc), campaign, facts, held.unit)
 
 
 @router.get(
