@@ -89,20 +89,20 @@ SIBLING, YEAR, CAMPAIGN, UPWARD, PARENT = (
 SECRETARIAT_WRONG = {SIBLING: "sec_D2", YEAR: "sec_D1_2024"}
 COUNCIL_WRONG = {SIBLING: "council_D2", YEAR: "council_D1_2024", CAMPAIGN: "council_D1_camp2024"}
 EXTERNAL = {"criterion": "2.1", "points": "1.5", "source": "survey", "source_document": "XHH"}
-SURVEY_WRONG = {SIBLING: "survey_D1", "sibling district, another year": "survey_D1_2024"}
-# the district D2's sociological survey of its commune, scoring criterion 2.1 of D2-2023 (a
-# campaign this test does not publish: a format 2 bundle does not carry survey batches yet)
+SURVEY_WRONG = {SIBLING: "survey_D2", YEAR: "survey_D1_2024"}
+# the district's sociological survey of its communes, scoring criterion 2.1 of D1-2023: its
+# batch is carried in the district's bundle and judged offline
 SURVEY: dict[str, Any] = {
-    "code": "D2-2023-XHH",
-    "campaign": "D2-2023",
+    "code": "D1-2023-XHH",
+    "campaign": D1,
     "kind": "par_survey",
     "method": "par-survey-default-1",
     "title": "Điều tra xã hội học cấp xã 2023",
-    "units": ["X3"],
+    "units": ["X1", "X2"],
     "respondent_groups": [{"code": "ND", "title": "Người dân"}],
     "questions": [{"code": "Q1", "text": "Câu 1", "criterion": "2.1"}],
 }
-ANSWERS = b"respondent,unit,question,answer,group\nR1,X3,Q1,A,ND\nR2,X3,Q1,B,ND\n"
+ANSWERS = b"respondent,unit,question,answer,group\nR1,X1,Q1,A,ND\nR2,X2,Q1,B,ND\n"
 
 
 def survey_batch(world: World) -> dict[str, Any]:
@@ -180,10 +180,10 @@ def steps(evidence: dict[str, Any]) -> list[Step]:
             {**SECRETARIAT_WRONG, "another unit's head": "head_X2"},
         ),
         Step(1, "record_targets", card(D1, "X1", year=2024, targets={"1.1": "1"}), "head_X1"),
-        # the district D2's survey body defines its survey and imports the answers; the
-        # sibling district's may not, in any year
-        Step(1, "define_survey", SURVEY, "survey_D2", SURVEY_WRONG),
-        Step(1, "import_survey_batch", survey_batch, "survey_D2", SURVEY_WRONG),
+        # the district's survey body defines its survey and imports the answers; a sibling's
+        # or another year's may not
+        Step(1, "define_survey", SURVEY, "survey_D1", SURVEY_WRONG),
+        Step(1, "import_survey_batch", survey_batch, "survey_D1", SURVEY_WRONG),
         # preliminary appraisal
         Step(
             31,
