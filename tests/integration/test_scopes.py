@@ -265,9 +265,7 @@ def refused(world: World, name: str, command: str, args: dict[str, Any]) -> Auth
 
 def needed(command: str, args: dict[str, Any]) -> str:
     """The scope a refusal must name as needed."""
-    code = args.get("code") if command == "create_campaign" else args.get("campaign")
-    if code is None:  # a survey's batch: the survey's campaign
-        code = SURVEY["campaign"]
+    code = args.get("code") if command == "create_campaign" else args.get("campaign", D1)
     owner, year = CAMPAIGNS[code]["owner"], CAMPAIGNS[code]["year"]
     if COMMANDS[command].scope == "unit" and command != "record_targets":
         return f"for unit {args['unit']}"
