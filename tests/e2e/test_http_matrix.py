@@ -154,6 +154,7 @@ def batch_of(index: int) -> dict[str, Any]:
     assert checked.ok, checked.tally.errors
     return {
         "survey": survey["code"],
+        "campaign": survey["campaign"],
         "version": 1,
         "file_sha256": checked.sha256,
         "rows": checked.tally.rows,
