@@ -246,6 +246,11 @@ class RemoteLedger:
             )
         return answer
 
+    def post_file(self, path: str, file: Path) -> Any:
+        """Send a file's bytes; the JSON answered."""
+        headers = {"content-type": "application/octet-stream"}
+        return self._json(self._request("POST", path, content=file.read_bytes(), headers=headers))
+
     def upload(self, path: Path) -> dict[str, Any]:
         """Upload an evidence file (streamed); its sha256, size and media type by content."""
         size = path.stat().st_size

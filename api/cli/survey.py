@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from api.cli.app import app
+from api.cli.remote import segment
 from api.cli.support import (
     Failure,
     FormatOption,
@@ -175,6 +176,12 @@ def import_file(
                             f"{file.name}: row {error['row']}: {error['reason']}", file=sys.stderr
                         )
                     raise Failure(f"{file.name}: bad rows; nothing recorded")
+                if answer.get("already_recorded"):
+                    out.print(
+                        f"{file.name} (SHA-256 {answer['file_sha256']}) is already recorded; "
+                        "nothing recorded"
+                    )
+                    return
                 args = answer["args"]
             else:
                 ledger = target.local
@@ -224,17 +231,28 @@ def results(
 
 
 @survey_app.command("check")
-def check(file: FileArgument, survey: SurveyOption) -> None:
+def check(
+    file: FileArgument,
+    survey: SurveyOption,
+    server: ServerOption = None,
+    key: ReadKeyOption = None,
+) -> None:
     """Confirm that a raw answer file is one whose hash and tallies were recorded."""
 
     def act() -> None:
-        found = _local_survey(_ledger(), survey)
-        checked = check_answer_file(file, found.definition)
-        batch = recorded_batch(found, checked)
-        state = "superseded" if batch.superseded_by else "in force"
+        if server is not None:
+            with _remote(server, key) as remote:
+                found = remote.post_file(f"/v1/surveys/{segment(survey)}/check", file)
+            state = "superseded" if found.get("superseded_by") else "in force"
+            digest, rows = found["file_sha256"], found["rows"]
+        else:
+            recorded = _local_survey(_ledger(), survey)
+            batch = recorded_batch(recorded, check_answer_file(file, recorded.definition))
+            state = "superseded" if batch.superseded_by else "in force"
+            digest, rows = batch.file_sha256, batch.rows
         out.print(
-            f"{file.name} is batch {checked.sha256} of survey {survey} ({batch.rows} "
-            f"rows, {state}): its hash and tallies match the record"
+            f"{file.name} is batch {digest} of survey {survey} ({rows} rows, {state}): "
+            "its hash and tallies match the record"
         )
 
     _run(act)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -292,7 +293,13 @@ def test_demo_and_verify_on_postgresql_name_an_edited_row(tmp_path: Path, pg_url
 
 
 def test_the_demo_ends_published_and_its_bundle_verifies_offline(tmp_path: Path) -> None:
-    ok(parledger(tmp_path, "demo"))
+    shown = ok(parledger(tmp_path, "demo")).stdout
+    # the campaign in progress: its content withheld from the public, and from the bundle
+    found = re.search(r"in progress HN-2022: .* \(parledger log-leaf (\d+):", shown)
+    assert found, shown
+    leaf = json.loads(ok(parledger(tmp_path, "log-leaf", found.group(1))).stdout)
+    assert leaf["withheld"] == "campaign HN-2022 is not yet published"
+    assert set(leaf) == {"index", "leaf_hash", "withheld"}
     checked = ok(parledger(tmp_path, "verify")).stdout
     assert "checkpoints signed by" in checked
     assert "publication 1 of HN-SH-2023: its table is what the events" in checked
@@ -326,6 +333,8 @@ def test_the_demo_ends_published_and_its_bundle_verifies_offline(tmp_path: Path)
     assert "exactly the published table" in verified.stdout
     assert "evidence files" in verified.stdout
     assert "verified hn.bundle" in verified.stdout
+    assert "as their leaf hash only" in verified.stdout
+    assert b'"HN-2022"' not in gzip.decompress((tmp_path / "hn.bundle").read_bytes())
 
     # one number changed in the published table: the check fails and says where
     data = gzip.decompress((tmp_path / "hn.bundle").read_bytes())

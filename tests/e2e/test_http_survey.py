@@ -64,5 +64,23 @@ def test_upload_preview_sign_and_read(tmp_path: Path) -> None:
             "answers": {"Q1": 1},
         }
         assert RESPONDENT not in str(document)
+        checked = api.client.post(
+            f"/v1/surveys/{DEFINITION['code']}/check", content=GOOD, headers=headers
+        ).json()
+        assert checked["recorded"] is True
+        assert checked["rows"] == 9
+        other = api.client.post(
+            f"/v1/surveys/{DEFINITION['code']}/check",
+            content=GOOD.replace(b",C,DN", b",D,DN", 1),
+            headers=headers,
+        )
+        assert other.status_code == 422, other.text
+        assert other.json()["code"] == "not_recorded", other.text
+        previewed = api.client.post(
+            "/v1/surveys/preview",
+            json={"definition": DEFINITION, "answers": GOOD.decode()},
+            headers=api.auth(survey),
+        ).json()
+        assert previewed["preview"]["units"]["S1"]["points"] == {"2.1": "1.20"}
         card = api.read("/v1/campaigns/C2023/scorecards/D1", api.keys["staff"])
         assert "'2': {'points': '1.2', 'max_points': '2', 'index': '60.00'}" in str(card)

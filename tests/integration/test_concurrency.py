@@ -96,22 +96,23 @@ def test_a_write_that_loses_the_race_is_retried_and_recorded_after_the_winner(
     try:
         before = world.ledger.scorecard("C2023", "D1")
         assert before is not None
+        card_id, version = before.id, before.version
         with capture_logs() as logs:
             receipt = world.ledger.execute(self_score("staff", "0.75"))
         retried = [entry for entry in logs if entry["event"] == "command_retried"]
         assert retried == [
             {
                 "event": "command_retried",
-                "aggregate_id": str(before.id),
+                "aggregate_id": str(card_id),
                 "attempt": 1,
                 "log_level": "info",
             }
         ]
         assert len(saves) == 2  # the first save conflicted, the retry saved
-        assert receipt.version == before.version + 2  # after B's event
+        assert receipt.version == version + 2  # after B's event
         card = world.ledger.scorecard("C2023", "D1")
         assert card is not None
-        assert card.version == before.version + 2
+        assert card.version == version + 2
         entry = card.entries["1.1"]
         assert entry.self_inputs == {"points": "0.75"}  # A's, recorded last
         report = verify_events(stored_events(world.ledger))

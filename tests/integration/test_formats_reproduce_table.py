@@ -22,7 +22,7 @@ import pytest
 from ledger.audit.bundle_format import encode_bundle
 from ledger.core.crypto import SigningKey
 from projections.publication.bundling import build_bundle
-from tests.world import START, World, build_world, reviewed, schedule
+from tests.world import PDF, START, World, build_world, reviewed, schedule
 
 CODE = "R2023"
 
@@ -212,12 +212,24 @@ class Card:
         return None
 
 
-def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header of a bundle, and the table its events give (§12.1, §13)."""
+def read_bundle(bundle: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """§13: the header, and the leaves in full as events; a leaf as a hash (64 hex digits,
+    format 2) is content the bundle does not carry, and stands as an empty event."""
     lines = gzip.decompress(bundle).decode("utf-8").split("\n")
     assert lines[-1] == ""
     header = json.loads(lines[0])
-    events = [json.loads(line) for line in lines[1:-1]]
+    events = [
+        {"type": "", "aggregate_type": "", "body": {}}
+        if len(line) == 64 and all(c in "0123456789abcdef" for c in line)
+        else json.loads(line)
+        for line in lines[1:-1]
+    ]
+    return header, events
+
+
+def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header of a bundle, and the table its events give (§12.1, §13)."""
+    header, events = read_bundle(bundle)
     publication = header["publication"]
     size = publication["tree_size"]
     code = header["campaign"]
@@ -312,9 +324,27 @@ def reproduce(bundle: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, table
 
 
+def reproduce_evidence(bundle: bytes) -> list[dict[str, Any]]:
+    """§13: the files attached to the campaign's scorecards and not removed, as of leaf
+    tree_size − 1, ordered by unit, criterion and hash."""
+    header, events = read_bundle(bundle)
+    files: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for event in events[: header["publication"]["tree_size"]]:
+        body = event["body"]
+        if event["aggregate_type"] != "Scorecard" or body["campaign"] != header["campaign"]:
+            continue
+        key = (body["unit"], body.get("criterion", ""), body.get("sha256", ""))
+        if event["type"] == "EvidenceAttached":
+            names = ("unit", "criterion", "sha256", "size", "file_name", "media_type")
+            files[key] = {n: body[n] for n in names} | {"supplementary": body["supplementary"]}
+        elif event["type"] == "EvidenceRemoved":
+            files.pop(key, None)
+    return [files[k] for k in sorted(files)]
+
+
 def reproduce_keys(bundle: bytes) -> list[dict[str, Any]]:
     """§6.1 and §13: every key the registry ever held, as its last event left it."""
-    lines = gzip.decompress(bundle).decode("utf-8").split("\n")[1:-1]
+    _, events = read_bundle(bundle)
     keys: dict[str, dict[str, Any]] = {}
 
     def enrol(leaf: int, at: str, person: dict[str, Any], roles: list[Any], **more: Any) -> None:
@@ -340,9 +370,8 @@ def reproduce_keys(bundle: bytes) -> list[dict[str, Any]]:
     def revoke(leaf: int, at: str, key_id: str, reason: str, **more: Any) -> None:
         keys[key_id].update(revoked_at=at, revocation_reason=reason, revoked_leaf=leaf, **more)
 
-    for leaf, line in enumerate(lines):
-        event = json.loads(line)
-        kind, body, at = event["type"], event["body"], event["recorded_at"]
+    for leaf, event in enumerate(events):
+        kind, body, at = event["type"], event["body"], event.get("recorded_at")
         if kind == "LedgerInitialised":
             enrol(leaf, at, body["administrator"], [{"role": "administrator"}])
             enrol(leaf, at, {**body["server"], "title": "", "unit": ""}, [{"role": "system"}])
@@ -404,6 +433,31 @@ def run_campaign(world: World) -> None:
         world.send(keys[key], "record_self_score", {**args, "explanation": "Có báo cáo"})
 
     self_score("staff", "D1", "1.1", {"points": "3"})
+    for content, name in ((PDF, "ke-hoach.pdf"), (PDF + b"%2\n", "bo-sung.pdf")):
+        stored = world.ledger.evidence.put_bytes(content)
+        file = {"sha256": stored.sha256, "size": stored.size, "file_name": name}
+        world.send(
+            keys["staff"],
+            "attach_evidence",
+            {
+                "campaign": CODE,
+                "unit": "D1",
+                "criterion": "1.1",
+                **file,
+                "media_type": "application/pdf",
+            },
+        )
+    world.send(
+        keys["staff"],
+        "remove_evidence",
+        {
+            "campaign": CODE,
+            "unit": "D1",
+            "criterion": "1.1",
+            "sha256": stored.sha256,
+            "reason": "Nhầm",
+        },
+    )
     self_score("staff", "D1", "1.2.1", {"numerator": 9, "denominator": 10})
     self_score("staff", "D1", "1.2.rest", {"points": "2.25"})
     self_score("staff", "D1", "1.rest", {"points": "2"})
@@ -586,8 +640,8 @@ def test_the_table_hashes_to_what_the_publisher_signed(bundle: bytes) -> None:
     header, table = reproduce(bundle)
     digest = hashlib.sha256(jcs(table)).hexdigest()
     assert digest == header["publication"]["table_sha256"]
-    lines = gzip.decompress(bundle).decode("utf-8").split("\n")
-    published = json.loads(lines[1 + header["publication"]["leaf_index"]])
+    _, events = read_bundle(bundle)
+    published = events[header["publication"]["leaf_index"]]
     assert published["type"] == "ResultsPublished"
     assert published["command"]["command"]["args"]["table_sha256"] == digest
 
@@ -602,3 +656,10 @@ def test_the_key_registry_in_the_header_is_what_formats_gives(bundle: bytes) -> 
     assert [k["roles"] for k in keys if k["roles"][0]["role"] == "system"] == [
         [{"role": "system", "scope": []}]
     ]
+
+
+def test_the_evidence_in_the_header_is_what_formats_gives(bundle: bytes) -> None:
+    header, _ = reproduce(bundle)
+    evidence = reproduce_evidence(bundle)
+    assert evidence == header["evidence"]
+    assert [(e["file_name"], e["supplementary"]) for e in evidence] == [("ke-hoach.pdf", False)]

@@ -90,8 +90,7 @@ SECRETARIAT_WRONG = {SIBLING: "sec_D2", YEAR: "sec_D1_2024"}
 COUNCIL_WRONG = {SIBLING: "council_D2", YEAR: "council_D1_2024", CAMPAIGN: "council_D1_camp2024"}
 EXTERNAL = {"criterion": "2.1", "points": "1.5", "source": "survey", "source_document": "XHH"}
 SURVEY_WRONG = {SIBLING: "survey_D2", YEAR: "survey_D1_2024"}
-# the district's sociological survey of its communes, scoring criterion 2.1 of D1-2023: its
-# batch is carried in the district's bundle and judged offline
+# the district's sociological survey of its communes, scoring criterion 2.1 of D1-2023
 SURVEY: dict[str, Any] = {
     "code": "D1-2023-XHH",
     "campaign": D1,
@@ -180,8 +179,8 @@ def steps(evidence: dict[str, Any]) -> list[Step]:
             {**SECRETARIAT_WRONG, "another unit's head": "head_X2"},
         ),
         Step(1, "record_targets", card(D1, "X1", year=2024, targets={"1.1": "1"}), "head_X1"),
-        # the district's survey body defines its survey and imports the answers; a sibling's
-        # or another year's may not
+        # the district's survey body defines its survey and imports the answers; the
+        # province's reaches it too (downward), a sibling's or another year's does not
         Step(1, "define_survey", SURVEY, "survey_D1", SURVEY_WRONG),
         Step(1, "import_survey_batch", survey_batch, "survey_D1", SURVEY_WRONG),
         # preliminary appraisal
@@ -412,3 +411,23 @@ def test_a_bundle_with_an_event_signed_out_of_scope_is_rejected_offline(world: W
     assert f"leaf {index} " in text
     assert "accept_self_scores needs the role secretariat in campaign C2023" in text, text
     assert "holds secretariat of authority D2" in text, text
+
+
+def test_a_batch_for_a_survey_not_defined_belongs_to_no_authority(two: World) -> None:
+    """A scoped survey body is refused for its scope (the survey is in no campaign it
+    reaches); a survey body for the whole ledger reaches the handler, which names the
+    unknown survey."""
+    batch = {
+        "survey": "NOPE",
+        "campaign": "NOPE-2023",
+        "version": 1,
+        "file_sha256": "0" * 64,
+        "rows": 0,
+        "tallies": {},
+        "respondents": {},
+    }
+    error = refused(two, "survey_D1", "import_survey_batch", batch)
+    assert "campaign NOPE-2023 (" in error.message, error.message
+    with pytest.raises(LedgerError) as caught:
+        two.send(two.keys["survey"], "import_survey_batch", batch)
+    assert caught.value.code == "unknown_survey"

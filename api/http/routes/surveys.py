@@ -12,13 +12,16 @@ from starlette.requests import ClientDisconnect
 from api.http.deps import ERRORS, Reader, ServiceDep, check_read
 from ledger.application.survey_import import (
     batch_args,
+    check_answer_bytes,
     check_answer_file,
     find_survey,
+    parse_definition,
     preview,
     private_files,
+    recorded_batch,
 )
 from ledger.core.codes import UNIT_CODE
-from ledger.core.errors import AuthorizationError, LedgerError, ValidationError
+from ledger.core.errors import AuthorizationError, LedgerError, NotFoundError, ValidationError
 from ledger.core.ids import campaign_id, survey_id
 from ledger.domain.survey import Survey
 from projections.read_models.survey_view import flat_results, survey_document
@@ -103,4 +106,63 @@ async def upload_survey_file(
         "args": batch_args(survey, checked),
         "preview": flat_results(preview(survey.definition, checked.tally, tree)),
         "all_preview": preview(survey.definition, checked.tally, tree),
+    }
+
+
+@router.post(
+    "/v1/surveys/preview",
+    operation_id="preview_survey_file",
+    tags=["surveys"],
+    responses=ERRORS,
+    description="What an answer file gives under a definition, before either is recorded: "
+    'JSON {"definition": {…}, "answers": "<the CSV text>"}; answers every bad row, or the '
+    "results (questions, indexes, points). Nothing is kept or recorded.",
+)
+async def preview_survey_file(request: Request, svc: ServiceDep, who: Reader) -> dict[str, Any]:
+    body = await request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("answers"), str):
+        raise ValidationError('send {"definition": {…}, "answers": "<CSV text>"}', field="answers")
+    definition = parse_definition(body.get("definition"), "definition")
+    campaign = svc.ledger.aggregate(campaign_id(definition.campaign))
+    if campaign is None:
+        raise NotFoundError(
+            f"campaign {definition.campaign} does not exist",
+            code="unknown_campaign",
+            field="definition.campaign",
+        )
+    check_read(svc, definition.campaign, who)
+    checked = check_answer_bytes(body["answers"].encode("utf-8"), "answers.csv", definition)
+    errors = [error.as_json() for error in checked.tally.errors]
+    if errors:
+        return {"file_sha256": checked.sha256, "rows": checked.tally.rows, "errors": errors}
+    tree = svc.ledger.tree(campaign.indicator_set, campaign.indicator_set_version)
+    found = preview(definition, checked.tally, tree)
+    return {
+        "file_sha256": checked.sha256,
+        "rows": checked.tally.rows,
+        "errors": [],
+        "preview": flat_results(found),
+    }
+
+
+@router.post(
+    "/v1/surveys/{code}/check",
+    operation_id="check_survey_file",
+    tags=["surveys"],
+    responses=ERRORS,
+    description="Whether a raw answer file (the request body) is a recorded batch of the "
+    "survey: the same SHA-256, rows and tallies. Nothing is kept.",
+)
+async def check_survey_file(
+    code: SurveyCode, request: Request, svc: ServiceDep, who: Reader
+) -> dict[str, Any]:
+    survey = _survey(svc, code)
+    check_read(svc, survey.campaign, who)
+    checked = check_answer_bytes(await request.body(), "answers.csv", survey.definition)
+    batch = recorded_batch(survey, checked)
+    return {
+        "file_sha256": batch.file_sha256,
+        "rows": batch.rows,
+        "recorded": True,
+        "superseded_by": batch.superseded_by,
     }

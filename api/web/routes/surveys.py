@@ -14,6 +14,7 @@ from api.web.loading import not_found
 from api.web.session import SignedIn, Viewer, service_of
 from api.web.templating import render
 from ledger.core.ids import survey_id
+from ledger.domain.scopes import LiveFacts, may_read
 from ledger.domain.survey import Survey
 from projections.read_models.survey_view import question_rows, survey_codes, survey_document
 
@@ -23,9 +24,17 @@ KIND_TITLES = {"sipas": "SIPAS", "par_survey": "Điều tra xã hội học"}
 BAR_WIDTH = 420
 
 
-def _survey(request: Request, code: str) -> Survey | None:
-    found = service_of(request).ledger.aggregate(survey_id(code))
-    return found if isinstance(found, Survey) else None
+def _survey(request: Request, code: str, viewer: Viewer) -> Survey | None:
+    """The survey, if the person may read its campaign (ledger.domain.scopes)."""
+    ledger = service_of(request).ledger
+    found = ledger.aggregate(survey_id(code))
+    if not isinstance(found, Survey):
+        return None
+    facts = LiveFacts(ledger)
+    campaign = facts.campaign_facts(found.campaign)
+    if campaign is not None and not may_read(viewer.key, campaign, facts):
+        return None
+    return found
 
 
 def may_upload(viewer: Viewer) -> bool:
@@ -41,7 +50,7 @@ def surveys_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     svc = service_of(request)
     listed = []
     for code in survey_codes(svc.reads.views, svc.ledger):
-        survey = _survey(request, code)
+        survey = _survey(request, code, viewer)
         if survey is not None:
             listed.append(
                 {
@@ -87,7 +96,7 @@ def charts(survey: Survey, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @router.get("/dieu-tra/{code}")
 def survey_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
-    survey = _survey(request, code)
+    survey = _survey(request, code, viewer)
     if survey is None:
         return not_found(request, viewer, f"Không có cuộc điều tra {code}.")
     document = survey_document(survey)
@@ -121,7 +130,7 @@ def survey_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
 
 @router.get("/dieu-tra/{code}/nhap")
 def upload_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
-    survey = _survey(request, code)
+    survey = _survey(request, code, viewer)
     if survey is None:
         return not_found(request, viewer, f"Không có cuộc điều tra {code}.")
     return render(
