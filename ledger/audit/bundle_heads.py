@@ -14,10 +14,6 @@ from typing import Any
 from ledger.audit.bundle_format import is_hashed
 from ledger.audit.replay import Publication
 from ledger.domain.disclosure import CAMPAIGN_CONTENT, heads_order, input_ids
-from ledger.domain.scopes import MAX_DEPTH
-
-# the unit above a unit, as the log stood at the publication (None: none, or not known)
-Parents = Callable[[str], str | None]
 
 _ID = slice(len('{"aggregate_id":"'), len('{"aggregate_id":"') + 36)
 _VERSION = b'"version":'
@@ -70,23 +66,22 @@ def named_ids(publications: Sequence[Publication]) -> set[str]:
         if not isinstance(heads, list):
             continue
         found |= {str(h.get("aggregate_id")) for h in heads if isinstance(h, dict)}
-        found |= {str(i) for _, i in _inputs(publication, lambda unit: None)}
+        found |= {str(i) for _, i in _inputs(publication)}
     return found
 
 
-def _inputs(publication: Publication, parent_of: Parents) -> list[tuple[str, Any]]:
+def _inputs(publication: Publication) -> list[tuple[str, Any]]:
     state = publication.campaign_before
-    authorities: list[str] = []
-    unit = state.owner
-    while unit is not None and unit not in authorities and len(authorities) <= MAX_DEPTH:
-        authorities.append(unit)
-        unit = parent_of(unit)
     return input_ids(
-        state.code, state.units, state.indicator_set, state.indicator_set_version, authorities
+        state.code,
+        state.units,
+        state.indicator_set,
+        state.indicator_set_version,
+        publication.authorities,
     )
 
 
-def head_problems(publication: Publication, chains: Chains, parent_of: Parents) -> list[str]:
+def head_problems(publication: Publication, chains: Chains) -> list[str]:
     """How a publication's heads differ from the chains of full events before it."""
     heads = publication.event.body.get("heads")
     if not isinstance(heads, list) or not all(isinstance(h, dict) for h in heads):
@@ -95,11 +90,10 @@ def head_problems(publication: Publication, chains: Chains, parent_of: Parents) 
     named = {str(h.get("aggregate_id")): h for h in heads}
     if len(named) != len(heads) or heads != sorted(heads, key=heads_order):
         found.append("its heads are not one per aggregate, by aggregate type and id")
-    inputs = _inputs(publication, parent_of)
-    for kind, aggregate_id in inputs:
+    for kind, aggregate_id in _inputs(publication):
         if str(aggregate_id) not in named and chains.before(str(aggregate_id), publication.index):
             found.append(f"its heads do not name {kind} {aggregate_id}, which its table reads")
-    expected = {str(i) for _, i in inputs}
+    expected = {str(i) for _, i in _inputs(publication)}
     for aggregate_id, given in named.items():
         kind = str(given.get("aggregate_type"))
         if aggregate_id not in expected and kind not in CAMPAIGN_CONTENT:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -224,21 +224,13 @@ def _check_heads(run: Verification, leaves: Leaves, registries: Registries) -> N
         if "heads" not in publication.event.body:
             continue
         where = leaf_name(publication.index, publication.event)
-        problems = head_problems(publication, chains, _parents(registries, publication.index))
+        problems = head_problems(publication, chains)
         run.report.problems += [f"{where}: {text}" for text in problems]
         if not problems:
             run.ok(
                 f"heads: the {len(publication.event.body['heads'])} aggregates the table of "
                 f"{where} reads are complete, from version 1 to the head it records"
             )
-
-
-def _parents(registries: Registries, index: int) -> Callable[[str], str | None]:
-    def parent_of(unit: str) -> str | None:
-        record = registries.units.record_at(unit, index)
-        return record.parent if record is not None else None
-
-    return parent_of
 
 
 def registries_of(leaves: Sequence[bytes], fail: Any) -> Registries:
