@@ -105,7 +105,7 @@ def test_the_results_their_charts_and_a_unit(browser: Browser, world: PublishedW
 
     first = table["units"][0]
     page.get_by_role("link", name=first["name"]).first.click()
-    expect(page).to_have_url(f"{world.url}/ket-qua/{CODE}/don-vi/{first['unit']}")
+    expect(page).to_have_url(f"{world.url}/cong-bo/{CODE}/don-vi/{first['unit']}")
     leaves = page.locator("table.results tbody tr")
     expect(leaves).to_have_count(len(first["scores"]))
     expect(page.locator(".facts")).to_contain_text(first["index"].replace(".", ","))
@@ -116,26 +116,26 @@ def test_the_results_their_charts_and_a_unit(browser: Browser, world: PublishedW
 def test_the_twins_are_the_published_bytes_and_carry_etags(world: PublishedWorld) -> None:
     client = world.api.client
     published = table_bytes(world)
-    twin = client.get(f"/ket-qua/{CODE}.json")
+    twin = client.get(f"/cong-bo/{CODE}.json")
     assert twin.status_code == 200
     assert twin.content == published
-    csv = client.get(f"/ket-qua/{CODE}.csv")
+    csv = client.get(f"/cong-bo/{CODE}.csv")
     assert csv.text == client.get(f"/v1/campaigns/{CODE}/results?format=csv").text
-    for path in (f"/ket-qua/{CODE}", f"/ket-qua/{CODE}.csv", f"/ket-qua/{CODE}/don-vi/D1.json"):
+    for path in (f"/cong-bo/{CODE}", f"/cong-bo/{CODE}.csv", f"/cong-bo/{CODE}/don-vi/D1.json"):
         first = client.get(path)
         assert first.status_code == 200, path
         again = client.get(path, headers={"if-none-match": first.headers["etag"]})
         assert again.status_code == 304, path
         assert again.content == b"", path
-    unit = client.get(f"/ket-qua/{CODE}/don-vi/D1.json").json()
+    unit = client.get(f"/cong-bo/{CODE}/don-vi/D1.json").json()
     assert unit["result"] == next(u for u in json.loads(published)["units"] if u["unit"] == "D1")
     assert {leaf["code"] for leaf in unit["leaves"]} == set(unit["result"]["scores"])
-    assert client.get("/ket-qua/C2023").status_code == 404  # not published
+    assert client.get("/cong-bo/C2023").status_code == 404  # not published
 
 
 def test_the_tlog_proof_file_proves_the_publication(world: PublishedWorld) -> None:
     client = world.api.client
-    text = client.get(f"/ket-qua/{CODE}/cong-bo.tlog-proof").text
+    text = client.get(f"/cong-bo/{CODE}/bang-chung.tlog-proof").text
     proof = TlogProof.from_text(text)
     assert proof.extra is not None
     key = NoteVerifier.from_string(client.get("/v1/log/key").text)
@@ -155,7 +155,7 @@ def test_every_check_passes_on_what_the_service_serves(
     browser: Browser, world: PublishedWorld
 ) -> None:
     page = visitor(browser, world)
-    page.goto(f"/ket-qua/{CODE}")
+    page.goto(f"/cong-bo/{CODE}")
     page.get_by_role("link", name="Kiểm tra kết quả").first.click()
     assert checked(page) == dict.fromkeys(CHECKS, "pass")
     expect(page.locator("#verdict")).to_contain_text("Mọi bước đều đạt")
@@ -187,7 +187,7 @@ def test_a_table_changed_by_one_digit_fails_the_table_check(
         return (text[:at] + digit + text[at + 1 :]).encode("utf-8")
 
     _altered(page, f"**/v1/campaigns/{CODE}/results?*", one_digit)
-    page.goto(f"/ket-qua/{CODE}/kiem-tra")
+    page.goto(f"/cong-bo/{CODE}/kiem-tra")
     assert checked(page) == {**dict.fromkeys(CHECKS, "pass"), "table": "fail"}
     failed = page.locator('[data-check="table"]')
     expect(failed).to_contain_text("Không đạt")
@@ -207,8 +207,8 @@ def test_a_checkpoint_signed_by_another_key_fails(browser: Browser, world: Publi
         data["checkpoint"] = sign_checkpoint(Checkpoint.from_text(text), impostor)
         return json.dumps(data).encode("utf-8")
 
-    _altered(page, f"**/ket-qua/{CODE}/kiem-tra.json", resigned)
-    page.goto(f"/ket-qua/{CODE}/kiem-tra")
+    _altered(page, f"**/cong-bo/{CODE}/kiem-tra.json", resigned)
+    page.goto(f"/cong-bo/{CODE}/kiem-tra")
     states = checked(page)
     assert states["checkpoint"] == "fail", states
     assert states["inclusion"] == "fail", states
@@ -222,7 +222,7 @@ def test_a_proof_for_another_leaf_fails_the_inclusion_check(
 ) -> None:
     page = visitor(browser, world)
     client = world.api.client
-    data = client.get(f"/ket-qua/{CODE}/kiem-tra.json").json()
+    data = client.get(f"/cong-bo/{CODE}/kiem-tra.json").json()
     other = client.get(
         "/v1/log/proof/inclusion",
         params={"index": data["leaf_index"] - 1, "size": data["tree_size"]},
@@ -233,8 +233,8 @@ def test_a_proof_for_another_leaf_fails_the_inclusion_check(
         served["proof"] = other["hashes"]
         return json.dumps(served).encode("utf-8")
 
-    _altered(page, f"**/ket-qua/{CODE}/kiem-tra.json", another_leaf)
-    page.goto(f"/ket-qua/{CODE}/kiem-tra")
+    _altered(page, f"**/cong-bo/{CODE}/kiem-tra.json", another_leaf)
+    page.goto(f"/cong-bo/{CODE}/kiem-tra")
     assert checked(page) == {**dict.fromkeys(CHECKS, "pass"), "inclusion": "fail", "table": "fail"}
     expect(page.locator('[data-check="inclusion"]')).to_contain_text(
         "bằng chứng là của một sự kiện khác"
@@ -246,7 +246,7 @@ def test_a_pinned_key_is_used_and_a_bad_one_is_refused(
     browser: Browser, world: PublishedWorld
 ) -> None:
     page = visitor(browser, world)
-    page.goto(f"/ket-qua/{CODE}/kiem-tra")
+    page.goto(f"/cong-bo/{CODE}/kiem-tra")
     assert checked(page)["checkpoint"] == "pass"
     page.get_by_label("Khóa ông/bà tin cậy").fill("không phải khóa")
     page.get_by_role("button", name="Dùng khóa này và kiểm tra lại").click()
@@ -314,7 +314,7 @@ def test_the_browser_verifier_agrees_with_the_vectors(
     browser: Browser, world: PublishedWorld
 ) -> None:
     page = visitor(browser, world)
-    page.goto("/ket-qua")
+    page.goto("/cong-bo")
     vectors = json.loads((VECTORS / "transparency.json").read_text("utf-8"))
     found = page.evaluate(RUN_VECTORS, (VECTORS / "transparency.json").read_text("utf-8"))
     assert found["inclusion"] == [c["ok"] for c in vectors["inclusion"]["cases"]]
@@ -333,7 +333,7 @@ def test_the_browser_verifier_agrees_with_the_vectors(
 
 def test_unpublished_campaigns_have_no_public_page(world: PublishedWorld) -> None:
     with httpx.Client(base_url=world.url) as client:
-        index = client.get("/ket-qua").text
-        assert f"/ket-qua/{CODE}" in index
-        assert "/ket-qua/C2023" not in index
-        assert client.get("/ket-qua/C2023/kiem-tra").status_code == 404
+        index = client.get("/cong-bo").text
+        assert f"/cong-bo/{CODE}" in index
+        assert "/cong-bo/C2023" not in index
+        assert client.get("/cong-bo/C2023/kiem-tra").status_code == 404

@@ -33,7 +33,7 @@ def _suffix(sequence: int | None) -> str:
     return "" if sequence is None else f"@{sequence}"
 
 
-@router.get("/ket-qua")
+@router.get("/cong-bo")
 def results_index(request: Request) -> HTMLResponse:
     svc = service_of(request)
     published = []
@@ -51,14 +51,14 @@ def results_index(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/ket-qua/{code}.json")
+@router.get("/cong-bo/{code}.json")
 def results_json(request: Request, code: Code, sequence: Sequence = None) -> Response:
     published = _published(request, code, sequence)
     raw = service_of(request).publishing.tables.raw(published.table_sha256)
     return etagged(request, published, "json" + _suffix(sequence), lambda: raw, "application/json")
 
 
-@router.get("/ket-qua/{code}.csv")
+@router.get("/cong-bo/{code}.csv")
 def results_csv(request: Request, code: Code, sequence: Sequence = None) -> Response:
     published = _published(request, code, sequence)
     return etagged(
@@ -70,7 +70,7 @@ def results_csv(request: Request, code: Code, sequence: Sequence = None) -> Resp
     )
 
 
-@router.get("/ket-qua/{code}")
+@router.get("/cong-bo/{code}")
 def results_page(request: Request, code: Code, sequence: Sequence = None) -> Response:
     published = _published(request, code, sequence)
 
@@ -81,7 +81,7 @@ def results_page(request: Request, code: Code, sequence: Sequence = None) -> Res
                 "public_results.html",
                 viewer=None,
                 title=f"Kết quả {published.table['campaign']['title']}",
-                crumbs=[("Kết quả công bố", "/ket-qua"), (code, "")],
+                crumbs=[("Kết quả công bố", "/cong-bo"), (code, "")],
                 p=published,
                 chart=json.dumps(published.chart_data(), ensure_ascii=False),
             ).body
@@ -99,7 +99,7 @@ def _unit(request: Request, code: str, unit: str, sequence: int | None) -> Publi
 UnitCode = Annotated[str, Path(pattern=UNIT_CODE)]
 
 
-@router.get("/ket-qua/{code}/don-vi/{unit}.json")
+@router.get("/cong-bo/{code}/don-vi/{unit}.json")
 def unit_json(request: Request, code: Code, unit: UnitCode, sequence: Sequence = None) -> Response:
     published = _unit(request, code, unit, sequence)
 
@@ -118,7 +118,7 @@ def unit_json(request: Request, code: Code, unit: UnitCode, sequence: Sequence =
     )
 
 
-@router.get("/ket-qua/{code}/don-vi/{unit}.csv")
+@router.get("/cong-bo/{code}/don-vi/{unit}.csv")
 def unit_csv_twin(
     request: Request, code: Code, unit: UnitCode, sequence: Sequence = None
 ) -> Response:
@@ -132,7 +132,7 @@ def unit_csv_twin(
     )
 
 
-@router.get("/ket-qua/{code}/don-vi/{unit}")
+@router.get("/cong-bo/{code}/don-vi/{unit}")
 def unit_page(request: Request, code: Code, unit: UnitCode, sequence: Sequence = None) -> Response:
     published = _unit(request, code, unit, sequence)
     row = published.row(unit)
@@ -144,7 +144,7 @@ def unit_page(request: Request, code: Code, unit: UnitCode, sequence: Sequence =
                 "public_unit.html",
                 viewer=None,
                 title=f"{row['name']} · {code}",
-                crumbs=[("Kết quả công bố", "/ket-qua"), (code, f"/ket-qua/{code}"), (unit, "")],
+                crumbs=[("Kết quả công bố", "/cong-bo"), (code, f"/cong-bo/{code}"), (unit, "")],
                 p=published,
                 row=row,
                 leaves=unit_rows(published, unit),
@@ -158,7 +158,7 @@ def unit_page(request: Request, code: Code, unit: UnitCode, sequence: Sequence =
 # -- checking a publication -------------------------------------------------------------------
 
 
-@router.get("/ket-qua/{code}/kiem-tra")
+@router.get("/cong-bo/{code}/kiem-tra")
 def verify_page(request: Request, code: Code) -> HTMLResponse:
     published = _published(request, code)
     svc = service_of(request)
@@ -167,13 +167,13 @@ def verify_page(request: Request, code: Code) -> HTMLResponse:
         "public_verify.html",
         viewer=None,
         title=f"Kiểm tra kết quả {code}",
-        crumbs=[("Kết quả công bố", "/ket-qua"), (code, f"/ket-qua/{code}"), ("Kiểm tra", "")],
+        crumbs=[("Kết quả công bố", "/cong-bo"), (code, f"/cong-bo/{code}"), ("Kiểm tra", "")],
         p=published,
         log_key=svc.checkpoints.signer.verifier().to_string(),
     )
 
 
-@router.get("/ket-qua/{code}/kiem-tra.json")
+@router.get("/cong-bo/{code}/kiem-tra.json")
 def verify_data(request: Request, code: Code) -> Response:
     """What the verify page checks: the log's key and witnesses as the server states them
     (the visitor may pin their own), and the publication's event and proof."""
@@ -194,7 +194,7 @@ def verify_data(request: Request, code: Code) -> Response:
     )
 
 
-@router.get("/ket-qua/{code}/cong-bo.tlog-proof")
+@router.get("/cong-bo/{code}/bang-chung.tlog-proof")
 def tlog_proof(request: Request, code: Code) -> Response:
     svc = service_of(request)
     _published(request, code)

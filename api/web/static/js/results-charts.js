@@ -48,7 +48,7 @@ function hatch(n) {
   return ctx.createPattern(canvas, "repeat");
 }
 
-function bars(canvas, labels, datasets, { max, extra, legend = false } = {}) {
+function bars(canvas, labels, datasets, { max, extra, legend = false, whole = false } = {}) {
   return new window.Chart(canvas, {
     type: "bar",
     data: { labels, datasets: datasets.map((d) => ({ ...BAR, ...d })) },
@@ -59,7 +59,7 @@ function bars(canvas, labels, datasets, { max, extra, legend = false } = {}) {
       maintainAspectRatio: false,
       layout: { padding: { top: 18 } },
       scales: {
-        y: { beginAtZero: true, max, ticks: { color: INK } },
+        y: { beginAtZero: true, max, ticks: { color: INK, precision: whole ? 0 : undefined } },
         x: { ticks: { color: INK } },
       },
       plugins: {
@@ -89,7 +89,8 @@ if (data && window.Chart) {
         { max: 100, legend: true });
     } else if (kind === "grades") {
       bars(canvas, data.grades.labels,
-        [{ label: "Số đơn vị", data: data.grades.counts, backgroundColor: SHADES[1] }]);
+        [{ label: "Số đơn vị", data: data.grades.counts, backgroundColor: SHADES[1] }],
+        { whole: true });
     }
   }
 }
