@@ -60,6 +60,7 @@ def menu(viewer: Viewer | None, campaign: str | None) -> list[MenuItem]:
         if viewer.fields():
             items.append(MenuItem("Thẩm định", f"/ky/{campaign}/tham-dinh"))
             items.append(MenuItem("Thẩm định lần 2", f"/ky/{campaign}/tham-dinh-lan-2"))
+        items.append(MenuItem("Tra cứu lịch sử điểm", f"/ky/{campaign}/tra-cuu"))
     if viewer.has("administrator"):
         items.append(MenuItem("Yêu cầu cấp khóa", "/quan-tri/yeu-cau"))
         items.append(MenuItem("Khóa đã cấp", "/quan-tri/khoa"))

@@ -12,11 +12,13 @@ from pathlib import Path
 import httpx
 
 from api.http.app import create_app
+from ledger.application.settings import Settings
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.transparency.cosignature import Cosigner
 from tests.e2e.http_support import Api, build_small_world, make_home, make_settings
 from tests.e2e.live_server import serving
+from tests.e2e.web_support import LiveServer
 from tests.world import START, publication_steps
 
 CODE = "P2022"
@@ -28,6 +30,12 @@ class PublishedWorld:
     url: str
     api: Api
     witness: Cosigner
+    settings: Settings
+
+    def live(self) -> LiveServer:
+        """The same service as the browser tests of the first web issue know it."""
+        api = self.api
+        return LiveServer(self.url, self.settings, api.clock, api.admin, api.server, api)  # type: ignore[arg-type]
 
 
 def publish(api: Api, code: str = CODE) -> None:
@@ -75,4 +83,4 @@ def published_world(home: Path) -> Iterator[PublishedWorld]:
             build_small_world(api)
             publish(api)
             cosign_latest(api, witness)
-            yield PublishedWorld(url, api, witness)
+            yield PublishedWorld(url, api, witness, settings)
