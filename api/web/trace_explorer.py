@@ -12,11 +12,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.documents.layout import authority_issuer, authority_of, date_words
-from api.documents.model import Column, Document, Row, Section, Table
-from api.documents.sources import Sources
-from api.documents.xlsx import render_xlsx
+from api.documents.model import Column
 from api.http.service import Service
+from api.web.exports import xlsx_table
 from api.web.history import ACTS, HistoryRow, in_words
 from ledger.core.canonical import parse_time
 from ledger.core.errors import ValidationError
@@ -122,52 +120,35 @@ def xlsx(
     svc: Service, campaign: str, chosen: TraceFilter, rows: list[HistoryRow], precision: int
 ) -> bytes:
     """The rows as a spreadsheet with the documents' heading and provenance sheet."""
-    sources = Sources(
-        svc.reads,
-        svc.publishing.tables,
-        svc.ledger.keyring().ledger or svc.settings.ledger_name,
-        svc.settings.public_url,
-    )
-    reading = sources.at(campaign, None)
-    units = [reading.unit(u) for u in reading.campaign["units"]]
-    table = Table(
-        COLUMNS,
-        tuple(
-            Row(
-                (
-                    r.position,
-                    r.when,
-                    r.unit,
-                    r.criterion,
-                    r.act,
-                    r.name,
-                    r.title,
-                    r.role,
-                    _number(r.before),
-                    _number(r.after),
-                    r.why,
-                    " ".join(r.evidence),
-                    "hợp lệ" if r.signature_valid else "KHÔNG hợp lệ",
-                    r.event_hash,
-                )
+    filters = "; ".join(f"{k}: {v}" for k, v in chosen.query().items()) or "không lọc"
+    return xlsx_table(
+        svc,
+        campaign,
+        stem="lich-su-diem",
+        title="LỊCH SỬ THAY ĐỔI ĐIỂM",
+        subtitle=f"Điều kiện lọc: {filters}",
+        columns=COLUMNS,
+        rows=[
+            (
+                r.position,
+                r.when,
+                r.unit,
+                r.criterion,
+                r.act,
+                r.name,
+                r.title,
+                r.role,
+                _number(r.before),
+                _number(r.after),
+                r.why,
+                " ".join(r.evidence),
+                "hợp lệ" if r.signature_valid else "KHÔNG hợp lệ",
+                r.event_hash,
             )
             for r in rows
-        ),
-        caption="Lịch sử thay đổi điểm",
-    )
-    filters = "; ".join(f"{k}: {v}" for k, v in chosen.query().items()) or "không lọc"
-    document = Document(
-        kind="trace",
-        file_stem=f"{campaign}-lich-su-diem",
-        issuer=authority_issuer(authority_of(units, reading.registry)),
-        date=date_words(svc.now().astimezone(ZoneInfo(reading.timezone))),
-        title="LỊCH SỬ THAY ĐỔI ĐIỂM",
-        subtitle=(str(reading.campaign.get("title", campaign)), f"Điều kiện lọc: {filters}"),
-        sections=(Section("Lich su", (table,)),),
-        provenance=reading.provenance(),
+        ],
         precision=precision,
     )
-    return render_xlsx(document)
 
 
 # -- what changed after the self-assessment and the preliminary appraisal ----------------------
