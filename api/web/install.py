@@ -12,7 +12,18 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.web.docs import install_docs
-from api.web.routes import admin, appraisal, demo, inspect, keys, pages, public, sheets, unit_acts
+from api.web.routes import (
+    admin,
+    appraisal,
+    demo,
+    inspect,
+    keys,
+    pages,
+    public,
+    secretariat,
+    sheets,
+    unit_acts,
+)
 from api.web.security import security_headers
 from api.web.session import SignInRequired, sign_in_redirect
 from api.web.templating import HERE
@@ -44,5 +55,16 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.middleware("http")(security_headers)
-    for module in (pages, keys, admin, demo, sheets, unit_acts, appraisal, public, inspect):
+    for module in (
+        pages,
+        keys,
+        admin,
+        demo,
+        sheets,
+        unit_acts,
+        appraisal,
+        public,
+        inspect,
+        secretariat,
+    ):
         app.include_router(module.router)
