@@ -22,6 +22,31 @@ MAX_UPLOAD = 2 * 1024 * 1024
 LINE = re.compile(r"^line (\d+)")
 
 
+# the indicator set's problems (ledger.domain.indicators) the way the secretariat reads them;
+# anything not listed here is shown as the ledger words it
+WORDS = (
+    (re.compile(r"maximum '(.*)' is not a number"), r"điểm tối đa “\1” không phải là số"),
+    (re.compile(r"maximum (\S+) is negative"), r"điểm tối đa \1 là số âm"),
+    (
+        re.compile(r"its children (.*) sum to (\S+) but its maximum is (\S+);.*"),
+        r"tổng điểm tối đa của các mục con (\1) là \2, khác điểm tối đa \3 của mục này "
+        r"(nếu tệp chỉ liệt kê một phần mục con, ghi children = partial)",
+    ),
+    (re.compile(r"orphan, its parent (\S+) is not defined"), r"mục cha \1 không có trong tệp"),
+    (re.compile(r"duplicate code (\S+)"), r"mã \1 bị trùng"),
+    (re.compile(r"level '(.*)' must be one of .*"), r"cấp “\1” không hợp lệ"),
+    (re.compile(r"needs a title"), "thiếu nội dung (title)"),
+    (re.compile(r"^line (\d+) \(([^)]*)\):"), r"Dòng \1 (mã \2):"),
+    (re.compile(r"^line (\d+):"), r"Dòng \1:"),
+)
+
+
+def in_words(problem: str) -> str:
+    for pattern, words in WORDS:
+        problem = pattern.sub(words, problem)
+    return problem
+
+
 @dataclass
 class ImportPreview:
     definition: dict[str, Any] | None
@@ -60,10 +85,10 @@ def preview_import(
         rows = []
         for problem in error.problems:
             found = LINE.match(problem)
-            rows.append((found.group(1) if found else "", problem))
+            rows.append((found.group(1) if found else "", in_words(problem)))
         return ImportPreview(None, rows)
     except ValidationError as error:
-        return ImportPreview(None, [("", error.message)])
+        return ImportPreview(None, [("", f"Tệp thiếu cột bắt buộc hoặc sai dạng: {error.message}")])
     return ImportPreview(definition)
 
 

@@ -60,6 +60,7 @@ def test_set_up_a_campaign_and_follow_its_progress(
     problems = page.locator("#import-problems")
     expect(problems).to_contain_text("chưa ghi gì vào sổ cái")
     expect(problems.locator("tbody tr").first.locator("td").first).to_have_text("4")
+    expect(problems).to_contain_text("điểm tối đa “nhiều” không phải là số")
     shot(page, "setup-import-problems")
     reader = world.api.keys["secretariat"]
     assert "NEW-SET" not in str(world.api.read("/v1/indicator-sets", reader))
