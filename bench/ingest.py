@@ -172,7 +172,11 @@ def http_run(
 
 
 def bare_run(url: str, commands: int, clients: int) -> tuple[float, list[float]]:
-    env = {k: v for k, v in persistence_env(url).items() if not k.startswith("AGGREGATE_CACHE")}
+    # the library as it ships: its own PostgreSQL recorder, not the ledger's
+    env = {
+        **{k: v for k, v in persistence_env(url).items() if not k.startswith("AGGREGATE_CACHE")},
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+    }
     app = Bare(env=env)
     per_client = commands // clients
     counters = [Counter(name=f"c{i}") for i in range(clients)]

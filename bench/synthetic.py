@@ -132,7 +132,20 @@ def do(card: Scorecard, command: SignedCommand, ctx: Context) -> None:
     ACTS[command.type](card, command, command_type(command.type).parse(command.args), ctx)
 
 
-def build(database_url: str, home: str, events: int, progress: Callable[[int], None]) -> Synthetic:
+def campaign_code(k: int) -> str:
+    """The code of the synthetic campaign ``k`` (0: the one the benchmark publishes)."""
+    return CAMPAIGN if k == 0 else f"{CAMPAIGN}-{k + 1}"
+
+
+def build(
+    database_url: str,
+    home: str,
+    events: int,
+    progress: Callable[[int], None],
+    campaigns: int = 1,
+) -> Synthetic:
+    """At least ``events`` events, the units shared out among ``campaigns`` campaigns run
+    side by side (the units of campaign k are every ``campaigns``-th from the k-th)."""
     clock = ManualClock(START - timedelta(days=3))
     server = SigningKey.generate()
     runtime = open_runtime(
@@ -177,26 +190,30 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
             {"public_key": key.public_key, "name": "bench", "roles": roles},
         )
     send(ledger, admin, "define_indicator_set", definition())
-    send(
-        ledger,
-        admin,
-        "create_campaign",
-        {
-            "code": CAMPAIGN,
-            "year": 2025,
-            "title": "Thử tải",
-            "indicator_set": "BENCH-SET",
-            "indicator_set_version": 1,
-            "units": units,
-            "schedule": {
-                m: (START + timedelta(days=d)).isoformat()
-                for m, d in zip(MILESTONES, OFFSETS, strict=True)
+    for k in range(campaigns):
+        send(
+            ledger,
+            admin,
+            "create_campaign",
+            {
+                "code": campaign_code(k),
+                "year": 2025,
+                "title": "Thử tải",
+                "indicator_set": "BENCH-SET",
+                "indicator_set_version": 1,
+                "units": units[k::campaigns],
+                "schedule": {
+                    m: (START + timedelta(days=d)).isoformat()
+                    for m, d in zip(MILESTONES, OFFSETS, strict=True)
+                },
             },
-        },
-    )
+        )
     tree = ledger.tree("BENCH-SET", 1)
-    campaign = ledger.campaign(CAMPAIGN)
-    assert campaign is not None
+    campaign_of = {}
+    for k in range(campaigns):
+        campaign = ledger.campaign(campaign_code(k))
+        assert campaign is not None
+        campaign_of.update(dict.fromkeys(campaign.units, campaign))
     leaves = [leaf.code for leaf in tree.leaves]
     sha = "ab" * 32
 
@@ -206,7 +223,7 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
     phases: list[tuple[timedelta, Callable[[Scorecard, Context, int], None]]] = []
 
     def self_assessment(card: Scorecard, ctx: Context, n: int) -> None:
-        base = {"campaign": CAMPAIGN, "unit": card.unit}
+        base = {"campaign": card.campaign, "unit": card.unit}
         for code in leaves:
             do(
                 card,
@@ -242,7 +259,7 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
         do(card, cmd(head_of[card.unit], "submit_self_assessment", base), ctx)
 
     def appraisal(card: Scorecard, ctx: Context, n: int) -> None:
-        base = {"campaign": CAMPAIGN, "unit": card.unit}
+        base = {"campaign": card.campaign, "unit": card.unit}
         for i, code in enumerate(leaves):
             changed = i % 5 == 0
             do(
@@ -269,7 +286,7 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
             )
 
     def explanation(card: Scorecard, ctx: Context, n: int) -> None:
-        base = {"campaign": CAMPAIGN, "unit": card.unit}
+        base = {"campaign": card.campaign, "unit": card.unit}
         for code in leaves[1:50:10]:
             do(
                 card,
@@ -282,7 +299,7 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
             )
 
     def final(card: Scorecard, ctx: Context, n: int) -> None:
-        base = {"campaign": CAMPAIGN, "unit": card.unit}
+        base = {"campaign": card.campaign, "unit": card.unit}
         contested = [c for c in leaves if card.entry(c).contested][:10]
         for code in contested:
             do(
@@ -298,7 +315,7 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
     def closing(card: Scorecard, ctx: Context, n: int) -> None:
         do(
             card,
-            cmd(secretariat, "accept_self_scores", {"campaign": CAMPAIGN, "unit": card.unit}),
+            cmd(secretariat, "accept_self_scores", {"campaign": card.campaign, "unit": card.unit}),
             ctx,
         )
 
@@ -313,7 +330,8 @@ def build(database_url: str, home: str, events: int, progress: Callable[[int], N
     for offset, act in phases:
         clock.set(START + offset)
         for n, unit in enumerate(units):
-            card = ledger.repository.get(ledger.scorecard(CAMPAIGN, unit).id)  # type: ignore[union-attr]
+            campaign = campaign_of[unit]
+            card = ledger.repository.get(ledger.scorecard(campaign.code, unit).id)  # type: ignore[union-attr]
             act(card, Context(tree, campaign, clock.now()), n)
             recorded += len(card.pending_events)
             ledger.save(card)

@@ -2,7 +2,7 @@
 Ed25519 verification rate, in the same run; and the time to produce and check inclusion
 proofs, in the log of the run and in a stored tree of a million leaves.
 
-    .venv/bin/python bench/verify.py --events 200000
+    .venv/bin/python bench/verify.py --events 200000 [--campaigns 10]
 
 It builds a synthetic campaign of at least ``--events`` signed events (about 1,400 units ×
 50 leaves × the cycle's steps for 200,000) on a fresh SQLite store (or, with
@@ -14,6 +14,9 @@ end), finalises and publishes it, and writes its bundle. Then it measures:
 - the full rate: events per second of ``verify_bundle`` on the bundle file, using every core
   (decompression, canonical bytes, hashes, the Merkle root, chains, signatures, signers'
   authority, every score's rule, the result table);
+- with ``--campaigns N``, the units are shared out among N campaigns run side by side and
+  the first is published: the size of its bundle beside the whole log's, written as one
+  bundle of every leaf in full;
 - 10,000 inclusion proofs produced by the service's stored log and checked against the
   checkpoint's root.
 
@@ -40,13 +43,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bench.synthetic import CAMPAIGN, START, Synthetic, build, fresh_schema
 from ledger.application.local_client import send
 from ledger.application.storage import Storage
-from ledger.audit.bundle_format import encode_bundle, read_bundle
+from ledger.audit.bundle_format import (
+    FORMAT_1,
+    Bundle,
+    encode_bundle,
+    is_hashed,
+    merkle_leaf,
+    read_bundle,
+)
 from ledger.core.canonical import canonical_bytes
 from ledger.core.crypto import SigningKey, b64decode, key_id_of, load_public_key
 from ledger.domain.results import table_sha256
 from ledger.transparency.merkle import leaf_hash, verify_inclusion
 from projections.projector import open_views
-from projections.publication.bundling import build_bundle
+from projections.publication.bundling import build_bundle, leaves_from_store
 from projections.publication.publishing import Publishing
 from projections.store import Changes
 from projections.transparency_log.merkle_log import Frontier, MerkleLog
@@ -81,11 +91,27 @@ def publish(synthetic: Synthetic) -> Publishing:
     return publishing
 
 
+def sizes(publishing: Publishing, made: Bundle, size: int, campaigns: int) -> None:
+    """The campaign's bundle beside the whole log written as one bundle (format 1)."""
+    full = sum(1 for line in made.leaves if not is_hashed(line))
+    everything = list(leaves_from_store(publishing, len(made.leaves)))
+    whole = len(encode_bundle(Bundle({**made.header, "format": FORMAT_1}, everything)))
+    print(
+        f"bundle of {CAMPAIGN}, one campaign of {campaigns}: {size / 1e6:.2f} MB "
+        f"({full} events in full, {len(made.leaves) - full} leaves as their hash); "
+        f"the whole log of {len(made.leaves)} events as one bundle: {whole / 1e6:.2f} MB "
+        f"({100 * size / whole:.0f} %)",
+        flush=True,
+    )
+
+
 def raw_rate(leaves: Any, limit: int) -> tuple[float, int]:
     """Ed25519 verifications per second on this core, of the bundle's own signatures."""
     keys: dict[str, Ed25519PublicKey] = {}
     samples: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
     for data in leaves:
+        if is_hashed(data):
+            continue
         event = orjson.loads(data)
         if event["type"] in ("LedgerInitialised", "KeyEnrolled"):
             body = event["body"]
@@ -180,6 +206,12 @@ def million(url: str, home: str, leaves: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument(
+        "--campaigns",
+        type=int,
+        default=1,
+        help="campaigns run side by side on the units; the first is published and bundled",
+    )
     parser.add_argument("--raw-samples", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
@@ -204,7 +236,7 @@ def main() -> None:
                     last[0] = time.perf_counter()
                     print(f"  generating… {n} events", flush=True)
 
-            synthetic = build(url, home, args.events, progress)
+            synthetic = build(url, home, args.events, progress, args.campaigns)
             print(
                 f"generated {synthetic.events} signed events for {len(synthetic.units)} units "
                 f"in {time.perf_counter() - started:.0f} s on {url.split(':')[0]}",
@@ -212,7 +244,8 @@ def main() -> None:
             )
             publishing = publish(synthetic)
             started = time.perf_counter()
-            bundle = encode_bundle(build_bundle(publishing, CAMPAIGN))
+            made = build_bundle(publishing, CAMPAIGN)
+            bundle = encode_bundle(made)
             path = Path(home) / "bench.bundle"
             path.write_bytes(bundle)
             log_key = publishing.checkpoints.signer.verifier().to_string()
@@ -224,6 +257,7 @@ def main() -> None:
                 flush=True,
             )
 
+            sizes(publishing, made, len(bundle), args.campaigns)
             raw, samples = raw_rate(leaves, args.raw_samples)
             print(
                 f"raw Ed25519 verification, one core: {raw:,.0f} signatures/s ({samples} sampled)"
@@ -237,7 +271,7 @@ def main() -> None:
             )
             print(f"cores × raw rate: {cores} × {raw:,.0f} = {cores * raw:,.0f} signatures/s")
 
-            hashes = [leaf_hash(data) for data in leaves]
+            hashes = [merkle_leaf(data) for data in leaves]
             root = publishing.log.root(size)
             produced, checked = proofs(publishing.log, size, hashes, root)
             print(

@@ -11,6 +11,7 @@ import typer
 
 from api.bootstrap import Runtime, open_runtime
 from api.cli.app import app
+from api.cli.disclosure import show_withheld
 from api.cli.reads import show_scorecard
 from api.cli.render import (
     ranking_table,
@@ -22,7 +23,6 @@ from api.cli.support import (
     _ledger,
     _log_key,
     _progress_bar,
-    _reads,
     _receipt,
     _run,
     _runtime,
@@ -37,6 +37,7 @@ from ledger.application.service import stored_events
 from ledger.application.settings import Settings
 from ledger.audit.event_checks import verify_events
 from ledger.demo.cycle import CAMPAIGN as CYCLE_CAMPAIGN
+from ledger.demo.district import CAMPAIGN as DISTRICT_CAMPAIGN
 from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
 from projections.publication.log_audit import audit_log
 from projections.supervisor import Supervisor
@@ -89,8 +90,9 @@ def demo() -> None:
     and publish the 2023 results."""
 
     def act() -> None:
-        run_demo(_ledger(create=True, clock=demo_clock()))
-        reads = _reads()
+        runtime = _runtime(create=True, clock=demo_clock())
+        run_demo(runtime.ledger)
+        reads = runtime.reads
         show_scorecard(reads, CAMPAIGN, UNIT, None)
         out.print()
         names = {u["code"]: u["name"] for u in reads.units()}
@@ -106,6 +108,9 @@ def demo() -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+        # the district's own cycle, run by its secretariat and council (ADR 14)
+        show(stages_table(reads.scorecards(DISTRICT_CAMPAIGN), names, DISTRICT_CAMPAIGN))
+        show_withheld(runtime)
 
     _run(act)
 

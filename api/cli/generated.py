@@ -27,8 +27,11 @@ from api.cli.support import (
     _target,
 )
 from ledger.core.crypto import SigningKey
+from ledger.domain.catalogue import AGGREGATE_OF
 from ledger.domain.command_args import Args
 from ledger.domain.commands import COMMAND_TYPES
+from ledger.domain.commands import command_type as kind_of
+from ledger.domain.disclosure import WHO_READS, records_content
 
 # -- one subcommand per command type, generated from the argument models -------------------
 
@@ -224,6 +227,8 @@ def _send_generated(command_type: str, options: list[ArgOption], values: dict[st
         print(to_json(receipt.as_json()))
     else:
         _receipt(receipt)
+        if records_content(kind_of(command_type).events, AGGREGATE_OF):
+            print(WHO_READS)
 
 
 def _fill_evidence(
@@ -253,6 +258,8 @@ def _register_commands() -> None:
         summary = kind.summary
         if kind.name == "attach_evidence":
             summary += " --file PATH uploads the file first and fills in its hash and size."
+        if records_content(kind.events, AGGREGATE_OF):
+            summary += f"\n\n{WHO_READS}"
         cmd_app.command(
             kind.name.replace("_", "-"),
             help=f"{summary}\n\nCommand type {kind.name}, signed by: {kind.signers()}; "

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import sys
 
-from api.cli import admin, backup, export, generated, keys, reads, registry  # noqa: F401  (they register)
+from api.cli import (  # noqa: F401  (they register)
+    admin,
+    backup,
+    export,
+    generated,
+    keys,
+    reads,
+    registry,
+    survey,
+)
 from api.cli.app import app
+from api.cli.disclosure import register as register_disclosure
 from api.cli.publication import register as register_publication
 
 register_publication(app)
+register_disclosure(app)
 
 
 def main() -> None:

@@ -228,6 +228,24 @@ class RemoteLedger:
 
     # -- evidence ---------------------------------------------------------------------
 
+    def upload_survey_file(self, survey: str, path: Path) -> dict[str, Any]:
+        """Upload an answer file: the server checks every row, keeps the file privately and
+        answers the batch's arguments (or the bad rows) and the preview."""
+        with path.open("rb") as handle:
+            answer = self._json(
+                self._request(
+                    "POST",
+                    f"/v1/surveys/{segment(survey)}/files",
+                    content=handle.read(),
+                    headers={"content-type": "application/octet-stream", "x-file-name": path.name},
+                )
+            )
+        if not isinstance(answer, dict):
+            raise RemoteError(
+                "the server's answer to an upload is not well formed", code="bad_answer"
+            )
+        return answer
+
     def upload(self, path: Path) -> dict[str, Any]:
         """Upload an evidence file (streamed); its sha256, size and media type by content."""
         size = path.stat().st_size

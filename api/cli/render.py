@@ -213,10 +213,12 @@ def ranking_table(rows: Sequence[dict[str, Any]], campaign: str) -> Table:
 
 
 def trace_table(rows: Sequence[dict[str, Any]], precision: int) -> Table:
-    """Every change of a score: when, what, from and to (at the set's precision), why, who."""
+    """Every change of a score: when, what, from and to (at the set's precision), why, who;
+    first the event's leaf index in the transparency log (as ``parledger log`` and proofs
+    name it)."""
     table = _columns(
         Table(title="Lịch sử thay đổi điểm"),
-        ("Vị trí", NUMBER),
+        ("Lá nhật ký", NUMBER),
         ("Thời điểm", WHOLE),
         ("Đơn vị", WHOLE),
         ("Tiêu chí", WHOLE),
@@ -234,7 +236,7 @@ def trace_table(rows: Sequence[dict[str, Any]], precision: int) -> Table:
             else f"{_fmt(r['from_points'], precision)} → {_fmt(r['to_points'], precision)}"
         )
         table.add_row(
-            str(r["position"]),
+            "" if r["leaf"] is None else str(r["leaf"]),
             r["recorded_at"],
             r["unit"],
             r["criterion"] or "(phiếu)",

@@ -196,7 +196,7 @@ def _run(action: Callable[[], T]) -> T:
 
 def _receipt(receipt: Receipt) -> None:
     out.print(
-        f"recorded {receipt.event_type} at log position {receipt.position} "
+        f"recorded {receipt.event_type} as log leaf {receipt.leaf} "
         f"(event {receipt.event_id}, hash {receipt.event_hash})",
         highlight=False,
         soft_wrap=True,

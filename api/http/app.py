@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 
 from api.http import failures, problems
 from api.http.command_schema import describe_commands
-from api.http.observability import Metrics, configure_logging, request_middleware
+from api.http.observability import Metrics, RequestLog, configure_logging
 from api.http.routes import (
     auth,
     commands,
@@ -31,6 +31,7 @@ from api.http.routes import (
     operations,
     publications,
     reads,
+    surveys,
 )
 from api.http.service import Service
 from api.web.install import install_web
@@ -77,8 +78,18 @@ def create_app(
     # metrics of every answer, the gate's included
     app.add_middleware(failures.CatchAll)
     app.add_middleware(failures.OutageGate)
-    app.middleware("http")(request_middleware(metrics))
-    for module in (operations, commands, evidence, auth, log, publications, reads, documents):
+    app.add_middleware(RequestLog, metrics=metrics)
+    for module in (
+        operations,
+        commands,
+        evidence,
+        auth,
+        log,
+        publications,
+        reads,
+        documents,
+        surveys,
+    ):
         app.include_router(module.router)
     generated = app.openapi
 

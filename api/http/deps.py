@@ -14,6 +14,7 @@ from ledger.core.canonical import parse_time
 from ledger.core.codes import AGGREGATE_ID, CODE, NAME, SHA256, UNIT_CODE
 from ledger.core.errors import AuthorizationError, LedgerError, NotFoundError
 from ledger.domain.keyring import KeyRecord
+from ledger.domain.scopes import LiveFacts, held_grants, may_read, needed_scope
 from projections.read_models.queries import AsOf
 
 
@@ -101,11 +102,28 @@ def as_of(at: str | None, position: int | None) -> AsOf | None:
     return AsOf(position=position, at=parse_time(at, "as_of") if at else None)
 
 
-def campaign_or_404(svc: Service, code: str) -> dict[str, Any]:
+def campaign_or_404(svc: Service, code: str, who: KeyRecord | None = None) -> dict[str, Any]:
+    """The campaign's document; with ``who``, only if that key may read the campaign
+    (docs/FORMATS.md §6, Reads)."""
     doc = svc.reads.campaign_doc(code)
     if doc is None:
         raise NotFoundError(f"campaign {code} does not exist", field="campaign")
+    if who is not None:
+        check_read(svc, code, who)
     return doc
+
+
+def check_read(svc: Service, code: str, who: KeyRecord) -> None:
+    facts = LiveFacts(svc.ledger)
+    campaign = facts.campaign_facts(code)
+    if campaign is not None and not may_read(who, campaign, facts):
+        raise AuthorizationError(
+            f"reading {campaign.describe()} needs the role administrator, a unit role for one "
+            f"of its units, or an authority's role{needed_scope(campaign)}; key {who.key_id} "
+            f"({who.name}) holds {held_grants(who)}",
+            code="out_of_scope",
+            field="campaign",
+        )
 
 
 PROBLEM = {"model": dict[str, Any], "description": "RFC 9457 problem details"}

@@ -6,12 +6,11 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("parledger.api")
 
@@ -97,29 +96,40 @@ class Metrics:
         self.database_up.set(1)
 
 
-def request_middleware(
-    metrics: Metrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+class RequestLog:
+    """Logs and metrics of every answer, the outage gate's included, and its request id
+    (the client's ``x-request-id``, or a new one) in the answer's headers. A plain ASGI
+    middleware: the request and its answer pass through without another task or stream."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
-        response.headers["x-request-id"] = request_id
-        log.info(
-            "request",
-            method=request.method,
-            route=route,
-            status=response.status_code,
-            ms=round(elapsed * 1000, 2),
-        )
-        return response
+        method = scope["method"]
 
-    return middleware
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = time.perf_counter() - started
+                status = message["status"]
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.metrics.requests.labels(method, route, str(status)).inc()
+                self.metrics.latency.labels(method, route).observe(elapsed)
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+                log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    ms=round(elapsed * 1000, 2),
+                )
+            await send(message)
+
+        await self.app(scope, receive, sending)

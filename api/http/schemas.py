@@ -26,7 +26,13 @@ class ReceiptOut(BaseModel):
     version: int
     event_type: str
     event_hash: str = Field(description="SHA-256 of the event's canonical bytes, hex")
-    position: int = Field(description="the event's position in the notification log")
+    position: int = Field(
+        description="the event's position in the store's notification log (may skip numbers)"
+    )
+    leaf: int = Field(
+        description="the event's leaf index in the transparency log, numbered densely from 0: "
+        "the index that /v1/log/leaves/{i}, inclusion proofs and traces use"
+    )
 
 
 class ChallengeIn(BaseModel):

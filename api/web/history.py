@@ -38,6 +38,7 @@ ACTS = {
 @dataclass(frozen=True)
 class HistoryRow:
     position: int
+    leaf: int | None  # the event's leaf index in the transparency log, as the proof names it
     when: str
     act: str
     name: str
@@ -112,6 +113,7 @@ def in_words(
         found.append(
             HistoryRow(
                 position=row["position"],
+                leaf=row["leaf"],
                 when=fmt.short_date_time(row["recorded_at"], timezone),
                 act=ACTS.get(row["event_type"], row["event_type"]),
                 name=row["name"],

@@ -5,10 +5,8 @@ nothing leaves for another origin."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -35,16 +33,26 @@ HEADERS = {
 FILE_PREFIXES = ("/tai-lieu/", "/v1/evidence/")
 
 
-def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Awaitable[Response]:
-    async def respond() -> Response:
-        response = await call_next(request)
-        file = request.url.path.startswith(FILE_PREFIXES)
-        for name, value in HEADERS.items():
-            if file and name == "Content-Security-Policy":
-                continue
-            response.headers.setdefault(name, value)
-        return response
+class SecurityHeaders:
+    """Adds :data:`HEADERS` to every answer that does not set them itself (a plain ASGI
+    middleware)."""
 
-    return respond()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        file = str(scope["path"]).startswith(FILE_PREFIXES)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if file and name == "Content-Security-Policy":
+                        continue
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, sending)

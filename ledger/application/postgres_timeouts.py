@@ -33,6 +33,8 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from ledger.application.postgres_insert import OneStatementInsert
+
 F = TypeVar("F", bound=Callable[..., Any])
 RETRY_PAUSE = 0.05
 APPLICATION = "parledger"  # as pg_stat_activity names the ledger's connections
@@ -96,10 +98,11 @@ def within_budget(method: F) -> F:
     return cast(F, call)
 
 
-class FailFastApplicationRecorder(PostgresApplicationRecorder):
+class FailFastApplicationRecorder(OneStatementInsert):
     retry_budget = 3.0
     outage = Outage(None, 3.0)  # replaced by the factory's
-    insert_events = within_budget(PostgresApplicationRecorder.insert_events)
+    insert_events = within_budget(OneStatementInsert.insert_events)
+    entries_after = within_budget(OneStatementInsert.entries_after)
     select_notifications = within_budget(PostgresApplicationRecorder.select_notifications)
     max_notification_id = within_budget(PostgresApplicationRecorder.max_notification_id)
     select_events = within_budget(PostgresAggregateRecorder.select_events)

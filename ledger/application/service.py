@@ -29,6 +29,7 @@ from eventsourcing.utils import Environment, get_topic
 
 from ledger.application.cache import AggregateCache
 from ledger.application.evidence import EvidenceStore
+from ledger.application.leaf_numbers import LeafNumbers
 from ledger.application.settings import Settings
 from ledger.application.storage import APPLICATION_NAME, Storage, notification_id_of
 from ledger.application.world import LedgerWorld
@@ -37,7 +38,14 @@ from ledger.core.clock import Clock, SystemClock
 from ledger.core.crypto import SigningKey
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError, ConflictError, NotFoundError, ValidationError
-from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.core.ids import (
+    KEY_REGISTRY_ID,
+    campaign_id,
+    indicator_set_id,
+    scorecard_id,
+    survey_id,
+    unit_id,
+)
 from ledger.domain.authorization import BAD_SIGNATURE, authorize, signer_of
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign, PublicationFacts
@@ -47,7 +55,9 @@ from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.keyring import KeyRecord, Keyring
 from ledger.domain.results import result_table
+from ledger.domain.scopes import LiveFacts
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey
 from ledger.domain.unit import Unit
 
 MAX_ATTEMPTS = 20
@@ -73,6 +83,8 @@ class Receipt:
     event_type: str
     event_hash: str
     position: int
+    # the event's index in the transparency log: what the log API, proofs and traces name
+    leaf: int
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +112,7 @@ class Ledger(Application[UUID]):
         self._after_save = tuple(after_save)
         self.evidence = EvidenceStore(settings.evidence_dir)
         self._cache = AggregateCache(self.recorder)
+        self._leaves = LeafNumbers(self.recorder)
         self._trees: dict[tuple[str, int], IndicatorTree] = {}
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
@@ -149,17 +162,19 @@ class Ledger(Application[UUID]):
     ) -> Receipt:
         signer = signer_of(world.keyring, command, verify=False)
         self._verify_once(command, signer, verified)
+        generation = self._cache.generation
         existing = world.for_change(target)
         if existing is not None:
             version = existing.previous_command(command)
             if version is not None:
+                self._cache.keep([existing], generation)
                 return self._receipt_for(existing, version)
-        authorize(world.keyring, command, signer)
+        authorize(world.keyring, command, signer, LiveFacts(world))
         self._check_clock(command)
         assert kind.handler is not None
         changed = kind.handler(world, command, args, existing)
         recordings = self.save(*changed)
-        self._cache.saved(recordings, changed)
+        self._cache.keep(changed, generation)
         return self._receipt_from(recordings, target)
 
     @staticmethod
@@ -201,11 +216,11 @@ class Ledger(Application[UUID]):
             version=version,
             event_type=event.event_type,
             event_hash=event.event_hash,
-            position=notification_id_of(self.recorder, aggregate.id, version),
+            position=(position := notification_id_of(self.recorder, aggregate.id, version)),
+            leaf=self._leaves.of(position),
         )
 
-    @staticmethod
-    def _receipt_from(recordings: Sequence[Recording[UUID]], target: UUID) -> Receipt:
+    def _receipt_from(self, recordings: Sequence[Recording[UUID]], target: UUID) -> Receipt:
         recording = [r for r in recordings if r.domain_event.originator_id == target][-1]
         event = cast(LedgerAggregate.Event, recording.domain_event)
         return Receipt(
@@ -215,6 +230,7 @@ class Ledger(Application[UUID]):
             event_type=event.event_type,
             event_hash=event.event_hash,
             position=recording.notification.id,
+            leaf=self._leaves.of(recording.notification.id),
         )
 
     @property
@@ -226,9 +242,10 @@ class Ledger(Application[UUID]):
     # -- reads of aggregates ---------------------------------------------------------------
 
     def aggregate(self, aggregate_id: UUID, *, for_change: bool = False) -> Any:
-        """The aggregate as the log stands (shared and read-only, or a copy to change)."""
+        """The aggregate as the log stands: shared and read-only, or (``for_change``) the
+        caller's alone to change and save, out of the cache until it is saved."""
         if for_change:
-            return self._cache.for_change(aggregate_id, self._load)
+            return self._cache.take(aggregate_id, self._load)
         return self._cache.get(aggregate_id, self._load)
 
     def _load(self, aggregate_id: UUID) -> Any:
@@ -259,6 +276,9 @@ class Ledger(Application[UUID]):
 
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
         return cast(Scorecard | None, self._current(scorecard_id(campaign, unit)))
+
+    def survey(self, code: str) -> Survey | None:
+        return cast(Survey | None, self._current(survey_id(code)))
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         cached = self._trees.get((code, version))
@@ -309,11 +329,15 @@ class Ledger(Application[UUID]):
 
     def _lock(self, target: UUID) -> Receipt | None:
         world = LedgerWorld(self)
+        generation = self._cache.generation
         card = world.for_change(target)
-        if card is None or not lock_if_due(world, card, context(world, card)):
+        if card is None:
+            return None
+        if not lock_if_due(world, card, context(world, card)):
+            self._cache.keep([card], generation)
             return None
         recordings = self.save(card)
-        self._cache.saved(recordings, [card])
+        self._cache.keep([card], generation)
         return self._receipt_from(recordings, target)
 
     def campaigns(self) -> list[Campaign]:

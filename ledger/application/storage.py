@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
@@ -146,6 +146,24 @@ def notification_id_of(recorder: ApplicationRecorder, aggregate_id: UUID, versio
             (aggregate_id.hex, version),
         )
         return int(cursor.fetchone()[0])
+
+
+def changes_after(
+    recorder: ApplicationRecorder, position: int, limit: int
+) -> list[tuple[int, UUID, int]]:
+    """The log's entries after ``position`` (at most ``limit``), each as its position, the
+    aggregate and the version recorded there, in log order: one read, without the events'
+    bodies."""
+    if is_postgres(recorder):
+        return cast(Any, recorder).entries_after(position, limit)  # type: ignore[no-any-return]
+    datastore: Any = getattr(recorder, "datastore")  # noqa: B009
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT rowid, originator_id, originator_version FROM {SQLITE_TABLE} "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (position, limit),
+        )
+        return [(int(r[0]), UUID(str(r[1])), int(r[2])) for r in cursor.fetchall()]
 
 
 def events_after(recorder: ApplicationRecorder, position: int, cap: int = 1_000_000) -> int:

@@ -11,12 +11,20 @@ from uuid import UUID
 
 from ledger.core.envelope import SignedCommand, sign_command
 from ledger.core.errors import DomainError
-from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.core.ids import (
+    KEY_REGISTRY_ID,
+    campaign_id,
+    indicator_set_id,
+    scorecard_id,
+    survey_id,
+    unit_id,
+)
 from ledger.domain.campaign import Campaign, PublicationFacts
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.keyring import Keyring
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey
 from ledger.domain.unit import Unit
 from ledger.domain.world import EvidenceFile
 
@@ -60,6 +68,9 @@ class LedgerWorld:
 
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None:
         return cast(Scorecard | None, self._ledger.aggregate(scorecard_id(campaign, unit)))
+
+    def survey(self, code: str) -> Survey | None:
+        return cast(Survey | None, self._ledger.aggregate(survey_id(code)))
 
     def system_command(self, command_type: str, args: dict[str, Any]) -> SignedCommand:
         key = self._ledger.server_key

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.audit.bundle_format import BadLeaf, read_leaf
+from ledger.audit.bundle_heads import Chains
 from ledger.audit.parallel_checks import leaf_name
 from ledger.audit.replay import (
     CardSnapshot,
@@ -52,6 +53,8 @@ class Verification:
         self.log_key = log_key
         self.verifier: NoteVerifier | None = None
         self.root = b""
+        self.published: tuple[int, dict[str, Any]] | None = None
+        self.chains: Chains | None = None
 
     def fail(self, text: str) -> None:
         self.report.problems.append(text)

@@ -3,13 +3,16 @@ offline (docs/FORMATS.md §13).
 
 The file is gzip-compressed UTF-8 text (an uncompressed one is read as well). Its first
 line is the header, the RFC 8785 form of a JSON object; every following line is one leaf of
-the log, the canonical bytes of one event, from leaf 0 to the checkpoint's size − 1. Each
-line ends in a newline; canonical JSON never holds a raw newline."""
+the log, from leaf 0 to the checkpoint's size − 1: the canonical bytes of its event, or (from
+format 2 on) the 64 lowercase hex digits of its RFC 9162 leaf hash alone, for a leaf whose
+content the bundle does not carry. Each line ends in a newline; canonical JSON never holds
+a raw newline."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
@@ -22,6 +25,7 @@ import orjson
 from ledger.audit.event_checks import EventFacts
 from ledger.core.canonical import LEDGER_TIME, canonical_bytes, is_plain_json
 from ledger.core.errors import LedgerError, ValidationError
+from ledger.transparency.merkle import leaf_hash
 
 MEMBERS = frozenset(
     {
@@ -36,8 +40,26 @@ MEMBERS = frozenset(
     }
 )
 _SORTED = orjson.OPT_SORT_KEYS
-BUNDLE_FORMAT = "parledger-bundle/1"
+BUNDLE_FORMAT = "parledger-bundle/2"
+FORMAT_1 = "parledger-bundle/1"  # every leaf in full: still read
+FORMATS = (FORMAT_1, BUNDLE_FORMAT)
 GZIP_MAGIC = b"\x1f\x8b"
+_HASHED = re.compile(rb"[0-9a-f]{64}")
+
+
+def is_hashed(line: bytes) -> bool:
+    """Whether a bundle line is a leaf given by its hash alone (format 2, §13)."""
+    return len(line) == 64 and _HASHED.fullmatch(line) is not None
+
+
+def hashed_line(data: bytes) -> bytes:
+    """The line that stands for a leaf by its hash alone."""
+    return leaf_hash(data).hex().encode("ascii")
+
+
+def merkle_leaf(line: bytes) -> bytes:
+    """The RFC 9162 leaf hash of a bundle line, whether it is an event or a leaf hash."""
+    return bytes.fromhex(line.decode("ascii")) if is_hashed(line) else leaf_hash(line)
 
 
 class BundleError(ValidationError):
@@ -100,8 +122,10 @@ def read_bundle(data: bytes) -> tuple[dict[str, Any], Leaves]:
         header = orjson.loads(data[:first])
     except orjson.JSONDecodeError as error:
         raise BundleError(f"the bundle's first line is not a JSON header ({error})") from None
-    if not isinstance(header, dict) or header.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"the bundle's header does not say format {BUNDLE_FORMAT!r}")
+    if not isinstance(header, dict) or header.get("format") not in FORMATS:
+        raise BundleError(
+            f"the bundle's header says neither format {FORMAT_1!r} nor {BUNDLE_FORMAT!r}"
+        )
     starts = array("q")
     position, end = first + 1, len(data)
     find = data.find

@@ -41,13 +41,17 @@ from ledger.audit.bundle_checks import (
     check_tables,
 )
 from ledger.audit.bundle_format import (
+    FORMAT_1,
     BadLeaf,
     Bundle,
     Leaves,
     encode_bundle,
+    is_hashed,
+    merkle_leaf,
     read_bundle,
     read_leaf,
 )
+from ledger.audit.bundle_heads import chains_of, check_bundle_content, head_problems, named_ids
 from ledger.audit.parallel_checks import (
     ONE_AT_A_TIME,
     PARTS_PER_WORKER,
@@ -60,7 +64,7 @@ from ledger.audit.parallel_checks import (
 )
 from ledger.audit.replay import CardSnapshot, Registries, evidence_order
 from ledger.core.errors import LedgerError
-from ledger.transparency.merkle import MemoryTree, leaf_hash
+from ledger.transparency.merkle import MemoryTree
 
 __all__ = ["BundleReport", "verify_bundle"]
 
@@ -132,6 +136,7 @@ def _verify(
         else:
             run.fail(f"leaf 0 is not the genesis {genesis} asked for: this is another ledger")
     published = run.publication(campaign) if campaign is not None else None
+    run.published = published
     registries, tree, snapshots = _check_log(run, leaves, workers, published)
     if size is not None and size == len(leaves):
         if tree.root(size) == run.root:
@@ -143,12 +148,42 @@ def _verify(
             )
     if registries.ledger is not None and header.get("ledger") != registries.ledger:
         run.fail(f"the header names ledger {header.get('ledger')!r}, the genesis another")
+    run.guarded("the bundle's content", lambda: _check_content(run, leaves, registries))
     run.guarded("the key history", lambda: check_keys(run, registries))
     if campaign is not None and published is not None:
         at = snapshots.get((campaign, int(published[1]["tree_size"])), CardSnapshot())
         evidence = sorted(at.evidence, key=evidence_order)
         run.guarded("the evidence", lambda: check_evidence(run, evidence, evidence_dir))
     return run.report
+
+
+def _check_content(run: Verification, leaves: Leaves, registries: Registries) -> None:
+    """A bundle of format 1 holds every leaf in full; one of format 2, its publication's
+    chains in full up to their heads and every other leaf as its hash."""
+    if run.header.get("format") == FORMAT_1:
+        hashed = sum(1 for line in leaves if is_hashed(line))
+        if hashed:
+            run.fail(f"a bundle of format {FORMAT_1} holds every leaf in full, not {hashed} hashes")
+        return
+    publication = next(
+        (p for p in registries.publications if run.published and p.index == run.published[0]),
+        None,
+    )
+    if publication is None or run.chains is None:
+        return  # named with the publication
+    if "heads" not in publication.event.body:
+        run.fail(
+            f"{leaf_name(publication.index, publication.event)} records no heads: a bundle of "
+            "format 2 is of a publication that records them"
+        )
+        return
+    problems = len(run.report.problems)
+    full = check_bundle_content(leaves, publication, run.chains, run.fail)
+    if len(run.report.problems) == problems:
+        run.ok(
+            f"content: {full} leaves in full (the publication and the chains its heads name), "
+            f"{len(leaves) - full} as their leaf hash only"
+        )
 
 
 def _check_log(
@@ -162,7 +197,7 @@ def _check_log(
     parts = partition(leaves, workers * PARTS_PER_WORKER if workers > 1 else 1)
     job = Job(leaves, parts, registries, registries.sizes())
     with Running(job, workers) as running:
-        tree = MemoryTree.of([leaf_hash(data) for data in leaves])
+        tree = MemoryTree.of([merkle_leaf(data) for data in leaves])
         results = running.results()
     problems = sorted(p for result in results for p in result.problems)
     run.report.problems += [text for _, text in problems]
@@ -173,11 +208,29 @@ def _check_log(
             "signatures, signers enrolled, unrevoked and in scope, every body exactly its "
             "signed arguments and the members the rules derive, in every campaign"
         )
+    run.guarded("the publications' heads", lambda: _check_heads(run, leaves, registries))
     publications = [(p.index, p.event.body) for p in registries.publications]
     run.guarded("the publications", lambda: check_publications(run, tree, publications, published))
     snapshots = merged_snapshots(results)
     run.guarded("the result tables", lambda: check_tables(run, registries, snapshots, published))
     return registries, tree, snapshots
+
+
+def _check_heads(run: Verification, leaves: Leaves, registries: Registries) -> None:
+    """Every publication that records heads: each named chain complete up to its head."""
+    chains = chains_of(leaves, named_ids(registries.publications))
+    run.chains = chains
+    for publication in registries.publications:
+        if "heads" not in publication.event.body:
+            continue
+        where = leaf_name(publication.index, publication.event)
+        problems = head_problems(publication, chains)
+        run.report.problems += [f"{where}: {text}" for text in problems]
+        if not problems:
+            run.ok(
+                f"heads: the {len(publication.event.body['heads'])} aggregates the table of "
+                f"{where} reads are complete, from version 1 to the head it records"
+            )
 
 
 def registries_of(leaves: Sequence[bytes], fail: Any) -> Registries:

@@ -24,6 +24,7 @@ from ledger.domain.base import LedgerAggregate
 from ledger.domain.catalogue import AGGREGATE_OF, OPENING
 from ledger.domain.commands import command_type
 from ledger.domain.keyring import KeyLookup, Keyring
+from ledger.domain.scopes import RunningFacts, ScopeFacts
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,10 @@ def verify_events(stream: Iterable[tuple[int, LedgerAggregate.Event | Undecodabl
     report = Report()
     heads: dict[str, ChainHead] = {}
     keyring = Keyring()
+    facts = RunningFacts()
     for position, event in stream:
         report.events += 1
-        for reason in _check(event, heads, keyring):
+        for reason in _check(event, heads, keyring, facts):
             report.problems.append(_problem(position, event, reason))
     report.aggregates = len(heads)
     return report
@@ -141,31 +143,36 @@ def _check(
     event: LedgerAggregate.Event | Undecodable,
     heads: dict[str, ChainHead],
     keyring: Keyring,
+    facts: RunningFacts,
 ) -> Iterator[str]:
     if isinstance(event, Undecodable):
         yield f"the stored row cannot be read as an event ({event.error})"
         return
-    facts = facts_of(event)
-    yield from check_chain(facts, heads)
+    event_facts = facts_of(event)
+    yield from check_chain(event_facts, heads)
     try:
         recomputed = event_hash(
-            aggregate_type=facts.aggregate_type,
+            aggregate_type=event_facts.aggregate_type,
             aggregate_id=event.originator_id,
-            version=facts.version,
-            event_type=facts.event_type,
-            recorded_at=facts.recorded_at,
-            prev_hash=facts.prev_hash,
-            body=facts.body,
-            command=facts.command,
+            version=event_facts.version,
+            event_type=event_facts.event_type,
+            recorded_at=event_facts.recorded_at,
+            prev_hash=event_facts.prev_hash,
+            body=event_facts.body,
+            command=event_facts.command,
         )
     except (LedgerError, ValueError, TypeError) as error:
         yield f"its content cannot be put in canonical form ({error})"
         recomputed = ""
-    if recomputed and recomputed != facts.event_hash:
+    if recomputed and recomputed != event_facts.event_hash:
         yield ("its content does not match its recorded hash: it was changed after it was recorded")
-    yield from check_command(facts, keyring)
-    if facts.aggregate_type == "KeyRegistry":
-        yield from apply_to_keyring(keyring, facts)
+    yield from check_command(event_facts, keyring, facts)
+    if event_facts.aggregate_type == "KeyRegistry":
+        yield from apply_to_keyring(keyring, event_facts)
+    try:
+        facts.apply(event_facts.event_type, event_facts.body)
+    except (KeyError, TypeError) as error:
+        yield f"its body cannot be read ({type(error).__name__}: {error})"
 
 
 def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> list[str]:
@@ -188,7 +195,7 @@ def check_chain(event: EventFacts, heads: dict[str, ChainHead]) -> list[str]:
 def apply_to_keyring(keyring: Keyring, event: EventFacts) -> Iterator[str]:
     try:
         keyring.apply(event.event_type, event.body, event.recorded_at)
-    except (KeyError, ValueError, TypeError, LedgerError) as error:
+    except (KeyError, IndexError, ValueError, TypeError, LedgerError) as error:
         yield f"the key registry cannot apply it ({error})"
 
 
@@ -200,6 +207,7 @@ Pending = list[tuple[str, str, bytes]]
 def check_command(
     event: EventFacts,
     keyring: KeyLookup,
+    scope_facts: ScopeFacts,
     signed_bytes: bytes | None = None,
     pending: Pending | None = None,
 ) -> list[str]:
@@ -228,7 +236,7 @@ def check_command(
         signer = signer_of(keyring, command, verify=pending is None)
         if pending is not None:
             pending.append((signer.public_key, command.signature, command.signed_bytes()))
-        authorize(keyring, command, signer)
+        authorize(keyring, command, signer, scope_facts)
     except LedgerError as error:
         found.append(f"signature or authority: {error}")
     except Exception as error:  # a malformed grant or key, in a forged registry

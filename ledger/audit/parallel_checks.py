@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.audit.bundle_format import BadLeaf, Leaves, read_leaf
+from ledger.audit.bundle_format import BadLeaf, Leaves, is_hashed, read_leaf
 from ledger.audit.event_checks import ChainHead, EventFacts, Pending, check_chain, check_command
 from ledger.audit.replay import CardReplay, CardSnapshot, Registries
 from ledger.core.crypto import verify_signature
@@ -105,7 +105,9 @@ def _verify_events(part: int) -> PartResult:
         events += 1
         try:
             reasons = check_chain(event, heads)
-            reasons += check_command(event, keys.at(index), signed, signatures)
+            reasons += check_command(
+                event, keys.at(index), job.registries.scope_facts(index), signed, signatures
+            )
             if len(signatures) > len(signed_at):
                 signed_at.append((index, event))
                 if len(signatures) == SIGNATURE_BATCH:
@@ -122,10 +124,12 @@ def _verify_events(part: int) -> PartResult:
 
 
 def partition(leaves: Sequence[bytes], parts: int) -> list[list[int]]:
-    """Leaves by aggregate (read from the fixed place of the id in a canonical leaf), so that
-    every aggregate's chain is checked whole in one part."""
+    """Leaves in full by aggregate (read from the fixed place of the id in a canonical leaf),
+    so that every aggregate's chain is checked whole in one part."""
     found: list[list[int]] = [[] for _ in range(parts)]
     for index, data in enumerate(leaves):
+        if is_hashed(data):
+            continue  # a leaf given by its hash: only the tree reads it
         try:
             part = int(data[45:53], 16) % parts
         except ValueError:

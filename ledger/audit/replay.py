@@ -30,7 +30,9 @@ from ledger.domain.derivations import (
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
+from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey, batch_members
 from ledger.domain.unit import UnitRecord
 
 
@@ -55,6 +57,12 @@ class UnitTimeline:
         record = UnitRecord.of(body)
         self._indices.setdefault(record.code, []).append(index)
         self._records.setdefault(record.code, []).append(record)
+
+    def record_at(self, code: str, index: int) -> UnitRecord | None:
+        """The unit as registered or updated before leaf ``index``."""
+        indices = self._indices.get(code)
+        position = bisect_left(indices, index) if indices else 0
+        return self._records[code][position - 1] if position else None
 
     def at(self, index: int) -> dict[str, UnitRecord]:
         """The units as registered or updated before leaf ``index``."""
@@ -97,6 +105,9 @@ class Registries:
     finalised: dict[str, int] = field(default_factory=dict)
     publications: list[Publication] = field(default_factory=list)
     ledger: str | None = None
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    # each batch's results, by survey and file hash: what the points on the cards must be
+    survey_results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
@@ -129,16 +140,59 @@ class Registries:
                 self._trees.pop(key, None)
         elif event.aggregate_type == "Campaign":
             return self._campaign_event(index, event)
+        elif event.aggregate_type == "Survey":
+            return self._survey_event(event)
         return found + differences(body, args, derived)
+
+    def _survey_event(self, event: EventFacts) -> list[str]:
+        """A survey's definition, and each batch's results recomputed from the tallies."""
+        body, kind, args = event.body, event.event_type, signed_args(event)
+        found: list[str] = []
+        derived: dict[str, Any] = {}
+        if kind == "SurveyDefined":
+            survey = self.surveys[body["code"]] = Survey.blank()
+        else:
+            survey = self.surveys[body.get("code") or body["survey"]]
+        if kind == "SurveyRevised" and survey.batches:
+            found.append(f"it revises survey {survey.code}, frozen by its recorded answers")
+        if kind == "SurveyBatchImported":
+            campaign = self.campaigns[survey.campaign]
+            tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
+            signer = str(event.command["command"]["key_id"])
+            derived = batch_members(survey, args, signer, tree)
+            self.survey_results[(survey.code, body["file_sha256"])] = derived["results"]
+        survey.when(kind, body, event.recorded_at)
+        return found + differences(body, args, derived)
+
+    def survey_points_problems(self, args: Mapping[str, Any]) -> list[str]:
+        """Points a survey batch put on a card are the points its results give."""
+        results = self.survey_results.get((args["survey"], args["file_sha256"]))
+        if results is None:
+            return [
+                f"it names batch {args['file_sha256']} of survey {args['survey']}, "
+                "which no earlier event records"
+            ]
+        due = results["units"].get(args["unit"], {}).get("points", {}).get(args["criterion"])
+        if due != args["points"]:
+            return [
+                f"criterion {args['criterion']}: it records {args['points']} points from "
+                f"survey {args['survey']}, whose tallies give {due}"
+            ]
+        return []
 
     def _campaign_event(self, index: int, event: EventFacts) -> list[str]:
         body, kind = event.body, event.event_type
+        found: list[str] = []
         if kind == "CampaignCreated":
             code = body["code"]
             if code in self.campaigns:
                 return [f"campaign {code} is created again"]
             self.created[code] = index
             campaign = self.campaigns[code] = Campaign.blank()
+            owner = body.get("owner")
+            outside = units_outside(owner, body["units"], self.scope_facts(index)) if owner else []
+            if outside:
+                found.append(f"it scores unit(s) {', '.join(outside)}, not under its owner {owner}")
         else:
             code = body["campaign"]
             campaign = self.campaigns[code]
@@ -148,7 +202,9 @@ class Registries:
             self.publications.append(Publication(index, event, _snapshot(campaign)))
         campaign.when(kind, body, event.recorded_at)
         # a publication's derived members need its table: checked with the scorecards
-        return [] if kind == "ResultsPublished" else differences(body, signed_args(event), {})
+        if kind == "ResultsPublished":
+            return found
+        return found + differences(body, signed_args(event), {})
 
     def tree(self, code: str, version: int) -> IndicatorTree:
         key = (code, version)
@@ -165,6 +221,11 @@ class Registries:
             campaign.finalised_at = None
         return campaign
 
+    def scope_facts(self, index: int) -> ScopeFactsAt:
+        """The unit hierarchy and the campaigns as they stood before leaf ``index``: what
+        the signer of that leaf is judged by."""
+        return ScopeFactsAt(self, index)
+
     def sizes(self) -> dict[str, list[int]]:
         """The tree sizes at which each campaign's tables were published."""
         found: dict[str, list[int]] = {}
@@ -172,6 +233,28 @@ class Registries:
             if type(publication.tree_size) is int:
                 found.setdefault(publication.campaign, []).append(publication.tree_size)
         return {code: sorted(set(sizes)) for code, sizes in found.items()}
+
+
+@dataclass(frozen=True)
+class ScopeFactsAt:
+    """:class:`ledger.domain.scopes.ScopeFacts` just before a leaf of the log."""
+
+    registries: Registries
+    index: int
+
+    def parent_of(self, unit: str) -> str | None:
+        record = self.registries.units.record_at(unit, self.index)
+        return record.parent if record is not None else None
+
+    def campaign_facts(self, code: str) -> CampaignFacts | None:
+        created = self.registries.created.get(code)
+        if created is None or created >= self.index:
+            return None
+        return facts_of_campaign(self.registries.campaigns[code])
+
+    def survey_campaign(self, code: str) -> str | None:
+        survey = self.registries.surveys.get(code)
+        return survey.campaign if survey is not None else None
 
 
 def _snapshot(campaign: Campaign) -> Campaign:
@@ -227,6 +310,8 @@ class CardReplay:
             signer = str(event.command["command"]["key_id"])
             derived = scorecard_members(card, kind, signed_args(event), signer, context)
             found = differences(body, signed_args(event), derived)
+            if event.command["command"].get("type") == "record_survey_points":
+                found += self.registries.survey_points_problems(signed_args(event))
         card.when(kind, body, event.recorded_at)
         return found
 
@@ -304,6 +389,8 @@ def publication_problems(
         root_hash=body.get("root_hash", ""),
         checkpoint=body.get("checkpoint", ""),
         units=len(table["units"]),
+        # the heads are checked against the chains, by name (ledger.audit.bundle_heads)
+        heads=body.get("heads", None),
     )
     derived = publication_members(publication.campaign_before, facts)
     return differences(body, signed_args(publication.event), derived)

@@ -44,3 +44,8 @@ def target_of(command_type: str, args: dict[str, object]) -> UUID:
     if command_type in ("finalise_campaign", "publish_results"):
         return campaign_id(str(args["campaign"]))
     return scorecard_id(str(args["campaign"]), str(args["unit"]))
+
+
+@lru_cache(maxsize=4096)
+def survey_id(code: str) -> UUID:
+    return uuid5(NAMESPACE, f"survey:{code}")

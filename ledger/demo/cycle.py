@@ -235,6 +235,7 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: CycleKeys, plan_csv: str) ->
                 "indicator_set": SET_CODE,
                 "indicator_set_version": SET_VERSION,
                 "units": list(UNITS),
+                "owner": "HN",
                 "timezone": "Asia/Ho_Chi_Minh",
                 "schedule": {k: v.isoformat() for k, v in SCHEDULE.items()},
                 "grade_bands": [

@@ -20,7 +20,9 @@ from ledger.application.service import Ledger
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.demo.cycle import HANOI, run_cycle
+from ledger.demo.district import run_district
 from ledger.demo.files import pdf
+from ledger.demo.surveys import run_surveys
 from ledger.domain.campaign import MILESTONES
 from ledger.domain.indicators import IndicatorTree
 from ledger.domain.scorecard import Scorecard
@@ -31,6 +33,7 @@ CAMPAIGN = "HN-2022"
 UNIT = "HN"
 PARTIAL = ("7.1", "7.2")
 PLAN_SOURCE = "Kế hoạch cải thiện Chỉ số CCHC năm 2022 của UBND Thành phố Hà Nội"
+SURVEYED = ("sipas", "survey")
 DEMO_START = datetime(2023, 1, 5, 8, 0, tzinfo=HANOI)
 
 
@@ -174,6 +177,7 @@ def run_demo(ledger: Ledger) -> None:
     assert card is not None
     if card.submitted_at is None:
         _province_scores(ledger, keys, tree, card)
+    run_surveys(ledger, keys.survey, CAMPAIGN, UNIT, tree, plan_scores(tree))
     if not card.targets:
         targets = plan_scores(tree, "target_2022")
         send(
@@ -189,6 +193,7 @@ def run_demo(ledger: Ledger) -> None:
             },
         )
     run_cycle(ledger, keys.admin, keys.survey, plan_csv())
+    run_district(ledger, keys.admin)
 
 
 def _province_scores(ledger: Ledger, keys: DemoKeys, tree: IndicatorTree, card: Scorecard) -> None:
@@ -211,6 +216,8 @@ def _province_scores(ledger: Ledger, keys: DemoKeys, tree: IndicatorTree, card: 
                         "explanation": f"Điểm thẩm định năm 2021 nêu tại {PLAN_SOURCE}.",
                     },
                 )
+        elif leaf.score_source in SURVEYED:
+            continue  # computed from the surveys' answers (ledger.demo.surveys)
         elif entry is None or entry.external_points != points:
             send(
                 ledger,

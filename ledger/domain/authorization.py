@@ -14,7 +14,8 @@ from ledger.core.crypto import key_id_of
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError
 from ledger.domain.commands import CommandType, command_type
-from ledger.domain.keyring import KeyLookup, KeyRecord
+from ledger.domain.keyring import AUTHORITY_ROLES, KeyLookup, KeyRecord
+from ledger.domain.scopes import ScopeFacts, campaign_of, held_grants, needed_scope, reaches
 
 BAD_SIGNATURE = "the signature does not verify"
 
@@ -48,8 +49,11 @@ def signer_of(keyring: KeyLookup, command: SignedCommand, *, verify: bool = True
     return record
 
 
-def authorize(keyring: KeyLookup, command: SignedCommand, signer: KeyRecord) -> None:
-    """Refuse unless the signer was active and held a role and scope that allow the command."""
+def authorize(
+    keyring: KeyLookup, command: SignedCommand, signer: KeyRecord, facts: ScopeFacts
+) -> None:
+    """Refuse unless the signer was active and held a role and scope that allow the command;
+    ``facts`` tell which authority runs the campaign the command acts in."""
     spec = command_type(command.type)
     if command.type == "init_ledger":
         if keyring.ledger:
@@ -69,11 +73,13 @@ def authorize(keyring: KeyLookup, command: SignedCommand, signer: KeyRecord) -> 
             code="key_revoked",
             field="command.key_id",
         )
-    if allowing_role(spec, signer, command.args) is not None:
+    if allowing_role(spec, signer, command.args, facts) is not None:
         return
     target = _scope_target(spec, command.args)
     roles = " or ".join(sorted(spec.roles))
     where = f" for {spec.scope} {target}" if spec.scope else ""
+    if spec.roles & set(AUTHORITY_ROLES):
+        where += needed_scope(campaign_of(spec.name, command.args, facts))
     raise AuthorizationError(
         f"{command.type} needs the role {roles}{where}; key {signer.key_id} ({signer.name}) "
         f"holds {held_grants(signer)}",
@@ -82,25 +88,24 @@ def authorize(keyring: KeyLookup, command: SignedCommand, signer: KeyRecord) -> 
     )
 
 
-def held_grants(signer: KeyRecord) -> str:
-    """A key's grants in words: "unit_staff for unit HN; appraiser for criteria 1, 4"."""
-    if not signer.grants:
-        return "no role"
-    return "; ".join(
-        grant.role + (f" for {grant.scope_kind} {', '.join(grant.scope)}" if grant.scope else "")
-        for grant in signer.grants
-    )
-
-
-def allowing_role(spec: CommandType, signer: KeyRecord, args: Mapping[str, Any]) -> str | None:
+def allowing_role(
+    spec: CommandType, signer: KeyRecord, args: Mapping[str, Any], facts: ScopeFacts | None
+) -> str | None:
     """The role under which ``signer`` may send a command of ``spec`` with ``args``:
-    the first of its grants that allows it, ``key_holder`` for a command on the signer's
-    own key, or None."""
+    the first of its grants in force that covers the command's unit or criterion and
+    reaches its campaign, ``key_holder`` for a command on the signer's own key, or None.
+    Without ``facts`` (a recorded command described, not judged) the campaign is not asked."""
     target = _scope_target(spec, args)
+    campaign = campaign_of(spec.name, args, facts) if facts is not None else None
     for role in sorted(spec.roles):
-        if signer.has_role(role, target):
-            return role
-    if spec.key_holder_may and args.get("key_id") == signer.key_id:
+        for grant in signer.grants:
+            if (
+                grant.role == role
+                and grant.covers(target)
+                and (facts is None or reaches(grant, campaign, facts))
+            ):
+                return role
+    if spec.key_holder_may and args.get("key_id") == signer.key_id and signer.active:
         return "key_holder"
     return None
 

@@ -16,6 +16,7 @@ from ledger.core.errors import DomainError, ValidationError
 from ledger.core.ids import campaign_id
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.derivations import publication_members
+from ledger.domain.disclosure import DEFAULT_POLICY, Policy, policy_of
 from ledger.domain.rules import adjustment_problems
 
 MILESTONES = (
@@ -107,6 +108,8 @@ class Campaign(LedgerAggregate):
         super().__init__()
         self.code = ""
         self.year = 0
+        # the scoring authority that runs it; None for a campaign of the whole ledger
+        self.owner: str | None = None
         self.title = ""
         self.indicator_set = ""
         self.indicator_set_version = 0
@@ -116,6 +119,7 @@ class Campaign(LedgerAggregate):
         self.grade_bands: list[tuple[Decimal, str]] = []
         self.finalised_at: datetime | None = None
         self.publications: list[dict[str, Any]] = []
+        self.disclosure: Policy = DEFAULT_POLICY
 
     class CampaignCreated(LedgerAggregate.Created):
         pass
@@ -135,6 +139,7 @@ class Campaign(LedgerAggregate):
             return
         self.code = body["code"]
         self.year = body["year"]
+        self.owner = body.get("owner")
         self.title = body["title"]
         self.indicator_set = body["indicator_set"]
         self.indicator_set_version = body["indicator_set_version"]
@@ -147,6 +152,7 @@ class Campaign(LedgerAggregate):
             for item in body.get("adjustments", [])
         }
         self.grade_bands = [(Decimal(b["min"]), b["grade"]) for b in body.get("grade_bands", [])]
+        self.disclosure = policy_of(body)
 
     @property
     def plan(self) -> Schedule:
@@ -249,3 +255,6 @@ class PublicationFacts:
     root_hash: str
     checkpoint: str
     units: int
+    # the head of every aggregate the table depends on (FORMATS §12); None in the facts a
+    # verifier reads from a publication recorded before heads were
+    heads: list[dict[str, Any]] | None = None

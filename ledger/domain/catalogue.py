@@ -8,6 +8,7 @@ from ledger.domain.campaign import Campaign
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.scorecard import Scorecard
+from ledger.domain.survey import Survey
 from ledger.domain.unit import Unit
 
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
@@ -16,6 +17,7 @@ AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     IndicatorSet,
     Campaign,
     Scorecard,
+    Survey,
 )
 
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledger.core.codes import CODE, KEY_ID, SHA256, UNIT_CODE
 from ledger.domain.indicators import is_unit_kind
-from ledger.domain.keyring import ROLES, SCOPED_ROLES
+from ledger.domain.keyring import AUTHORITY_ROLES, ROLES, SCOPED_ROLES
+from ledger.domain.survey_definition import SurveyDefinition
 
 POINTS = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
 PUBLIC_KEY = r"^[A-Za-z0-9+/]{43}=$"
@@ -64,6 +65,20 @@ class RoleGrant(Args):
         max_length=500,
         description="unit codes (unit_staff, unit_head) or criterion codes (appraiser)",
     )
+    authority: str | None = Field(
+        default=None,
+        pattern=UNIT_CODE,
+        description="the scoring authority served (secretariat, publisher, survey_body, "
+        "inspector, appraiser): its campaigns and those of the units under it",
+    )
+    year: int | None = Field(
+        default=None, ge=2000, le=2100, description="only the authority's campaigns of this year"
+    )
+    campaigns: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="appraiser: the campaigns of the council, instead of an authority",
+    )
 
     @field_validator("role")
     @classmethod
@@ -78,6 +93,14 @@ class RoleGrant(Args):
             raise ValueError(f"the role {self.role} applies everywhere and takes no scope")
         if kind is not None and not self.scope:
             raise ValueError(f"the role {self.role} needs a scope of {kind} codes")
+        if self.role not in AUTHORITY_ROLES and (self.authority or self.year or self.campaigns):
+            raise ValueError(f"the role {self.role} serves no scoring authority")
+        if self.campaigns and self.role != "appraiser":
+            raise ValueError("only an appraiser's grant names campaigns")
+        if self.campaigns and self.authority:
+            raise ValueError("a grant names an authority or campaigns, not both")
+        if self.year is not None and self.authority is None:
+            raise ValueError("a year limits an authority's grant: name the authority")
 
 
 class EnrolKey(Person):
@@ -86,6 +109,24 @@ class EnrolKey(Person):
         max_length=20,
         description='the grants, e.g. [{"role": "unit_staff", "scope": ["HN"]}]',
     )
+
+
+class AppointKey(Args):
+    key_id: str = Field(pattern=KEY_ID, description="the key's id (32 hex digits)")
+    roles: list[RoleGrant] = Field(
+        min_length=1,
+        max_length=20,
+        description='the new grants, e.g. [{"role": "appraiser", "scope": ["1"], '
+        '"authority": "HK", "year": 2024}]',
+    )
+
+
+class EndAppointment(Args):
+    key_id: str = Field(pattern=KEY_ID, description="the key's id (32 hex digits)")
+    appointment: int = Field(
+        ge=0, le=1000, description="which of the key's grants, counting from 0 as listed"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="why it ends")
 
 
 class RevokeKey(Args):
@@ -167,6 +208,12 @@ class CreateCampaign(Args):
     units: list[str] = Field(
         min_length=1, max_length=20000, description="the codes of the units it scores"
     )
+    owner: str | None = Field(
+        default=None,
+        pattern=UNIT_CODE,
+        description="the scoring authority that runs it (a registered unit, above every "
+        "unit it scores); without it the campaign belongs to the whole ledger",
+    )
     schedule: Schedule = Field(description="the five deadlines, strictly increasing")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA time zone for display")
     adjustments: list[AdjustmentItem] = Field(
@@ -174,6 +221,11 @@ class CreateCampaign(Args):
     )
     grade_bands: list[GradeBand] = Field(
         default_factory=list, max_length=20, description="grades, from the highest minimum down"
+    )
+    disclosure: Literal["at_publication", "immediate"] = Field(
+        default="at_publication",
+        description="when its scorecards' content becomes public: at_publication (at its "
+        "first publication) or immediate (once recorded)",
     )
 
 
@@ -309,3 +361,42 @@ class RecordExternalScore(ScorecardArgs):
     source_document: str = Field(
         min_length=1, max_length=1000, description="the document the points come from"
     )
+
+
+class DefineSurvey(SurveyDefinition, Args):
+    """A survey's definition (docs/FORMATS.md §12.1); `parledger survey define` reads it
+    from a YAML or JSON file."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+SurveyTallies = dict[str, dict[str, dict[str, dict[str, int]]]]
+
+
+class ImportSurveyBatch(Args):
+    survey: str = Field(pattern=UNIT_CODE, description="the survey's code")
+    version: int = Field(ge=1, description="the definition version the file was checked against")
+    file_sha256: str = Field(pattern=SHA256, description="SHA-256 of the answer file (hex)")
+    rows: int = Field(ge=0, description="the file's answer rows")
+    tallies: SurveyTallies = Field(
+        description="per unit, respondent group ('-' without groups) and question, the count "
+        'of each answer option and of blanks ("blank")'
+    )
+    respondents: dict[str, dict[str, int]] = Field(
+        description="respondents counted per unit and group (counts only, never ids)"
+    )
+    supersedes: str | None = Field(
+        default=None,
+        pattern=SHA256,
+        description="the SHA-256 of the batch a corrected file replaces",
+    )
+    reason: str = Field(default="", max_length=4000, description="why a corrected file replaces it")
+
+
+class RecordSurveyPoints(ScorecardArgs):
+    criterion: str = CRITERION
+    points: str = _points("the points the survey's method gives")
+    source: Literal["survey", "sipas"] = Field(description="the leaf's score source")
+    source_document: str = Field(min_length=1, max_length=1000, description="the batch, in words")
+    survey: str = Field(pattern=UNIT_CODE, description="the survey's code")
+    file_sha256: str = Field(pattern=SHA256, description="the batch that gave the points")

@@ -16,10 +16,18 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ledger.core.canonical import check_json_value
 from ledger.core.errors import LedgerError, ValidationError
-from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.core.ids import (
+    KEY_REGISTRY_ID,
+    campaign_id,
+    indicator_set_id,
+    scorecard_id,
+    survey_id,
+    unit_id,
+)
 from ledger.domain import command_args as a
 from ledger.domain import handlers as h
 from ledger.domain import scorecard_acts as acts
+from ledger.domain import survey_acts
 from ledger.domain.keyring import SYSTEM_ROLE
 
 Target = Callable[[Mapping[str, Any]], UUID]
@@ -43,6 +51,14 @@ def _created_campaign(args: Mapping[str, Any]) -> UUID:
 
 def _campaign(args: Mapping[str, Any]) -> UUID:
     return campaign_id(str(args["campaign"]))
+
+
+def _defined_survey(args: Mapping[str, Any]) -> UUID:
+    return survey_id(str(args["code"]))
+
+
+def _survey(args: Mapping[str, Any]) -> UUID:
+    return survey_id(str(args["survey"]))
 
 
 def _scorecard(args: Mapping[str, Any]) -> UUID:
@@ -120,6 +136,7 @@ SECRETARIAT = frozenset({"secretariat"})
 SYSTEM = frozenset({SYSTEM_ROLE})
 STAFF = frozenset({"unit_staff"})
 APPRAISER = frozenset({"appraiser"})
+SURVEYORS = frozenset({"survey_body", "secretariat"})
 
 
 def _events(*names: str) -> frozenset[str]:
@@ -144,6 +161,25 @@ COMMAND_TYPES: tuple[CommandType, ...] = (
         _events("KeyEnrolled"),
         _key_registry,
         h.enrol_key,
+    ),
+    CommandType(
+        "appoint_key",
+        "Add grants to an enrolled key: an appointment to a council, a secretariat, a "
+        "publisher or survey body of a scoring authority.",
+        a.AppointKey,
+        ADMIN,
+        _events("KeyAppointed"),
+        _key_registry,
+        h.appoint_key,
+    ),
+    CommandType(
+        "end_appointment",
+        "End one of a key's grants, with the reason; the key itself stays enrolled.",
+        a.EndAppointment,
+        ADMIN,
+        _events("AppointmentEnded"),
+        _key_registry,
+        h.end_appointment,
     ),
     CommandType(
         "revoke_key",
@@ -375,6 +411,38 @@ COMMAND_TYPES: tuple[CommandType, ...] = (
         h.publish_results,
     ),
 )
+SURVEY_COMMANDS: tuple[CommandType, ...] = (
+    CommandType(
+        "define_survey",
+        "Define or revise a survey (SIPAS or a sociological survey): its questions, units, "
+        "method and the criteria it scores; frozen once answers are recorded against it.",
+        a.DefineSurvey,
+        SURVEYORS,
+        _events("SurveyDefined", "SurveyRevised"),
+        _defined_survey,
+        survey_acts.define_survey,
+    ),
+    CommandType(
+        "import_survey_batch",
+        "Record an answer file's SHA-256, row count and tallies (never respondents); the "
+        "points its method gives flow into the rated units' scorecards.",
+        a.ImportSurveyBatch,
+        frozenset({"survey_body"}),
+        _events("SurveyBatchImported"),
+        _survey,
+        survey_acts.import_survey_batch,
+    ),
+    CommandType(
+        "record_survey_points",
+        "Record on a scorecard the points a survey batch gives (recorded by the ledger).",
+        a.RecordSurveyPoints,
+        SYSTEM,
+        _events("ExternalScoreRecorded"),
+        _scorecard,
+        None,
+    ),
+)
+COMMAND_TYPES += SURVEY_COMMANDS
 COMMANDS: Mapping[str, CommandType] = {command.name: command for command in COMMAND_TYPES}
 
 

@@ -121,8 +121,9 @@ def key_registry_members(event_type: str, args: Mapping[str, Any], ledger: str) 
 def publication_members(campaign: Campaign, facts: PublicationFacts) -> dict[str, Any]:
     """What a publication adds to its signed arguments: its place in the campaign's
     publications, the hash and size of the table the events give, and the checkpoint the
-    table was computed at."""
-    return {
+    table was computed at; and the heads of the aggregates the table depends on, as they
+    stood when it was recorded."""
+    found: dict[str, Any] = {
         "sequence": len(campaign.publications) + 1,
         "table_sha256": facts.table_sha256,
         "tree_size": facts.tree_size,
@@ -130,6 +131,9 @@ def publication_members(campaign: Campaign, facts: PublicationFacts) -> dict[str
         "checkpoint": facts.checkpoint,
         "units": facts.units,
     }
+    if facts.heads is not None:
+        found["heads"] = facts.heads
+    return found
 
 
 def differences(

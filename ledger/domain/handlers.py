@@ -6,6 +6,7 @@ aggregate (a copy it may change, or None), and returns the aggregates to save to
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ledger.core.canonical import format_time
@@ -15,9 +16,11 @@ from ledger.core.ids import indicator_set_id
 from ledger.domain import command_args as a
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
+from ledger.domain.disclosure import head, heads_order, input_ids
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SCOPED_ROLES
+from ledger.domain.scopes import LiveFacts, units_outside
 from ledger.domain.scorecard import Context, Scorecard
 from ledger.domain.scorecard_acts import lock
 from ledger.domain.unit import Unit
@@ -42,24 +45,47 @@ def _registry(existing: KeyRegistry | None) -> KeyRegistry:
     return existing
 
 
-def enrol_key(
-    world: World, command: SignedCommand, args: a.EnrolKey, existing: KeyRegistry | None
-) -> Changed:
-    registry = _registry(existing)
-    missing = [
+def _unknown_units(world: World, grants: list[a.RoleGrant]) -> None:
+    codes = [
         code
-        for grant in args.roles
-        if SCOPED_ROLES.get(grant.role) == "unit"
-        for code in grant.scope
-        if world.unit(code) is None
+        for grant in grants
+        for code in [
+            *(grant.scope if SCOPED_ROLES.get(grant.role) == "unit" else []),
+            *([grant.authority] if grant.authority else []),
+        ]
     ]
+    missing = sorted({code for code in codes if world.unit(code) is None})
     if missing:
         raise NotFoundError(
             f"unit(s) {', '.join(missing)} are not registered",
             code="unknown_unit",
             field="command.args.roles",
         )
+
+
+def enrol_key(
+    world: World, command: SignedCommand, args: a.EnrolKey, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    _unknown_units(world, args.roles)
     registry.enrol(command, world.now)
+    return [registry]
+
+
+def appoint_key(
+    world: World, command: SignedCommand, args: a.AppointKey, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    _unknown_units(world, args.roles)
+    registry.appoint(command, world.now)
+    return [registry]
+
+
+def end_appointment(
+    world: World, command: SignedCommand, args: a.EndAppointment, existing: KeyRegistry | None
+) -> Changed:
+    registry = _registry(existing)
+    registry.end_appointment(command, world.now)
     return [registry]
 
 
@@ -137,6 +163,24 @@ def define_indicator_set(
 # -- campaigns ------------------------------------------------------------------------------
 
 
+def _check_owner(world: World, args: a.CreateCampaign) -> None:
+    """The owner is a registered unit, above every unit the campaign scores."""
+    if args.owner is None:
+        return
+    if world.unit(args.owner) is None:
+        raise NotFoundError(
+            f"unit {args.owner} is not registered", code="unknown_unit", field="command.args.owner"
+        )
+    outside = units_outside(args.owner, args.units, LiveFacts(world))
+    if outside:
+        raise DomainError(
+            f"unit(s) {', '.join(outside)} do not lie under {args.owner}, which runs the "
+            "campaign: an authority scores only the units under it",
+            code="outside_authority",
+            field="command.args.units",
+        )
+
+
 def create_campaign(
     world: World, command: SignedCommand, args: a.CreateCampaign, existing: Campaign | None
 ) -> Changed:
@@ -163,6 +207,7 @@ def create_campaign(
             code="unknown_unit",
             field="command.args.units",
         )
+    _check_owner(world, args)
     tree = indicator_set.tree
     empty = sorted({u.kind for u in units.values() if u and not tree.applicable_leaves(u.kind)})
     if empty:
@@ -228,8 +273,24 @@ def publish_results(
     facts = world.publication_facts(
         campaign.code, lambda digest: campaign.check_table(args.table_sha256, digest)
     )
+    facts = replace(facts, heads=publication_heads(world, campaign))
     campaign.publish(command, facts, world.now)
     return [campaign]
+
+
+def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
+    """The head of every aggregate the campaign's table depends on, as the ledger stands
+    when its publication is recorded (ledger.domain.disclosure.input_ids)."""
+    found = []
+    for kind, aggregate_id in input_ids(
+        campaign.code, campaign.units, campaign.indicator_set, campaign.indicator_set_version
+    ):
+        aggregate = campaign if kind == "Campaign" else world.for_change(aggregate_id)
+        if isinstance(aggregate, IndicatorSet):
+            found.append(head(kind, aggregate_id, *aggregate.definition_head))
+        elif aggregate is not None:
+            found.append(head(kind, aggregate_id, aggregate.version, aggregate.last_hash))
+    return sorted(found, key=heads_order)
 
 
 # -- scorecards -----------------------------------------------------------------------------

@@ -20,6 +20,9 @@ class IndicatorSet(LedgerAggregate):
         self.definition: dict[str, Any] = {}
         self.frozen_by: list[str] = []
         self._tree: IndicatorTree | None = None
+        # the version and hash of its last definition or revision: what a table reads of it
+        # (the freezes after it name the campaigns that use it)
+        self.definition_head: tuple[int, str] = (0, "")
 
     class IndicatorSetDefined(LedgerAggregate.Created):
         pass
@@ -36,6 +39,7 @@ class IndicatorSet(LedgerAggregate):
         else:
             self.definition = body
             self._tree = None
+            self.definition_head = (self.definition_head[0] + 1, self.last_hash)
 
     @property
     def tree(self) -> IndicatorTree:

@@ -33,6 +33,12 @@ class KeyRegistry(LedgerAggregate):
     class KeyRotated(LedgerAggregate.Event):
         pass
 
+    class KeyAppointed(LedgerAggregate.Event):
+        pass
+
+    class AppointmentEnded(LedgerAggregate.Event):
+        pass
+
     def when(self, event_type: str, body: dict[str, Any], at: datetime) -> None:
         self.keyring.apply(event_type, body, at)
 
@@ -103,3 +109,33 @@ class KeyRegistry(LedgerAggregate):
             )
         self._refuse_known(command.args["new_public_key"], "command.args.new_public_key")
         self._record_key_event(self.KeyRotated, command, at)
+
+    def _active_key(self, key_id: str) -> KeyRecord:
+        record = self.key(key_id)
+        if not record.active:
+            raise DomainError(
+                f"key {record.key_id} is revoked", code="key_revoked", field="command.args.key_id"
+            )
+        return record
+
+    def appoint(self, command: SignedCommand, at: datetime) -> None:
+        """More grants for an enrolled key (a civil servant appointed to a council)."""
+        self._active_key(command.args["key_id"])
+        self._record_key_event(self.KeyAppointed, command, at)
+
+    def end_appointment(self, command: SignedCommand, at: datetime) -> None:
+        """End one of a key's grants before the key is revoked, with the reason."""
+        record = self._active_key(command.args["key_id"])
+        number = command.args["appointment"]
+        if number >= len(record.grants):
+            raise NotFoundError(
+                f"key {record.key_id} holds {len(record.grants)} grant(s), numbered from 0",
+                field="command.args.appointment",
+            )
+        if not record.grants[number].active:
+            raise DomainError(
+                f"appointment {number} of key {record.key_id} has already ended",
+                code="appointment_ended",
+                field="command.args.appointment",
+            )
+        self._record_key_event(self.AppointmentEnded, command, at)

@@ -25,6 +25,9 @@ ROLES = (
 )
 SYSTEM_ROLE = "system"
 SCOPED_ROLES = {"unit_staff": "unit", "unit_head": "unit", "appraiser": "criterion"}
+# the roles whose grants may name a scoring authority (and a year), or campaigns
+# (appraiser only): docs/FORMATS.md §6, ledger.domain.scopes
+AUTHORITY_ROLES = ("secretariat", "publisher", "survey_body", "inspector", "appraiser")
 ROLE_TITLES = {
     "administrator": "Quản trị hệ thống",
     "secretariat": "Thường trực Hội đồng (Sở Nội vụ)",
@@ -40,14 +43,31 @@ ROLE_TITLES = {
 
 @dataclass(frozen=True)
 class Grant:
+    """One appointment: a role, its unit or criterion codes, and for the roles of a scoring
+    authority the authority (and year) or the campaigns it serves; ended when the ledger
+    recorded its end (docs/FORMATS.md §6)."""
+
     role: str
     scope: tuple[str, ...] = ()
+    authority: str | None = None
+    year: int | None = None
+    campaigns: tuple[str, ...] = ()
+    ended_at: datetime | None = None
+    end_reason: str | None = None
     _members: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_members", frozenset(self.scope))
 
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
     def covers(self, target: str | None) -> bool:
+        """Whether the grant, still in force, covers the unit or criterion ``target``
+        (the authority and campaign are judged by ledger.domain.scopes)."""
+        if self.ended_at is not None:
+            return False
         kind = SCOPED_ROLES.get(self.role)
         if kind is None:
             return True
@@ -63,7 +83,18 @@ class Grant:
         return {"unit": "unit", "criterion": "criteria"}.get(SCOPED_ROLES.get(self.role, ""), "")
 
     def as_json(self) -> dict[str, Any]:
-        return {"role": self.role, "scope": list(self.scope)}
+        found: dict[str, Any] = {"role": self.role, "scope": list(self.scope)}
+        # the members a grant recorded before scoped appointments lacks are left out
+        if self.authority is not None:
+            found["authority"] = self.authority
+        if self.year is not None:
+            found["year"] = self.year
+        if self.campaigns:
+            found["campaigns"] = list(self.campaigns)
+        if self.ended_at is not None:
+            found["ended_at"] = format_time(self.ended_at)
+            found["end_reason"] = self.end_reason
+        return found
 
 
 @dataclass(frozen=True)
@@ -124,7 +155,18 @@ def key_from_json(doc: dict[str, Any]) -> KeyRecord:
 
 
 def grants_from_json(items: list[dict[str, Any]]) -> tuple[Grant, ...]:
-    return tuple(Grant(role=i["role"], scope=tuple(i.get("scope") or ())) for i in items)
+    return tuple(
+        Grant(
+            role=i["role"],
+            scope=tuple(i.get("scope") or ()),
+            authority=i.get("authority"),
+            year=i.get("year"),
+            campaigns=tuple(i.get("campaigns") or ()),
+            ended_at=parse_time(i["ended_at"]) if i.get("ended_at") else None,
+            end_reason=i.get("end_reason"),
+        )
+        for i in items
+    )
 
 
 @dataclass
@@ -168,6 +210,19 @@ class Keyring:
             return [self.administrator, self.server]
         if event_type == "KeyEnrolled":
             return [self._enrol(body, grants_from_json(body["roles"]), at)]
+        if event_type == "KeyAppointed":
+            old = self.keys[body["key_id"]]
+            self.keys[old.key_id] = replace(
+                old, grants=old.grants + grants_from_json(body["roles"])
+            )
+            return [old.key_id]
+        if event_type == "AppointmentEnded":
+            old = self.keys[body["key_id"]]
+            grants = list(old.grants)
+            number = body["appointment"]
+            grants[number] = replace(grants[number], ended_at=at, end_reason=body["reason"])
+            self.keys[old.key_id] = replace(old, grants=tuple(grants))
+            return [old.key_id]
         if event_type == "KeyRevoked":
             old = self.keys[body["key_id"]]
             self.keys[old.key_id] = replace(old, revoked_at=at, revocation_reason=body["reason"])

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ledger.domain.campaign import Campaign, PublicationFacts
     from ledger.domain.indicator_set import IndicatorSet
     from ledger.domain.scorecard import Scorecard
+    from ledger.domain.survey import Survey
     from ledger.domain.unit import Unit
 
 
@@ -52,6 +53,8 @@ class World(Protocol):
     def campaign(self, code: str) -> Campaign | None: ...
 
     def scorecard(self, campaign: str, unit: str) -> Scorecard | None: ...
+
+    def survey(self, code: str) -> Survey | None: ...
 
     def system_command(self, command_type: str, args: dict[str, Any]) -> SignedCommand:
         """A command the ledger itself signs with the server key (FORMATS §4)."""

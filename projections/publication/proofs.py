@@ -1,7 +1,7 @@
 """The proof that a publication is in the log: its ``ResultsPublished`` event's canonical
 bytes, its leaf index, the RFC 9162 inclusion proof in a signed checkpoint that covers it
 (the one its bundle is at, with any cosignatures), as JSON for the verify page and as a
-C2SP tlog-proof file (docs/FORMATS.md §12.2)."""
+C2SP tlog-proof file (docs/FORMATS.md §12.3)."""
 
 from __future__ import annotations
 

@@ -184,15 +184,20 @@ class ReadModels:
     def trace(
         self, campaign: str, unit: str | None = None, criterion: str | None = None
     ) -> list[dict[str, Any]]:
-        statement = "SELECT * FROM {pv_trace} WHERE campaign = ?"
+        # each row with its event's leaf index in the transparency log (FORMATS §10c),
+        # projected with it: the number the log API, proofs and receipts use
+        statement = (
+            "SELECT t.*, l.leaf_index AS leaf FROM {pv_trace} t "
+            "LEFT JOIN {pv_leaves} l ON l.position = t.position WHERE t.campaign = ?"
+        )
         params: list[Any] = [campaign]
         if unit is not None:
-            statement += " AND unit = ?"
+            statement += " AND t.unit = ?"
             params.append(unit)
         if criterion is not None:
-            statement += " AND criterion = ?"
+            statement += " AND t.criterion = ?"
             params.append(criterion)
-        rows = self.views.rows(statement + " ORDER BY position, seq", params)
+        rows = self.views.rows(statement + " ORDER BY t.position, t.seq", params)
         return [row_from_table(r) for r in rows]
 
     # -- results and publications ---------------------------------------------------------

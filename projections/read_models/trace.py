@@ -18,6 +18,7 @@ from ledger.domain.scorecard import LeafEntry, Scorecard
 
 CARD_LEVEL = ""
 TRACE_COLUMNS = (
+    "leaf",
     "position",
     "recorded_at",
     "campaign",
@@ -50,7 +51,8 @@ def acting_role(signer: KeyRecord | None, command: dict[str, Any]) -> str:
     spec = COMMANDS.get(command["type"])
     if signer is None or spec is None:
         return ""
-    return allowing_role(spec, signer, command["args"]) or ""
+    # the event was judged when it was recorded: here its role is only named
+    return allowing_role(spec, signer, command["args"], None) or ""
 
 
 def trace_rows(
@@ -144,6 +146,7 @@ def trace_rows(
 def row_from_table(record: dict[str, Any]) -> dict[str, Any]:
     signer = json.loads(record["signer"])
     return {
+        "leaf": None if record["leaf"] is None else int(record["leaf"]),
         "position": record["position"],
         "recorded_at": record["recorded_at"],
         "campaign": record["campaign"],

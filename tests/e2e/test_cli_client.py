@@ -267,7 +267,7 @@ def world(server: Server) -> World:
             url,
         )
     )
-    assert scored.startswith("recorded SelfScoreRecorded at log position "), scored
+    assert scored.startswith("recorded SelfScoreRecorded as log leaf "), scored
 
     (folder / "ke-hoach.pdf").write_bytes(PDF)
     attached = ok(

@@ -5,6 +5,8 @@ fresh directory, on the embedded SQLite default."""
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import io
 import json
 import os
@@ -172,6 +174,20 @@ def test_trace_of_a_unit_as_json(demo: Path) -> None:
     positions = [(r["position"], r["event_type"]) for r in rows]
     assert positions == sorted(positions, key=lambda p: p[0])
     assert set(rows[0]) == set(TRACE_COLUMNS)
+
+
+def test_the_trace_names_each_event_by_its_leaf_in_the_log(demo: Path, tmp_path: Path) -> None:
+    """The trace's ``leaf`` is the leaf index of the transparency log: the line of the
+    published bundle that holds the event (FORMATS §10c, §13)."""
+    rows = as_json(demo, "trace", "--campaign", "HN-SH-2023", "--unit", "HK")
+    ok(parledger(demo, "bundle", "--campaign", "HN-SH-2023", "-o", str(tmp_path / "b.gz")))
+    leaves = gzip.decompress((tmp_path / "b.gz").read_bytes()).split(b"\n")[1:-1]
+    for row in rows:
+        assert hashlib.sha256(leaves[row["leaf"]]).hexdigest() == row["event_hash"], row
+    shown = ok(parledger(demo, "trace", "--campaign", "HN-SH-2023", "--unit", "HK"))
+    assert "nhật" in shown  # the column "Lá nhật ký", its title wrapped
+    for row in (rows[0], rows[-1]):
+        assert re.search(rf"^│\s+{row['leaf']}\s+│", shown, re.M), shown
 
 
 # -- (c) the ranking ------------------------------------------------------------------------

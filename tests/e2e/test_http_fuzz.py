@@ -275,6 +275,14 @@ TEMPLATES: dict[str, tuple[str, dict[str, Any]]] = {
         {"public_key": "", "name": "Người mới", "roles": [{"role": "inspector", "scope": []}]},
     ),
     "revoke_key": ("admin", {"key_id": "0" * 32, "reason": "x"}),
+    "appoint_key": (
+        "admin",
+        {
+            "key_id": "0" * 32,
+            "roles": [{"role": "appraiser", "scope": ["1"], "authority": "D1", "year": 2024}],
+        },
+    ),
+    "end_appointment": ("admin", {"key_id": "0" * 32, "appointment": 0, "reason": "x"}),
     "rotate_key": ("admin", {"key_id": "0" * 32, "new_public_key": "", "reason": "x"}),
     "register_unit": ("admin", {"code": "Z1", "name": "Mới", "kind": "district"}),
     "update_unit": ("admin", {"code": "D2", "name": "Đổi", "kind": "district"}),

@@ -42,6 +42,8 @@ NOW = START + timedelta(days=20)  # when the matrix runs; the world is prepared 
 # who may sign what, as docs/FORMATS.md §5 tells it
 DOCUMENTED: dict[str, set[str]] = {
     "enrol_key": {"administrator"},
+    "appoint_key": {"administrator"},
+    "end_appointment": {"administrator"},
     "revoke_key": {"administrator"},
     "rotate_key": {"administrator"},
     "register_unit": {"administrator"},
@@ -160,7 +162,7 @@ def prepare(api: Api) -> Matrix:
             api.enrol(f"{purpose} {i}", [{"role": "inspector", "scope": []}])
             for i in range(len(ACTORS))
         ]
-        for purpose in ("revoke_key", "rotate_key")
+        for purpose in ("revoke_key", "rotate_key", "appoint_key", "end_appointment")
     }
     api.ok(admin, "define_indicator_set", SMALL_SET)
 
@@ -274,6 +276,15 @@ def args_for(matrix: Matrix, command_type: str, index: int) -> dict[str, Any]:
             "key_id": matrix.victims["rotate_key"][index].key_id,
             "new_public_key": SigningKey.generate().public_key,
             "reason": "Đổi khoá",
+        },
+        "appoint_key": lambda: {
+            "key_id": matrix.victims["appoint_key"][index].key_id,
+            "roles": [{"role": "inspector", "scope": []}],
+        },
+        "end_appointment": lambda: {
+            "key_id": matrix.victims["end_appointment"][index].key_id,
+            "appointment": 0,
+            "reason": "Hết nhiệm kỳ",
         },
         "register_unit": lambda: {"code": f"N{index}", "name": "Đơn vị mới", "kind": "district"},
         "update_unit": lambda: {"code": f"P{index}", "name": "Tên mới", "kind": "district"},

@@ -251,3 +251,33 @@ def test_the_api_documentation_works_offline(api: Api) -> None:
     assert "security" not in operations["auth_token"]
     pages = ("/ky", "/khoa", "/quan-tri", "/thu", "/dang", "/phien", "/giao-dien", "/tai-lieu")
     assert not any(path == "/" or path.startswith(pages) for path in schema["paths"])
+
+
+def test_a_unit_downloads_its_forms_from_its_sheet(api: Api) -> None:
+    api.ok(
+        api.keys["staff"],
+        "record_self_score",
+        {"campaign": "C2023", "unit": "D1", "criterion": "1.1", "inputs": {"points": "0.5"}},
+    )
+    away = api.client.get("/ky/C2023/tai-lieu/scoring-sheet?unit=D1", follow_redirects=False)
+    assert away.status_code == 303
+    session(api, api.keys["staff"])
+    sheet = api.client.get("/ky/C2023/don-vi/D1").text
+    links = re.findall(r'href="(/ky/C2023/tai-lieu/[^"]+)"', sheet)
+    assert "/ky/C2023/tai-lieu/scoring-sheet?format=xlsx&amp;unit=D1" in links
+    assert len(links) == 6
+    pdf = api.client.get("/ky/C2023/tai-lieu/scoring-sheet?format=pdf&unit=D1")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["x-log-position"] == str(api.position())
+    xlsx = api.client.get("/ky/C2023/tai-lieu/self-assessment-report?format=xlsx&unit=D1")
+    assert xlsx.content.startswith(b"PK")
+    same = api.client.get(
+        "/v1/campaigns/C2023/documents/self-assessment-report",
+        params={"format": "xlsx", "unit": "D1"},
+        headers={"authorization": f"Bearer {api.token(api.keys['staff'])}"},
+    )
+    assert same.headers["content-disposition"] == xlsx.headers["content-disposition"]
+    missing = api.client.get("/ky/C2023/tai-lieu/scoring-sheet?format=pdf")
+    assert missing.status_code == 404
+    assert "hãy chọn một đơn vị" in missing.text

@@ -6,12 +6,13 @@ still find each one and name it, and never raise on what a bundle holds."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 
-from ledger.audit.bundle_format import Bundle
+from ledger.audit.bundle_format import FORMAT_1, Bundle
 from ledger.audit.bundle_verifier import BundleReport, verify_bundle
 from ledger.audit.replay import evidence_order, snapshot_at, table_at
 from ledger.core.canonical import canonical_bytes, sha256_hex
@@ -19,7 +20,7 @@ from ledger.core.crypto import b64encode
 from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
 from ledger.transparency.merkle import MemoryTree, leaf_hash
 from ledger.transparency.note_keys import NoteSigner
-from projections.publication.bundling import build_bundle
+from projections.publication.bundling import build_bundle, leaves_from_store
 from tests.world import World, run_and_publish
 
 CAMPAIGN = "C2023"
@@ -33,11 +34,20 @@ def event(leaf: bytes) -> dict[str, Any]:
 class Forger:
     """Holds the log key: re-chains, re-publishes and re-signs a changed bundle."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(
+        self,
+        world: World,
+        campaign: str = CAMPAIGN,
+        prepare: Callable[[World], object] = run_and_publish,
+    ) -> None:
         self.world = world
+        self.campaign = campaign
         publishing = world.publishing
-        run_and_publish(world)
-        self.bundle = build_bundle(publishing, CAMPAIGN)
+        prepare(world)
+        bundle = build_bundle(publishing, campaign)
+        # the forgeries are of events: made on the whole log, as a bundle of format 1 holds it
+        leaves = list(leaves_from_store(publishing, len(bundle.leaves)))
+        self.bundle = Bundle({**bundle.header, "format": FORMAT_1}, leaves)
         self.signer: NoteSigner = publishing.checkpoints.signer
         self.log_key = self.signer.verifier().to_string()
 
@@ -66,10 +76,10 @@ class Forger:
     def seal(self, bundle: Bundle) -> Bundle:
         """Make everything consistent again around the change: chains, the publication (at
         the leaves before it, with the table those leaves give), the header, the checkpoint."""
-        index = self.index_of(bundle, "ResultsPublished")
+        index = self.index_of(bundle, "ResultsPublished", campaign=self.campaign)
         tree = self._rechain(bundle)
-        registries, snapshot = snapshot_at(bundle.leaves, CAMPAIGN, index)
-        table = table_at(registries, CAMPAIGN, index, snapshot.scores)
+        registries, snapshot = snapshot_at(bundle.leaves, self.campaign, index)
+        table = table_at(registries, self.campaign, index, snapshot.scores)
         published = event(bundle.leaves[index])
         # the publisher signed the hash of the table: the forger cannot change it
         published["body"].update(

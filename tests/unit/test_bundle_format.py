@@ -156,14 +156,14 @@ def test_a_first_line_that_is_not_json_is_refused(first):
     "header",
     [
         {"ledger": "parledger.local/demo"},
-        {"format": "parledger-bundle/2"},
+        {"format": "parledger-bundle/3"},
         {"format": "parledger-results/1"},
         [{"format": BUNDLE_FORMAT}],
         BUNDLE_FORMAT,
     ],
 )
 def test_a_header_without_the_bundle_format_is_refused(header):
-    with pytest.raises(BundleError, match="header does not say format"):
+    with pytest.raises(BundleError, match="header says neither format"):
         read_bundle(canonical_bytes(header) + b"\n" + EXAMPLE + b"\n")
 
 

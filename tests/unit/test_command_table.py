@@ -11,10 +11,11 @@ import pytest
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import AuthorizationError, LedgerError
 from ledger.core.ids import scorecard_id
-from ledger.domain.authorization import authorize, held_grants
+from ledger.domain.authorization import authorize
 from ledger.domain.catalogue import AGGREGATE_OF
 from ledger.domain.commands import COMMAND_TYPES, COMMANDS, command_type, target_of
 from ledger.domain.keyring import Grant, KeyRecord
+from ledger.domain.scopes import RunningFacts, held_grants
 
 SCORE = {"campaign": "C", "unit": "D1", "criterion": "1.1", "inputs": {"points": "1.5"}}
 
@@ -74,7 +75,9 @@ def key(*grants: Grant) -> KeyRecord:
 
 def test_a_refusal_out_of_scope_names_the_scope_the_key_holds() -> None:
     staff = key(Grant("unit_staff", ("HN",)), Grant("appraiser", ("1", "4")))
-    assert held_grants(staff) == "unit_staff for unit HN; appraiser for criteria 1, 4"
+    assert held_grants(staff) == (
+        "unit_staff for unit HN; appraiser for criteria 1, 4 for the whole ledger"
+    )
 
     class Ring:
         ledger = "L"
@@ -94,7 +97,10 @@ def test_a_refusal_out_of_scope_names_the_scope_the_key_holds() -> None:
         signature="",
     )
     with pytest.raises(AuthorizationError) as caught:
-        authorize(Ring(), command, staff)
+        authorize(Ring(), command, staff, RunningFacts())
     assert caught.value.code == "out_of_scope"
     assert "needs the role unit_staff for unit hn" in caught.value.message
-    assert "holds unit_staff for unit HN; appraiser for criteria 1, 4" in caught.value.message
+    assert (
+        "holds unit_staff for unit HN; appraiser for criteria 1, 4 for the whole ledger"
+        in caught.value.message
+    )

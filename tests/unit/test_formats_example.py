@@ -26,7 +26,7 @@ def example() -> tuple[bytes, str, str, UUID]:
         "campaign": "HN-2022",
         "unit": "HN",
         "criterion": "1.1",
-        "points": "1.5",
+        "inputs": {"points": "1.5"},
         "note": "",
         "explanation": "Báo cáo số 12/BC-UBND",
     }
@@ -46,7 +46,7 @@ def example() -> tuple[bytes, str, str, UUID]:
         "event_type": "SelfScoreRecorded",
         "recorded_at": at,
         "prev_hash": PREVIOUS,
-        "body": args,
+        "body": {**args, "points": "1.5"},
         "command": command.envelope(),
     }
     return event_bytes(**fields), event_hash(**fields), command.signature, aggregate

@@ -12,6 +12,7 @@ from ledger.core.errors import AuthorizationError, LedgerError
 from ledger.domain.authorization import authorize, signer_of
 from ledger.domain.commands import command_type as kind_of
 from ledger.domain.keyring import SYSTEM_ROLE, Grant, Keyring, grants_from_json
+from ledger.domain.scopes import RunningFacts
 
 LEDGER = "hanoi-par"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -264,7 +265,7 @@ def test_genesis_is_signed_by_the_administrator_it_establishes():
     command = _genesis(admin, server, admin)
     signer = signer_of(ring, command)
     assert signer.key_id == admin.key_id
-    authorize(ring, command, signer)
+    authorize(ring, command, signer, RunningFacts())
 
 
 def test_genesis_signed_by_another_key_is_refused():
@@ -277,7 +278,7 @@ def test_genesis_signed_by_another_key_is_refused():
 def test_genesis_on_an_initialised_ledger_is_refused(world):
     command = _genesis(world.admin, SigningKey.generate(), world.admin)
     with pytest.raises(AuthorizationError) as info:
-        authorize(world.keyring, command, signer_of(world.keyring, command))
+        authorize(world.keyring, command, signer_of(world.keyring, command), RunningFacts())
     assert info.value.code == "already_initialised"
 
 
@@ -286,7 +287,7 @@ def test_genesis_on_an_initialised_ledger_is_refused(world):
 
 def _check(world: World, key: SigningKey, type_: str, args: dict, ledger: str = LEDGER) -> None:
     command = world.command(key, type_, args, ledger)
-    authorize(world.keyring, command, signer_of(world.keyring, command))
+    authorize(world.keyring, command, signer_of(world.keyring, command), RunningFacts())
 
 
 def _refusal(world: World, key: SigningKey, type_: str, args: dict, ledger: str = LEDGER):

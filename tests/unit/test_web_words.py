@@ -132,5 +132,7 @@ def test_messages_name_the_values_of_the_form() -> None:
 
 
 def test_who_sees_what_is_typed_is_said_from_the_campaign() -> None:
-    assert "ngay khi gửi" in notice(None)
-    assert "khi kết quả kỳ đánh giá được công bố" in notice({"disclosure": "at_publication"})
+    # a campaign without a policy (created before policies existed) is at_publication
+    for campaign in (None, {}, {"disclosure": "at_publication"}):
+        assert "chỉ xem được khi kết quả kỳ đánh giá được công bố" in notice(campaign)
+    assert "công khai ngay" in notice({"disclosure": "immediate"})

@@ -18,8 +18,10 @@ from api.http.deps import (
     CampaignCode,
     ServiceDep,
     campaign_or_404,
+    check_read,
     reader,
 )
+from api.http.service import Service
 from ledger.core.codes import UNIT_CODE
 
 router = APIRouter()
@@ -49,19 +51,26 @@ def get_document(
     campaign_or_404(svc, code)
     check(kind, unit, format)
     if kind != "results-annex" or not svc.reads.publications(code):
-        reader(request, svc)
+        check_read(svc, code, reader(request, svc))
+    return document_response(svc, kind, code, unit, format, as_of_position)
+
+
+def document_response(
+    svc: Service, kind: str, code: str, unit: str | None, fmt: str, position: int | None
+) -> Response:
+    """The file as an attachment, with the log position (and table hash) it was read at."""
     sources = Sources(
         svc.reads,
         svc.publishing.tables,
         svc.ledger.keyring().ledger or svc.settings.ledger_name,
         svc.settings.public_url,
     )
-    document, data = produce(sources, kind, code, unit, format, as_of_position)
+    document, data = produce(sources, kind, code, unit, fmt, position)
     provenance = document.provenance
     headers = {
-        "content-disposition": f'attachment; filename="{file_name(document, format)}"',
+        "content-disposition": f'attachment; filename="{file_name(document, fmt)}"',
         "x-log-position": str(provenance.position),
     }
     if provenance.table_sha256:
         headers["x-table-sha256"] = provenance.table_sha256
-    return Response(data, media_type=FORMATS[format], headers=headers)
+    return Response(data, media_type=FORMATS[fmt], headers=headers)

@@ -13,10 +13,12 @@ from api.http.deps import (
     AggregateId,
     ServiceDep,
     b64,
+    reader,
 )
+from api.http.service import Service
 from ledger.core.errors import NotFoundError, ValidationError
-from projections.decoding import decode
-from projections.transparency_log.merkle_log import canonical_event_bytes
+from ledger.domain.disclosure import may_read
+from projections.read_models.disclosure import leaf_bytes, withheld, withheld_view
 
 log = structlog.get_logger("parledger.api")
 
@@ -55,14 +57,28 @@ def log_checkpoint(svc: ServiceDep) -> str:
     operation_id="log_leaf",
     tags=["log"],
     responses=ERRORS,
-    description="The canonical bytes of the event at a leaf (docs/FORMATS.md §4).",
+    description="The canonical bytes of the event at a leaf (docs/FORMATS.md §4); for an "
+    "event of a campaign whose content is not public yet (§5a), its leaf hash and the "
+    "reason, unless a bearer token's key may read it.",
 )
-def log_leaf(index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep) -> Response:
-    leaf = svc.log.leaf(index)
-    if leaf is None:
+def log_leaf(
+    request: Request, index: Annotated[int, Path(ge=0, le=2**53)], svc: ServiceDep
+) -> Response:
+    data = leaf_bytes(svc.log, svc.ledger.recorder, index)
+    if data is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
-    found = svc.ledger.recorder.select_notifications(int(leaf["position"]), 1)
-    return Response(canonical_event_bytes(decode(found[0])), media_type="application/json")
+    held = withheld(svc.reads, data, index)
+    if held is not None and not _may_read(request, svc, held[1]):
+        data = withheld_view(index, data, held[0])
+    return Response(data, media_type="application/json")
+
+
+def _may_read(request: Request, svc: Service, unit: str | None) -> bool:
+    """Whether the request's bearer token (if any) is a key that reads withheld content."""
+    if not request.headers.get("authorization"):
+        return False
+    record = reader(request, svc)
+    return may_read([(g.role, g.scope) for g in record.grants], unit)
 
 
 @router.get(

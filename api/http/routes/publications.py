@@ -96,7 +96,7 @@ def get_results(
     "a publisher reviews and may sign as table_sha256 in publish_results.",
 )
 def preview_results(code: CampaignCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     table = svc.reads.result_table(code)
     assert table is not None
     return {"table_sha256": table_sha256(table), "table": table}

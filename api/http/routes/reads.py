@@ -25,6 +25,7 @@ from api.http.deps import (
     UnitFilter,
     as_of,
     campaign_or_404,
+    check_read,
     paged,
     reader,
 )
@@ -33,6 +34,8 @@ from api.http.schemas import (
 )
 from ledger.core.canonical import parse_time
 from ledger.core.errors import NotFoundError
+from ledger.domain.scopes import LiveFacts, may_read
+from projections.read_models.disclosure import campaign_disclosure
 from projections.read_models.trace import to_csv as trace_csv
 
 log = structlog.get_logger("parledger.api")
@@ -111,7 +114,13 @@ def list_keys(
 def list_campaigns(
     svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
-    return paged(svc.reads.campaigns(), limit, offset)
+    facts = LiveFacts(svc.ledger)
+    readable = [
+        doc
+        for doc in svc.reads.campaigns()
+        if (campaign := facts.campaign_facts(doc["code"])) is None or may_read(who, campaign, facts)
+    ]
+    return paged(readable, limit, offset)
 
 
 @router.get(
@@ -122,7 +131,7 @@ def list_campaigns(
     description="One campaign: schedule, units, bands, state.",
 )
 def get_campaign(code: CampaignCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
-    return campaign_or_404(svc, code)
+    return campaign_or_404(svc, code, who)
 
 
 @router.get(
@@ -136,7 +145,7 @@ def get_campaign(code: CampaignCode, svc: ServiceDep, who: Reader) -> dict[str, 
 def list_scorecards(
     code: CampaignCode, svc: ServiceDep, who: Reader, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     return paged(svc.reads.summaries(code), limit, offset)
 
 
@@ -156,7 +165,7 @@ def get_scorecard(
     as_of_time: AsOfTime = None,
     as_of_position: AsOfPosition = None,
 ) -> dict[str, Any]:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     view = svc.reads.scorecard(code, unit, as_of(as_of_time, as_of_position))
     if view is None:
         raise NotFoundError(f"unit {unit} takes no part in campaign {code}", field="unit")
@@ -172,7 +181,7 @@ def get_scorecard(
     "next year's targets.",
 )
 def get_gaps(code: CampaignCode, unit: UnitCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     report = svc.reads.gaps(code, unit)
     if report is None:
         raise NotFoundError(f"unit {unit} takes no part in campaign {code}", field="unit")
@@ -185,7 +194,8 @@ def get_gaps(code: CampaignCode, unit: UnitCode, svc: ServiceDep, who: Reader) -
     tags=["reads"],
     responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}},
     description="Every change of every score (or of one unit, one criterion): when, "
-    "who, what, why, on which evidence, and the event's log position. JSON or CSV.",
+    "who, what, why, on which evidence, and the event's leaf index in the transparency log "
+    "(`leaf`, as /v1/log names it) and its store position. JSON or CSV.",
 )
 def get_trace(
     code: CampaignCode,
@@ -197,7 +207,7 @@ def get_trace(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     offset: Offset = 0,
 ) -> Any:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     rows = svc.reads.trace(code, unit, criterion)
     if format == "csv":
         return Response(
@@ -213,7 +223,8 @@ def get_trace(
     tags=["reads"],
     responses=ERRORS,
     description="Ranks per group with index, grade and change against the previous "
-    "campaign. Public once the campaign is finalised; before that it needs a token.",
+    "campaign. Public once the campaign's scores are (docs/FORMATS.md §5a: at its first "
+    "publication, or at once under the policy immediate); before that it needs a token.",
 )
 def get_ranking(
     request: Request,
@@ -224,8 +235,9 @@ def get_ranking(
     as_of_position: AsOfPosition = None,
 ) -> dict[str, Any]:
     doc = campaign_or_404(svc, code)
-    if not doc.get("finalised_at") or as_of_time or as_of_position is not None:
-        reader(request, svc)
+    public = campaign_disclosure(svc.reads, code).disclosed
+    if not public or as_of_time or as_of_position is not None:
+        check_read(svc, code, reader(request, svc))
     rows = svc.reads.ranking(code, group, as_of(as_of_time, as_of_position))
     return {"campaign": code, "finalised": bool(doc.get("finalised_at")), "items": rows}
 
@@ -240,7 +252,7 @@ def get_ranking(
 def get_progress(
     code: CampaignCode, svc: ServiceDep, who: Reader, at: AsOfTime = None
 ) -> dict[str, Any]:
-    campaign_or_404(svc, code)
+    campaign_or_404(svc, code, who)
     report = svc.reads.progress(code, parse_time(at, "at") if at else svc.now())
     assert report is not None
     return report

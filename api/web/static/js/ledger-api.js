@@ -176,7 +176,7 @@ export function showReceipt(receipt, what) {
   title.textContent = `Đã ký và ghi vào sổ cái: ${what}.`;
   const detail = document.createElement("span");
   detail.textContent =
-    ` Mã sự kiện ${receipt.event_hash.slice(0, 12)}…, vị trí ${receipt.position} trong sổ cái. `;
+    ` Mã sự kiện ${receipt.event_hash.slice(0, 12)}…, vị trí ${receipt.leaf} trong sổ cái. `;
   const proof = document.createElement("a");
   proof.href = `/v1/log/events/${receipt.aggregate_id}/${receipt.version}`;
   proof.textContent = "Xem bằng chứng ghi sổ";

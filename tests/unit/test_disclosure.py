@@ -1,0 +1,73 @@
+"""The one rule of what is public and when (ledger.domain.disclosure): a campaign's policy,
+how far its content is public after a publication, and who reads it before, role by role."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.disclosure import (
+    READERS,
+    CampaignDisclosure,
+    content_campaign,
+    may_read,
+    policy_of,
+)
+from ledger.domain.keyring import ROLES
+
+# role -> (reads a card of its own unit D1, reads a card of D2, reads a survey batch)
+EXPECTED = {
+    "administrator": (True, True, True),
+    "secretariat": (True, True, True),
+    "appraiser": (True, True, True),
+    "inspector": (True, True, True),
+    "publisher": (True, True, True),
+    "unit_staff": (True, False, False),
+    "unit_head": (True, False, False),
+    "survey_body": (False, False, False),
+}
+
+
+def test_every_role_has_a_row() -> None:
+    assert set(EXPECTED) == set(ROLES)
+    assert set(READERS) <= set(ROLES)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_who_reads_content_before_it_is_public(role: str) -> None:
+    grants = [(role, ["D1"])]
+    assert (may_read(grants, "D1"), may_read(grants, "D2"), may_read(grants, None)) == (
+        EXPECTED[role]
+    )
+
+
+def test_no_grant_reads_nothing_and_grants_add_up() -> None:
+    assert not may_read([], "D1")
+    assert may_read([("survey_body", []), ("unit_staff", ["D2"])], "D2")
+
+
+def test_the_policy_is_read_from_the_campaign_and_defaults_to_at_publication() -> None:
+    assert policy_of(None) == policy_of({}) == "at_publication"
+    assert policy_of({"disclosure": "immediate"}) == "immediate"
+    assert policy_of({"disclosure": "at_publication"}) == "at_publication"
+
+
+def test_content_is_public_up_to_the_latest_publication_or_at_once() -> None:
+    pending = CampaignDisclosure("HN-2024", "at_publication")
+    assert not pending.public(0)
+    assert not pending.disclosed
+    assert pending.reason() == "campaign HN-2024 is not yet published"
+    published = CampaignDisclosure("HN-2024", "at_publication", published_size=10)
+    assert published.public(9)
+    assert not published.public(10)
+    assert published.disclosed
+    assert "has not published this event yet" in published.reason()
+    immediate = CampaignDisclosure("HN-2024", "immediate")
+    assert immediate.public(10**6)
+    assert immediate.disclosed
+
+
+def test_which_events_are_a_campaigns_content() -> None:
+    assert content_campaign("Scorecard", {"campaign": "C", "unit": "D1"}) == "C"
+    assert content_campaign("SurveyBatch", {"campaign": "C"}) == "C"
+    for kind in ("KeyRegistry", "Unit", "IndicatorSet", "Campaign"):
+        assert content_campaign(kind, {"campaign": "C"}) is None
