@@ -20,6 +20,8 @@ const valueLabels = {
     ctx.textAlign = "center";
     chart.data.datasets.forEach((dataset, i) => {
       chart.getDatasetMeta(i).data.forEach((bar, j) => {
+        // a number wider than its bar would cover its neighbours' (the tables hold it)
+        if (bar.width < (options.extra ? 40 : 26)) return;
         const extra = options.extra ? options.extra(i, j) : "";
         ctx.fillText(number(dataset.data[j]) + extra, bar.x, bar.y - 4);
       });
