@@ -30,6 +30,7 @@ GOOD = """code,level,title,max_points,score_source,lead_agency
 1.1,criterion,Kế hoạch CCHC,1,appraisal,Sở Nội vụ
 1.2,criterion,Báo cáo CCHC,1,appraisal,Sở Nội vụ
 """
+BONUS = {"code": "T1", "title": "Sáng kiến CCHC", "kind": "bonus", "cap": "1"}
 BAD = GOOD.replace("1.2,criterion,Báo cáo CCHC,1,", "1.2,criterion,Báo cáo CCHC,nhiều,")
 
 
@@ -110,6 +111,8 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     code = "Q2022"
     keys = {**api.keys, "admin": api.admin}
     for role, command_type, args in publication_steps(code, api.clock.now(), ("D1", "S1")):
+        if command_type == "create_campaign":
+            args = {**args, "adjustments": [BONUS]}
         if command_type in ("create_campaign", "record_external_score"):
             api.ok(keys[role], command_type, args)
     page = staff_member(browser, world, "secretariat", f"/ky/{code}/tong-hop")
@@ -126,6 +129,14 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     signed(page, form.get_by_role("button", name="Ký chấp nhận"))
     page.goto(f"/ky/{code}/tong-hop")
     expect(page.get_by_text("Mọi đơn vị đã được tổng hợp điểm.")).to_be_visible()
+    bonus = page.locator('form[data-sign="record_adjustment"]')
+    bonus.get_by_label("Đơn vị").select_option("D1")
+    bonus.get_by_label("Số điểm").fill("0,5")
+    bonus.get_by_role("button", name="Ký và ghi").click()
+    expect(bonus.locator('[data-error-for="reason"]')).to_contain_text("lý do")
+    bonus.get_by_label("Lý do").fill("Sáng kiến một cửa liên thông")
+    signed(page, bonus.get_by_role("button", name="Ký và ghi"))
+    page.goto(f"/ky/{code}/tong-hop")
     page.get_by_label("Gõ mã kỳ đánh giá").fill(code)
     signed(page, page.get_by_role("button", name="Ký và hoàn tất"))
     page.goto(f"/ky/{code}/tong-hop")
@@ -142,3 +153,5 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     expect(publisher.locator("body")).to_contain_text(reviewed["table_sha256"])
     published = api.client.get(f"/v1/campaigns/{code}/publications").json()["items"]
     assert published[-1]["table_sha256"] == reviewed["table_sha256"]
+    d1 = next(u for u in reviewed["table"]["units"] if u["unit"] == "D1")
+    assert d1["adjustment"] == "0.5"

@@ -11,6 +11,7 @@ const DONE = {
   define_indicator_set: "bộ chỉ số",
   create_campaign: "kỳ đánh giá",
   accept_self_scores: "chấp nhận điểm tự chấm",
+  record_adjustment: "điểm thưởng, điểm trừ",
   finalise_campaign: "hoàn tất kỳ đánh giá",
   publish_results: "công bố kết quả",
 };
@@ -66,6 +67,14 @@ const BUILD = {
   accept_self_scores(form) {
     confirmed(form);
     return { campaign: form.dataset.campaign, unit: form.dataset.unit };
+  },
+  record_adjustment(form) {
+    const reason = value(form, "reason");
+    if (!reason) throw new Problem({ code: "adjustment_reason_required", field: "reason" });
+    return {
+      campaign: form.dataset.campaign, unit: value(form, "unit"), code: value(form, "code"),
+      points: value(form, "points").replace(",", "."), reason,
+    };
   },
   finalise_campaign(form) {
     confirmed(form);
