@@ -41,7 +41,7 @@ async def hammer(
     base: str, path: str, readers: int, requests: int, etag: bool
 ) -> tuple[float, list[float], int]:
     """``requests`` GETs of ``path`` spread over ``readers`` clients; seconds, latencies (ms)
-    and the count of answers other than 200 (or 304 when revalidating)."""
+    and the count of failed requests and answers other than 200 (or 304 when revalidating)."""
     headers = {}
     async with httpx.AsyncClient(base_url=base, timeout=60) as probe:
         first = await probe.get(path)
@@ -58,7 +58,11 @@ async def hammer(
         async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
             for _ in range(count):
                 started = time.perf_counter()
-                answer = await client.get(path, headers=headers)
+                try:
+                    answer = await client.get(path, headers=headers)
+                except httpx.TransportError:  # a kept-alive connection the server closed
+                    bad += 1
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 if answer.status_code != (304 if etag else 200):
                     bad += 1
@@ -140,7 +144,7 @@ def main() -> None:
                     f"{label}: {len(latencies) / seconds:,.0f} req/s, "
                     f"p50 {statistics.median(latencies):.1f} ms, "
                     f"p99 {percentile(latencies, 0.99):.1f} ms"
-                    + (f", {bad} unexpected answers" if bad else ""),
+                    + (f", {bad} failed or unexpected" if bad else ""),
                     flush=True,
                 )
         finally:

@@ -9,10 +9,12 @@ import csv
 import hashlib
 import io
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -107,15 +109,51 @@ class Published:
         }
 
 
+T = TypeVar("T")
+
+
+class Recent:
+    """Answers kept for a few seconds: what changes only when something is published or a
+    witness cosigns is not read from the database on every request of a busy public page."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._kept: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any, make: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            found = self._kept.get(key)
+        if found is not None and now - found[0] < self.seconds:
+            kept: T = found[1]
+            return kept
+        made = make()
+        with self._lock:
+            if len(self._kept) > 1000:
+                self._kept.clear()
+            self._kept[key] = (now, made)
+        return made
+
+    def forget(self, key: Any) -> None:
+        with self._lock:
+            self._kept.pop(key, None)
+
+
 class PublicResults:
     """Publications worked out once, by the hash of their table."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: dict[tuple[str, int, str], Published] = {}
+        # a new publication shows within two seconds; an unpublished campaign is asked again
+        self._listed = Recent(2.0)
 
     def get(self, svc: Service, code: str, sequence: int | None = None) -> Published:
-        publications = svc.reads.publications(code)
+        publications = self._listed.get((id(svc), code), lambda: svc.reads.publications(code))
+        if not publications:
+            self._listed.forget((id(svc), code))
+            publications = svc.reads.publications(code)
         if not publications:
             raise NotFoundError(
                 f"the results of campaign {code} have not been published",

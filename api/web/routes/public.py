@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.public_results import PublicResults, Published, etagged, unit_csv, unit_rows
+from api.web.public_results import PublicResults, Published, Recent, etagged, unit_csv, unit_rows
 from api.web.session import service_of
 from api.web.templating import render
 from ledger.core.codes import UNIT_CODE
@@ -19,6 +19,8 @@ from projections.publication.proofs import publication_proof
 
 router = APIRouter(include_in_schema=False)
 RESULTS = PublicResults()
+# a proof changes when the log signs a checkpoint or a witness cosigns: kept five seconds
+PROOFS = Recent(5.0)
 # the CSV and JSON twins are routed before the pages, whose codes may hold a dot
 Code = Annotated[str, Path(pattern=UNIT_CODE)]
 Sequence = Annotated[int | None, Query(alias="lan", ge=1, le=10_000)]
@@ -179,7 +181,7 @@ def verify_data(request: Request, code: Code) -> Response:
     (the visitor may pin their own), and the publication's event and proof."""
     svc = service_of(request)
     published = _published(request, code)
-    proof = publication_proof(svc.publishing, code)
+    proof = PROOFS.get((id(svc), code), lambda: publication_proof(svc.publishing, code))
     doc = {
         **proof.as_json(),
         "log_key": svc.checkpoints.signer.verifier().to_string(),
@@ -198,7 +200,7 @@ def verify_data(request: Request, code: Code) -> Response:
 def tlog_proof(request: Request, code: Code) -> Response:
     svc = service_of(request)
     _published(request, code)
-    proof = publication_proof(svc.publishing, code)
+    proof = PROOFS.get((id(svc), code), lambda: publication_proof(svc.publishing, code))
     return Response(
         proof.tlog_proof().to_text(),
         media_type="text/plain; charset=utf-8",
