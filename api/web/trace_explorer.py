@@ -130,7 +130,7 @@ def xlsx(
         columns=COLUMNS,
         rows=[
             (
-                r.position,
+                r.leaf,
                 r.when,
                 r.unit,
                 r.criterion,
