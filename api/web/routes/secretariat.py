@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.web.campaigns import CampaignStatus
 from api.web.loading import campaign_status, not_found
 from api.web.secretariat import (
     MAX_UPLOAD,
@@ -43,6 +44,19 @@ def _forbidden(request: Request, viewer: Viewer, role: str) -> HTMLResponse | No
         + ("Thường trực Hội đồng (Sở Nội vụ)." if role == "secretariat" else "cơ quan công bố."),
         status_code=403,
     )
+
+
+def _campaign(
+    request: Request, code: str, viewer: Viewer, role: str
+) -> tuple[CampaignStatus | None, HTMLResponse]:
+    """The campaign, or the page that says it does not exist or is not the person's to run."""
+    campaign = campaign_status(request, code)
+    if campaign is None:
+        return None, not_found(request, viewer, f"Không có kỳ đánh giá {code}.")
+    refused = _forbidden(request, viewer, role)
+    if refused is not None:
+        return None, refused
+    return campaign, HTMLResponse("")  # not shown
 
 
 # -- set-up ------------------------------------------------------------------------------------
@@ -110,10 +124,8 @@ def _progress(request: Request, code: str) -> tuple[dict[str, Any], list[dict[st
 
 @router.get("/ky/{code}/tien-do")
 def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
-    campaign = campaign_status(request, code)
+    campaign, refused = _campaign(request, code, viewer, "secretariat")
     if campaign is None:
-        return not_found(request, viewer, f"Không có kỳ đánh giá {code}.")
-    if (refused := _forbidden(request, viewer, "secretariat")) is not None:
         return refused
     progress, rows = _progress(request, code)
     export = request.query_params.get("xuat")
@@ -165,10 +177,8 @@ def progress_table(request: Request, code: str, viewer: SignedIn) -> HTMLRespons
 
 @router.get("/ky/{code}/tong-hop")
 def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
-    campaign = campaign_status(request, code)
+    campaign, refused = _campaign(request, code, viewer, "secretariat")
     if campaign is None:
-        return not_found(request, viewer, f"Không có kỳ đánh giá {code}.")
-    if (refused := _forbidden(request, viewer, "secretariat")) is not None:
         return refused
     progress, rows = _progress(request, code)
     return render(
@@ -186,10 +196,8 @@ def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
 
 @router.get("/ky/{code}/cong-bo")
 def publish_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
-    campaign = campaign_status(request, code)
+    campaign, refused = _campaign(request, code, viewer, "publisher")
     if campaign is None:
-        return not_found(request, viewer, f"Không có kỳ đánh giá {code}.")
-    if (refused := _forbidden(request, viewer, "publisher")) is not None:
         return refused
     svc = service_of(request)
     table = svc.reads.result_table(code)
