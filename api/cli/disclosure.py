@@ -37,7 +37,7 @@ def log_leaf(
             if data is None:
                 raise Failure(f"the log has no leaf {index}")
             held = withheld(runtime.reads, data, index)
-            print((data if held is None else withheld_view(index, data, held[0])).decode())
+            print((data if held is None else withheld_view(index, data, held.reason)).decode())
         finally:
             runtime.ledger.close()
 

@@ -27,11 +27,21 @@ from ledger.domain.keyring import ROLES, SCOPED_ROLES
 from projections.read_models.queries import ReadModels
 
 
+def _grant_text(grant: dict[str, Any]) -> str:
+    """A grant as ``keys enrol --role`` takes it: ROLE:SCOPE@AUTHORITY/YEAR, the campaigns
+    of an appraiser in brackets, and an ended appointment marked."""
+    text = str(grant["role"]) + (f":{','.join(grant['scope'])}" if grant.get("scope") else "")
+    if grant.get("authority"):
+        text += f"@{grant['authority']}" + (f"/{grant['year']}" if grant.get("year") else "")
+    if grant.get("campaigns"):
+        text += f" [{', '.join(grant['campaigns'])}]"
+    if grant.get("ended_at"):
+        text += f" (ended {str(grant['ended_at'])[:10]}: {grant.get('end_reason')})"
+    return text
+
+
 def _roles_text(row: dict[str, Any]) -> str:
-    return "; ".join(
-        f"{g['role']}" + (f":{','.join(g['scope'])}" if g.get("scope") else "")
-        for g in row.get("roles") or []
-    )
+    return "; ".join(_grant_text(g) for g in row.get("roles") or [])
 
 
 def _key_status(row: dict[str, Any]) -> str:
@@ -113,14 +123,23 @@ def public_key_arg(value: str) -> str:
 
 def _grants(roles: list[str]) -> list[dict[str, Any]]:
     grants = []
-    for item in roles:
+    for text in roles:
+        item, _, served = text.partition("@")
+        authority, _, year = served.partition("/")
         role, _, scope = item.partition(":")
         if role not in ROLES:
             raise Failure(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         codes = [c for c in scope.split(",") if c]
         if role in SCOPED_ROLES and not codes:
             raise Failure(f"the role {role} needs a scope, e.g. {role}:HN")
-        grants.append({"role": role, "scope": codes})
+        grant: dict[str, Any] = {"role": role, "scope": codes}
+        if authority:
+            grant["authority"] = authority
+        if year:
+            if not year.isdigit():
+                raise Failure(f"{text!r}: the year after / is a number, e.g. {item}@HK/2024")
+            grant["year"] = int(year)
+        grants.append(grant)
     return grants
 
 
@@ -128,7 +147,13 @@ def _grants(roles: list[str]) -> list[dict[str, Any]]:
 def keys_enrol(
     public_key: Annotated[str, typer.Argument(help="base64 public key, or a .pub file")],
     name: Annotated[str, typer.Option(help="the key holder's name")],
-    role: Annotated[list[str], typer.Option(help="ROLE or ROLE:SCOPE,SCOPE (repeatable)")],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            help="ROLE or ROLE:SCOPE,SCOPE, then @AUTHORITY or @AUTHORITY/YEAR for the "
+            "roles of a scoring authority, e.g. appraiser:1,4@HK/2024 (repeatable)"
+        ),
+    ],
     key: KeyOption,
     title: Annotated[str, typer.Option(help="the holder's title")] = "",
     unit: Annotated[str, typer.Option(help="the holder's organisation")] = "",

@@ -18,7 +18,8 @@ from ledger.domain.scopes import LiveFacts, held_grants, may_read, needed_scope
 from projections.read_models.queries import AsOf
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    # async: FastAPI runs a plain function in the thread pool, a hop for nothing here
     found: Service = request.app.state.service
     return found
 
@@ -44,8 +45,8 @@ def reader(request: Request, svc: ServiceDep) -> KeyRecord:
 Reader = Annotated[KeyRecord, Depends(reader)]
 
 
-def json_body(request: Request) -> None:
-    """Refuse a body that is not declared JSON (415)."""
+async def json_body(request: Request) -> None:
+    """Refuse a body that is not declared JSON (415). (async: no hop to the thread pool)"""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise LedgerError(

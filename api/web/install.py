@@ -22,6 +22,7 @@ from api.web.routes import (
     public,
     secretariat,
     sheets,
+    surveys,
     unit_acts,
 )
 from api.web.security import SecurityHeaders
@@ -64,6 +65,7 @@ def install_web(app: FastAPI) -> None:
         unit_acts,
         appraisal,
         documents,
+        surveys,
         public,
         inspect,
         secretariat,

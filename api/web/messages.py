@@ -3,7 +3,8 @@ API, and the same codes from the page's own rule check): what is wrong and what 
 
 One table for the server-rendered pages and the page scripts, which fetch it as JSON
 (``/giao-dien/thong-bao.json``). ``{criterion}``, ``{points}``, ``{max}`` and ``{step}``
-are filled from the form the person was filling in; a message never needs more."""
+are filled from the form the person was filling in, ``{value}`` from an answer file's bad
+row; a message never needs more."""
 
 from __future__ import annotations
 
@@ -88,6 +89,22 @@ MESSAGES: dict[str, str] = {
     "no_key": "Trình duyệt này chưa có khóa ký. Hãy đăng ký khóa hoặc dùng máy đã đăng ký.",
     "request_exists": "Khóa này đã có yêu cầu cấp đang chờ duyệt.",
     "request_not_pending": "Yêu cầu này không còn chờ duyệt.",
+    # surveys: the import, and an answer file's bad rows ({value} is the cell at fault)
+    "survey_file_required": "Hãy chọn tệp phiếu điều tra (CSV hoặc XLSX).",
+    "survey_reason_required": "Tệp sửa thay lô cũ: hãy ghi lý do thay.",
+    "already_imported": "Tệp này đã được ghi nhận; không ghi lại.",
+    "unknown_batch": "Lô phiếu cần thay không còn hiệu lực; hãy tải lại trang.",
+    "survey_frozen": "Phiếu điều tra đã khóa vì đã có phiếu trả lời được ghi nhận.",
+    "row_bad_width": "số ô của dòng ({value}) khác số cột của dòng tiêu đề",
+    "row_bad_respondent": "mã người trả lời phải có từ 1 đến 64 ký tự",
+    "row_unknown_unit": "«{value}» không phải đơn vị được đánh giá trong cuộc điều tra",
+    "row_unknown_question": "«{value}» không phải mã câu hỏi của phiếu",
+    "row_group_not_asked": "câu hỏi này không hỏi nhóm «{value}»",
+    "row_unknown_option": "«{value}» không phải phương án trả lời (bỏ trống nếu không trả lời)",
+    "row_duplicate_column": "cột «{value}» có hai lần",
+    "row_unknown_column": "không được có cột «{value}»: tệp chỉ gồm các cột của phiếu",
+    "row_missing_columns": "thiếu cột {value}",
+    "row_empty_file": "tệp rỗng: cần có dòng tiêu đề",
     # everything else
     "invalid_request": "Dữ liệu gửi đi không hợp lệ; hãy kiểm tra lại các ô đã nhập.",
     "invalid_input": "Dữ liệu gửi đi không hợp lệ; hãy kiểm tra lại các ô đã nhập.",

@@ -68,6 +68,8 @@ def menu(viewer: Viewer | None, campaign: str | None) -> list[MenuItem]:
         items.append(MenuItem("Tra cứu lịch sử điểm", f"/ky/{campaign}/tra-cuu"))
     if viewer.has("secretariat"):
         items.append(MenuItem("Thiết lập kỳ đánh giá", "/thiet-lap"))
+    if viewer.has("survey_body") or viewer.has("secretariat"):
+        items.append(MenuItem("Điều tra, SIPAS", "/dieu-tra"))
     if viewer.has("administrator"):
         items.append(MenuItem("Yêu cầu cấp khóa", "/quan-tri/yeu-cau"))
         items.append(MenuItem("Khóa đã cấp", "/quan-tri/khoa"))

@@ -28,8 +28,9 @@ def events_between(recorder: ApplicationRecorder, low: int, high: int) -> int:
             f"SELECT count(*) AS n FROM {datastore.schema}.{POSTGRES_TABLE} "  # noqa: S608
             "WHERE notification_id >= %s AND notification_id < %s"
         )
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (low, high))
+        # one statement on an autocommit connection: no BEGIN and ROLLBACK round trips
+        with datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(statement, (low, high), prepare=True)
             return int(cursor.fetchone()["n"])
     with datastore.transaction(commit=False) as cursor:
         statement = f"SELECT count(*) FROM {SQLITE_TABLE} WHERE rowid >= ? AND rowid < ?"  # noqa: S608

@@ -145,6 +145,7 @@ class Ledger(Application[UUID]):
                 return self._attempt(command, kind, args, target, LedgerWorld(self), verified)
             except IntegrityError:
                 # another writer recorded on the same aggregate first: reload and try again
+                log.info("command_retried", aggregate_id=str(target), attempt=attempt + 1)
                 self._cache.evict(target)
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
         raise ConflictError(

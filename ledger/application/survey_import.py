@@ -133,7 +133,8 @@ def batch_args(
     """The signed arguments of an import: the hash, rows and tallies, never a respondent."""
     args: dict[str, Any] = {
         "survey": survey.code,
-        "version": survey.version,
+        "campaign": survey.campaign,
+        "version": survey.definition_version,
         "file_sha256": checked.sha256,
         "rows": checked.tally.rows,
         "tallies": checked.tally.tallies,

@@ -30,7 +30,11 @@ from ledger.domain.derivations import (
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import KeyTimeline
 from ledger.domain.results import CardScores, result_table, table_sha256
-from ledger.domain.scopes import CampaignFacts, facts_of_campaign, units_outside
+from ledger.domain.scopes import (
+    CampaignFacts,
+    facts_of_campaign,
+    units_outside,
+)
 from ledger.domain.scorecard import Scorecard
 from ledger.domain.survey import Survey, batch_members
 from ledger.domain.unit import UnitRecord
@@ -108,6 +112,7 @@ class Registries:
     surveys: dict[str, Survey] = field(default_factory=dict)
     # each batch's results, by survey and file hash: what the points on the cards must be
     survey_results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # each survey's campaign as its definitions named it, with their indices
     _trees: dict[tuple[str, int], IndicatorTree] = field(default_factory=dict)
 
     def apply(self, index: int, event: EventFacts) -> list[str]:
@@ -156,6 +161,11 @@ class Registries:
         if kind == "SurveyRevised" and survey.batches:
             found.append(f"it revises survey {survey.code}, frozen by its recorded answers")
         if kind == "SurveyBatchImported":
+            if args.get("campaign") != survey.campaign:
+                found.append(
+                    f"it names campaign {args.get('campaign')}, but survey {survey.code} "
+                    f"belongs to campaign {survey.campaign}"
+                )
             campaign = self.campaigns[survey.campaign]
             tree = self.tree(campaign.indicator_set, campaign.indicator_set_version)
             signer = str(event.command["command"]["key_id"])
@@ -251,10 +261,6 @@ class ScopeFactsAt:
         if created is None or created >= self.index:
             return None
         return facts_of_campaign(self.registries.campaigns[code])
-
-    def survey_campaign(self, code: str) -> str | None:
-        survey = self.registries.surveys.get(code)
-        return survey.campaign if survey is not None else None
 
 
 def _snapshot(campaign: Campaign) -> Campaign:

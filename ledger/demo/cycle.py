@@ -25,6 +25,7 @@ from ledger.application.service import Ledger
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.demo.files import pdf
+from ledger.demo.surveys import run_unit_surveys
 from ledger.domain.indicators import IndicatorTree, Node
 from ledger.domain.points import quantize
 from ledger.domain.results import table_sha256
@@ -407,7 +408,19 @@ def _final(ledger: Ledger, keys: CycleKeys, tree: IndicatorTree) -> None:
             send(ledger, appraiser, "record_final_appraisal", args)
 
 
+def survey_points(unit: str, leaf: Node) -> Decimal:
+    """The points the demo's surveys give a unit for a survey- or SIPAS-sourced leaf."""
+    share = Decimal("0.7") + _fraction("survey", unit, leaf.code) / 4
+    return quantize(leaf.max_points * share, 2)
+
+
 def _closing(ledger: Ledger, keys: CycleKeys, survey: SigningKey, tree: IndicatorTree) -> None:
+    kinds = {unit: kind for unit, (_, kind) in UNITS.items()}
+    points = {
+        unit: {leaf.code: survey_points(unit, leaf) for leaf in tree.applicable_leaves(kind)}
+        for unit, kind in kinds.items()
+    }
+    run_unit_surveys(ledger, survey, CAMPAIGN, kinds, tree, points)
     for unit, (_, kind) in UNITS.items():
         card = _card(ledger, unit)
         for leaf in tree.applicable_leaves(kind):
@@ -416,7 +429,6 @@ def _closing(ledger: Ledger, keys: CycleKeys, survey: SigningKey, tree: Indicato
                 or card.entry(leaf.code).external_points is not None
             ):
                 continue
-            share = Decimal("0.7") + _fraction("survey", unit, leaf.code) / 4
             send(
                 ledger,
                 survey,
@@ -425,7 +437,7 @@ def _closing(ledger: Ledger, keys: CycleKeys, survey: SigningKey, tree: Indicato
                     "campaign": CAMPAIGN,
                     "unit": unit,
                     "criterion": leaf.code,
-                    "points": f"{quantize(leaf.max_points * share, 2):f}",
+                    "points": f"{survey_points(unit, leaf):f}",
                     "source": leaf.score_source,
                     "source_document": "Báo cáo kết quả điều tra xã hội học và SIPAS năm 2023",
                 },

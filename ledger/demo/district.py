@@ -1,9 +1,9 @@
 """The district's own cycle, beside the city's: the People's Committee of Hoàn Kiếm district
 (HK) scores two of its wards with a small commune-level indicator set. The district's Home
-Affairs office is its secretariat, and a two-member council is appointed for 2023 by the
-district, each member for a field. Their grants name the district (docs/FORMATS.md §6): they
-reach the district's campaign and nothing of the city's, and the city's grants for the
-whole ledger reach both.
+Affairs office is its secretariat, and a two-member council is appointed, each member for a
+field: one by the district for 2023, the other for this campaign. Their grants
+(docs/FORMATS.md §6) reach the district's campaign and nothing of the city's; the city's
+grants for the whole ledger reach both.
 
 Like the city's cycle it replays on the simulated clock after the city has published, and
 records nothing new when run again."""
@@ -122,7 +122,12 @@ def _setup(ledger: Ledger, admin: SigningKey, keys: DistrictKeys) -> None:
     for (member, fields), name in zip(
         COUNCIL_FIELDS.items(), ("Bùi Văn Khải", "Trịnh Thu Trang"), strict=True
     ):
-        grant = {"role": "appraiser", "scope": fields, "authority": DISTRICT, "year": 2023}
+        # one member appointed by the district for the year, the other for the campaign
+        grant: dict[str, Any] = {"role": "appraiser", "scope": fields}
+        if member == "council-1":
+            grant.update(authority=DISTRICT, year=2023)
+        else:
+            grant["campaigns"] = [CAMPAIGN]
         person = {"name": name, "title": "Thành viên Hội đồng thẩm định quận", "unit": office}
         enrol_once(ledger, admin, keys.council[member], {**person, "roles": [grant]})
     if ledger.indicator_set(SET_CODE, 1) is None:

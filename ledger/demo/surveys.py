@@ -27,7 +27,7 @@ from ledger.application.service import Ledger
 from ledger.application.survey_import import batch_args, check_answer_bytes, private_files
 from ledger.core.crypto import SigningKey
 from ledger.core.ids import survey_id
-from ledger.domain.indicators import IndicatorTree
+from ledger.domain.indicators import IndicatorTree, Node
 from ledger.domain.points import format_points
 from ledger.domain.survey import Survey
 from ledger.domain.survey_methods import round2
@@ -98,15 +98,16 @@ def sipas_answers(unit: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def par_definition(campaign: str, unit: str, tree: IndicatorTree) -> dict[str, Any]:
-    leaves = [leaf for leaf in tree.applicable_leaves("province") if leaf.score_source == "survey"]
+def par_definition(
+    code: str, campaign: str, units: list[str], leaves: list[Node], title: str
+) -> dict[str, Any]:
     return {
-        "code": PAR_CODE,
+        "code": code,
         "campaign": campaign,
         "kind": "par_survey",
         "method": "par-survey-default-1",
-        "title": "Điều tra xã hội học đánh giá tác động của cải cách hành chính năm 2022",
-        "units": [unit],
+        "title": title,
+        "units": units,
         "respondent_groups": [
             {"code": "DB", "title": "Đại biểu HĐND", "sample_size": 20},
             {"code": "DN", "title": "Doanh nghiệp, người dân", "sample_size": 20},
@@ -119,29 +120,28 @@ def par_definition(campaign: str, unit: str, tree: IndicatorTree) -> dict[str, A
 
 def _par_sample(points: Decimal, maximum: Decimal, precision: int) -> tuple[int, int, str]:
     """n answers, a of them the higher option, giving ``points`` of ``maximum`` exactly."""
+    high, low = ("A", "B") if points * 100 >= maximum * 60 else ("B", "C")
+    base = 60 if high == "A" else 20
     for n in range(20, 2000):
         for a in range(n + 1):
-            high, low = ("A", "B") if points * 100 >= maximum * 60 else ("B", "C")
-            base = 60 if high == "A" else 20
             percent = round2(Fraction(base * n + 40 * a, n))
             if Decimal(format_points(maximum * percent / 100, precision)) == points:
                 return n, a, high + low
     raise ValueError(f"no sample gives {points} of {maximum}")
 
 
-def par_answers(unit: str, tree: IndicatorTree, scores: dict[str, Decimal]) -> bytes:
+def par_answers(points: dict[str, dict[str, Decimal]], leaves: list[Node], precision: int) -> bytes:
+    """Answers giving each unit's points (``points[unit][criterion]``) exactly."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["respondent", "unit", "question", "answer", "group"])
-    for leaf in tree.applicable_leaves("province"):
-        if leaf.score_source != "survey":
-            continue
-        n, a, options = _par_sample(scores[leaf.code], leaf.max_points, tree.precision)
-        for person in range(n):
-            answer = options[0] if person < a else options[1]
-            writer.writerow(
-                [f"R{person + 1:04d}", unit, f"Q{leaf.code}", answer, "DB" if person % 2 else "DN"]
-            )
+    for unit, wanted in points.items():
+        for leaf in leaves:
+            n, a, options = _par_sample(wanted[leaf.code], leaf.max_points, precision)
+            for person in range(n):
+                answer = options[0] if person < a else options[1]
+                group = "DB" if person % 2 else "DN"
+                writer.writerow([f"R{person + 1:04d}", unit, f"Q{leaf.code}", answer, group])
     return out.getvalue().encode("utf-8")
 
 
@@ -165,6 +165,10 @@ def _define_and_import(
     send(ledger, key, "import_survey_batch", batch_args(survey, checked))
 
 
+def surveyed_leaves(tree: IndicatorTree, kind: str) -> list[Node]:
+    return [leaf for leaf in tree.applicable_leaves(kind) if leaf.score_source == "survey"]
+
+
 def run_surveys(
     ledger: Ledger,
     key: SigningKey,
@@ -173,9 +177,37 @@ def run_surveys(
     tree: IndicatorTree,
     scores: dict[str, Decimal],
 ) -> None:
-    """Define both surveys and import their generated answers: the points they give reach
-    Hanoi's scorecard as the ledger's own acts."""
+    """Hanoi's two surveys: their points reach Hanoi's scorecard as the ledger's own acts."""
     _define_and_import(ledger, key, sipas_definition(campaign, unit), sipas_answers(unit))
+    leaves = surveyed_leaves(tree, "province")
+    title = "Điều tra xã hội học đánh giá tác động của cải cách hành chính năm 2022"
     _define_and_import(
-        ledger, key, par_definition(campaign, unit, tree), par_answers(unit, tree, scores)
+        ledger,
+        key,
+        par_definition(PAR_CODE, campaign, [unit], leaves, title),
+        par_answers(
+            {unit: {leaf.code: scores[leaf.code] for leaf in leaves}}, leaves, tree.precision
+        ),
     )
+
+
+def run_unit_surveys(
+    ledger: Ledger,
+    key: SigningKey,
+    campaign: str,
+    units: dict[str, str],
+    tree: IndicatorTree,
+    points: dict[str, dict[str, Decimal]],
+) -> None:
+    """A sociological survey per kind of unit (its survey-sourced leaves differ), giving
+    each unit ``points[unit][criterion]``."""
+    title = "Điều tra xã hội học đánh giá tác động của cải cách hành chính"
+    for kind in sorted(set(units.values())):
+        members = [unit for unit, of in units.items() if of == kind]
+        leaves = surveyed_leaves(tree, kind)
+        if not leaves:
+            continue
+        code = f"{campaign}-DTXHH-{kind}"
+        definition = par_definition(code, campaign, members, leaves, f"{title} ({kind})")
+        wanted = {unit: points[unit] for unit in members}
+        _define_and_import(ledger, key, definition, par_answers(wanted, leaves, tree.precision))

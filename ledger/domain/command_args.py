@@ -375,6 +375,9 @@ SurveyTallies = dict[str, dict[str, dict[str, dict[str, int]]]]
 
 class ImportSurveyBatch(Args):
     survey: str = Field(pattern=UNIT_CODE, description="the survey's code")
+    campaign: str = Field(
+        pattern=UNIT_CODE, description="the survey's campaign (what the signer's scope must reach)"
+    )
     version: int = Field(ge=1, description="the definition version the file was checked against")
     file_sha256: str = Field(pattern=SHA256, description="SHA-256 of the answer file (hex)")
     rows: int = Field(ge=0, description="the file's answer rows")

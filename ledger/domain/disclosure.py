@@ -3,9 +3,9 @@ bundle writer and the verifier.
 
 Public from the start, whatever the campaign's policy: every leaf's hash, checkpoints and
 proofs; the key registry, the units, the indicator sets and the campaigns' own events (who
-may act, on what tree, under which schedule). A campaign's *content* is the events of the
-aggregates that belong to it (:data:`CAMPAIGN_CONTENT`: its scorecards and its survey
-batches, each naming it in ``body.campaign``). Under ``at_publication`` (the default) that
+may act, on what tree, under which schedule, and its surveys' definitions). A campaign's
+*content* is its scorecards' events and its surveys' batches (``SurveyBatchImported``), each
+naming it in ``body.campaign``. Under ``at_publication`` (the default) that
 content is confidential until the campaign's first publication, and then public up to the
 latest publication's tree size; under ``immediate`` it is public once recorded.
 
@@ -19,13 +19,17 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, indicator_set_id, scorecard_id, unit_id
+from ledger.domain.keyring import KeyRecord
+from ledger.domain.scopes import CampaignFacts, ScopeFacts, reaches
 
 Policy = Literal["at_publication", "immediate"]
 POLICIES: tuple[Policy, ...] = ("at_publication", "immediate")
 DEFAULT_POLICY: Policy = "at_publication"
 
-# the aggregate types whose events are a campaign's content (``body.campaign`` names it)
-CAMPAIGN_CONTENT = frozenset({"Scorecard", "SurveyBatch"})
+# the aggregate types whose events may be a campaign's content (``body.campaign`` names it)
+CAMPAIGN_CONTENT = frozenset({"Scorecard", "Survey"})
+# of a survey, only the batches are content: its definition is public from the start
+SURVEY_CONTENT = frozenset({"SurveyBatchImported"})
 
 # who may read a campaign's content before it is public, by role: "all" (every card of the
 # campaign), "own_unit" (the cards of the units the grant's scope names) or absent (nothing)
@@ -61,9 +65,13 @@ def policy_of(campaign: Mapping[str, Any] | None) -> Policy:
     return "immediate" if value == "immediate" else DEFAULT_POLICY
 
 
-def content_campaign(aggregate_type: str, body: Mapping[str, Any]) -> str | None:
+def content_campaign(
+    aggregate_type: str, body: Mapping[str, Any], event_type: str = ""
+) -> str | None:
     """The campaign whose policy governs an event's content; None when it is always public."""
-    if aggregate_type in CAMPAIGN_CONTENT:
+    if aggregate_type == "Scorecard" or (
+        aggregate_type == "Survey" and event_type in SURVEY_CONTENT
+    ):
         return str(body.get("campaign"))
     return None
 
@@ -92,12 +100,20 @@ class CampaignDisclosure:
         return f"campaign {self.code} has not published this event yet"
 
 
-def may_read(grants: Sequence[tuple[str, Sequence[str]]], unit: str | None) -> bool:
-    """Whether a key with ``grants`` (role, scope) reads the confidential content of a card
-    of ``unit`` (None: content of the campaign as a whole, such as a survey batch)."""
-    for role, scope in grants:
-        reach = READERS.get(role)
-        if reach == "all" or (reach == "own_unit" and unit is not None and unit in scope):
+def may_read_content(
+    reader: KeyRecord, campaign: CampaignFacts, facts: ScopeFacts, unit: str | None
+) -> bool:
+    """Whether a key reads the confidential content of ``campaign``: a card of ``unit``
+    (None: content of the campaign as a whole, such as a survey batch). A role of
+    :data:`READERS` reads "all" of a campaign its grant reaches (ledger.domain.scopes), or
+    the cards of the units its grant names ("own_unit")."""
+    for grant in reader.grants:
+        reach = READERS.get(grant.role)
+        if not grant.active or reach is None:
+            continue
+        if reach == "all" and reaches(grant, campaign, facts):
+            return True
+        if reach == "own_unit" and unit is not None and unit in grant.scope:
             return True
     return False
 

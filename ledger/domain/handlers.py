@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from ledger.core.canonical import format_time
 from ledger.core.envelope import SignedCommand
 from ledger.core.errors import DomainError, NotFoundError, ValidationError
-from ledger.core.ids import indicator_set_id
+from ledger.core.ids import indicator_set_id, survey_id
 from ledger.domain import command_args as a
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.campaign import Campaign
@@ -280,8 +280,10 @@ def publish_results(
 
 def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
     """The head of every aggregate the campaign's table depends on, as the ledger stands
-    when its publication is recorded (ledger.domain.disclosure.input_ids)."""
+    when its publication is recorded (ledger.domain.disclosure.input_ids), and of every
+    survey whose batches gave a card its points."""
     found = []
+    surveys: set[str] = set()
     for kind, aggregate_id in input_ids(
         campaign.code, campaign.units, campaign.indicator_set, campaign.indicator_set_version
     ):
@@ -290,6 +292,12 @@ def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
             found.append(head(kind, aggregate_id, *aggregate.definition_head))
         elif aggregate is not None:
             found.append(head(kind, aggregate_id, aggregate.version, aggregate.last_hash))
+        if isinstance(aggregate, Scorecard):
+            surveys |= {e.survey for e in aggregate.entries.values() if e.survey}
+    for code in sorted(surveys):
+        survey = world.survey(code)
+        if survey is not None:
+            found.append(head("Survey", survey_id(code), survey.version, survey.last_hash))
     return sorted(found, key=heads_order)
 
 

@@ -15,7 +15,7 @@ up to the event judged."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,7 +34,8 @@ class CampaignFacts:
     code: str
     owner: str | None
     year: int | None
-    units: frozenset[str] = frozenset()
+    # the campaign's own list, not copied: only reads ask it
+    units: Collection[str] = ()
 
     def describe(self) -> str:
         owner = f"run by {self.owner}" if self.owner else "run for the whole ledger"
@@ -48,8 +49,6 @@ class ScopeFacts(Protocol):
     def parent_of(self, unit: str) -> str | None: ...
 
     def campaign_facts(self, code: str) -> CampaignFacts | None: ...
-
-    def survey_campaign(self, code: str) -> str | None: ...
 
 
 class _Unit(Protocol):
@@ -78,11 +77,9 @@ class Aggregates(Protocol):
 
     def campaign(self, code: str) -> Any: ...
 
-    def survey(self, code: str) -> Any: ...
-
 
 def facts_of_campaign(campaign: _Campaign) -> CampaignFacts:
-    return CampaignFacts(campaign.code, campaign.owner, campaign.year, frozenset(campaign.units))
+    return CampaignFacts(campaign.code, campaign.owner, campaign.year, campaign.units)
 
 
 @dataclass(frozen=True)
@@ -99,10 +96,6 @@ class LiveFacts:
         found: _Campaign | None = self.source.campaign(code)
         return facts_of_campaign(found) if found is not None else None
 
-    def survey_campaign(self, code: str) -> str | None:
-        found = self.source.survey(code)
-        return str(found.campaign) if found is not None else None
-
 
 @dataclass
 class RunningFacts:
@@ -111,24 +104,18 @@ class RunningFacts:
 
     parents: dict[str, str | None] = field(default_factory=dict)
     campaigns: dict[str, CampaignFacts] = field(default_factory=dict)
-    surveys: dict[str, str] = field(default_factory=dict)
 
     def apply(self, event_type: str, body: Mapping[str, Any]) -> None:
         if event_type in ("UnitRegistered", "UnitUpdated"):
             self.parents[str(body["code"])] = body.get("parent")
         elif event_type == "CampaignCreated" and body["code"] not in self.campaigns:
             self.campaigns[body["code"]] = created_campaign(body)
-        elif event_type == "SurveyDefined":
-            self.surveys.setdefault(str(body["code"]), str(body["campaign"]))
 
     def parent_of(self, unit: str) -> str | None:
         return self.parents.get(unit)
 
     def campaign_facts(self, code: str) -> CampaignFacts | None:
         return self.campaigns.get(code)
-
-    def survey_campaign(self, code: str) -> str | None:
-        return self.surveys.get(code)
 
 
 def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
@@ -138,7 +125,7 @@ def created_campaign(args: Mapping[str, Any]) -> CampaignFacts:
         str(args["code"]),
         args.get("owner"),
         year if isinstance(year, int) else None,
-        frozenset(str(u) for u in args.get("units") or ()),
+        [str(u) for u in args.get("units") or ()],
     )
 
 
@@ -178,14 +165,11 @@ def reaches(grant: Grant, campaign: CampaignFacts | None, facts: ScopeFacts) -> 
 
 
 def campaign_of(name: str, args: Mapping[str, Any], facts: ScopeFacts) -> CampaignFacts | None:
-    """The campaign a command acts in: the one it creates, the one it names or the one of
-    the survey it names (a campaign not recorded belongs to no authority), or None for a
-    command outside any campaign."""
+    """The campaign a command acts in: the one it creates, the one it names (a campaign
+    not recorded belongs to no authority), or None for a command outside any campaign."""
     if name == "create_campaign":
         return created_campaign(args)
     code = args.get("campaign")
-    if code is None and isinstance(args.get("survey"), str):
-        code = facts.survey_campaign(args["survey"])
     if not isinstance(code, str):
         return None
     return facts.campaign_facts(code) or CampaignFacts(code, None, None)
@@ -240,6 +224,8 @@ def may_read(reader: KeyRecord, campaign: CampaignFacts, facts: ScopeFacts) -> b
             return True
         if grant.role in AUTHORITY_ROLES and reaches(grant, campaign, facts):
             return True
-        if grant.role in ("unit_staff", "unit_head") and campaign.units & set(grant.scope):
-            return True
+        if grant.role in ("unit_staff", "unit_head"):
+            scope = set(grant.scope)
+            if any(unit in scope for unit in campaign.units):
+                return True
     return False

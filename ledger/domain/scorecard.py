@@ -58,6 +58,8 @@ class LeafEntry:
     accepted_points: Decimal | None = None
     external_points: Decimal | None = None
     source_document: str = ""
+    # the survey whose batch gave the external points (recorded by the ledger), if any
+    survey: str | None = None
     corrected_points: Decimal | None = None
 
     @property
@@ -219,6 +221,7 @@ class Scorecard(LedgerAggregate):
         elif event_type == "ExternalScoreRecorded":
             entry.external_points = Decimal(body["points"])
             entry.source_document = body["source_document"]
+            entry.survey = body.get("survey")
         elif event_type == "ScoreCorrected":
             entry.corrected_points = Decimal(body["points"])
         else:

@@ -65,7 +65,8 @@ class Survey(LedgerAggregate):
     def __init__(self) -> None:
         super().__init__()
         self.code = ""
-        self.version = 0
+        # the definition's version (the aggregate's own `version` counts its events)
+        self.definition_version = 0
         self.body: dict[str, Any] = {}
         self._definition: SurveyDefinition | None = None
         self.batches: dict[str, Batch] = {}
@@ -102,7 +103,7 @@ class Survey(LedgerAggregate):
         if event_type in DEFINITION_EVENTS:
             self.body = dict(body)
             self.code = body["code"]
-            self.version = body.get("version", 1)
+            self.definition_version = body.get("version", 1)
             self._definition = None
             return
         if event_type != "SurveyBatchImported":
@@ -144,15 +145,15 @@ class Survey(LedgerAggregate):
     def revise(self, command: SignedCommand, at: datetime) -> None:
         if self.batches:
             raise DomainError(
-                f"survey {self.code} v{self.version} is frozen: answers are recorded against "
-                "it; define a new survey",
+                f"survey {self.code} v{self.definition_version} is frozen: answers are "
+                "recorded against it; define a new survey",
                 code="survey_frozen",
             )
         version = command.args.get("version", 1)
-        if version != self.version + 1:
+        if version != self.definition_version + 1:
             raise DomainError(
-                f"survey {self.code} is at version {self.version}: a revision is version "
-                f"{self.version + 1}",
+                f"survey {self.code} is at version {self.definition_version}: a revision is "
+                f"version {self.definition_version + 1}",
                 code="wrong_version",
                 field="command.args.version",
             )
@@ -161,10 +162,10 @@ class Survey(LedgerAggregate):
     def check_batch(self, args: dict[str, Any]) -> None:
         """A file is recorded once; a correction names a batch in force, with a reason."""
         digest = args["file_sha256"]
-        if args["version"] != self.version:
+        if args["version"] != self.definition_version:
             raise DomainError(
                 f"the file was checked against version {args['version']} of survey "
-                f"{self.code}, which is at version {self.version}",
+                f"{self.code}, which is at version {self.definition_version}",
                 code="wrong_version",
                 field="command.args.version",
             )

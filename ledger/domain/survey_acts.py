@@ -89,6 +89,12 @@ def import_survey_batch(
             code="unknown_survey",
             field="command.args.survey",
         )
+    if args.campaign != existing.campaign:
+        raise DomainError(
+            f"survey {existing.code} belongs to campaign {existing.campaign}",
+            code="campaign_mismatch",
+            field="command.args.campaign",
+        )
     campaign = _campaign(world, existing.campaign)
     if campaign.finalised_at is not None:
         raise DomainError(
@@ -121,8 +127,8 @@ def flow_points(world: World, survey: Survey, digest: str) -> list[Scorecard]:
                 "criterion": criterion,
                 "points": points,
                 "source": SOURCE_OF_KIND[definition.kind],
-                "source_document": f"{definition.title} ({survey.code} v{survey.version}, "
-                f"{definition.method}, tệp {digest[:12]})",
+                "source_document": f"{definition.title} ({survey.code} "
+                f"v{survey.definition_version}, {definition.method}, tệp {digest[:12]})",
                 "survey": survey.code,
                 "file_sha256": digest,
             }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ledger.domain.survey_definition import NO_GROUP, SurveyDefinition
@@ -22,13 +22,22 @@ class RowError:
     row: int
     column: str
     reason: str
+    # what went wrong, for a page to say in its own words, and the value at fault
+    code: str = ""
+    value: str = ""
 
     def __str__(self) -> str:
         where = f", column {self.column}" if self.column else ""
         return f"row {self.row}{where}: {self.reason}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "reason": self.reason}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "reason": self.reason,
+            "code": self.code,
+            "value": self.value,
+        }
 
 
 @dataclass
@@ -49,19 +58,22 @@ def _header(cells: Sequence[str], definition: SurveyDefinition) -> list[RowError
     for cell in cells:
         name = cell.strip()
         if name in seen:
-            errors.append(RowError(1, name, "this column appears twice"))
+            errors.append(RowError(1, name, "this column appears twice", "duplicate_column", name))
         elif name not in wanted:
             errors.append(
                 RowError(
                     1,
                     name,
                     "no such column is allowed (the columns are " + ", ".join(wanted) + ")",
+                    "unknown_column",
+                    name,
                 )
             )
         seen.add(name)
     missing = [name for name in wanted if name not in seen]
     if missing:
-        errors.append(RowError(1, "", f"missing column(s): {', '.join(missing)}"))
+        listed = ", ".join(missing)
+        errors.append(RowError(1, "", f"missing column(s): {listed}", "missing_columns", listed))
     return errors
 
 
@@ -71,7 +83,9 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     iterator = iter(rows)
     header = next(iterator, None)
     if header is None:
-        result.errors.append(RowError(1, "", "the file is empty; a header row is required"))
+        result.errors.append(
+            RowError(1, "", "the file is empty; a header row is required", "empty_file")
+        )
         return result
     header = [str(cell) for cell in header]
     if header:
@@ -89,22 +103,24 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     g = position.get("group", -1)
     # raw (unit, group, question, answer) cells -> the key they count under, or the reasons
     # they are refused: checked once per distinct combination, not once per row
-    checked: dict[tuple[str, str, str, str], tuple[str, str, str, str] | list[tuple[str, str]]]
+    checked: dict[tuple[str, str, str, str], tuple[str, str, str, str] | list[RowError]]
     checked = {}
 
-    def check(raw: tuple[str, str, str, str]) -> tuple[str, str, str, str] | list[tuple[str, str]]:
+    def check(raw: tuple[str, str, str, str]) -> tuple[str, str, str, str] | list[RowError]:
         unit, group, question, answer = (cell.strip() for cell in raw)
-        found: list[tuple[str, str]] = []
+        found: list[RowError] = []
         if unit not in units:
-            found.append(("unit", f"{unit!r} is not a rated unit"))
+            found.append(RowError(0, "unit", f"{unit!r} is not a rated unit", "unknown_unit", unit))
         groups = asked.get(question)
         if groups is None:
-            found.append(("question", f"{question!r} is not a question"))
+            reason = f"{question!r} is not a question"
+            found.append(RowError(0, "question", reason, "unknown_question", question))
         elif has_group and group not in groups:
-            found.append(("group", f"{group!r} is not a group question {question} is put to"))
+            reason = f"{group!r} is not a group question {question} is put to"
+            found.append(RowError(0, "group", reason, "group_not_asked", group))
         if answer and answer not in options:
-            listed = ", ".join(sorted(options))
-            found.append(("answer", f"{answer!r} is not an option ({listed} or empty)"))
+            reason = f"{answer!r} is not an option ({', '.join(sorted(options))} or empty)"
+            found.append(RowError(0, "answer", reason, "unknown_option", answer))
         return found or (unit, group, question, answer or BLANK)
 
     counts: Counter[tuple[str, str, str, str]] = Counter()
@@ -115,7 +131,8 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     for cells in iterator:
         number += 1
         if len(cells) != width:
-            errors.append(RowError(number, "", f"{len(cells)} cells where the header has {width}"))
+            reason = f"{len(cells)} cells where the header has {width}"
+            errors.append(RowError(number, "", reason, "bad_width", str(len(cells))))
             continue
         raw = (cells[u], cells[g] if has_group else NO_GROUP, cells[q], cells[a])
         key = checked.get(raw)
@@ -123,9 +140,10 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
             key = checked[raw] = check(raw)
         respondent = cells[r].strip()
         if not respondent or len(respondent) > RESPONDENT_MAX:
-            errors.append(RowError(number, "respondent", "an id of 1 to 64 characters"))
+            reason = "an id of 1 to 64 characters"
+            errors.append(RowError(number, "respondent", reason, "bad_respondent"))
         if isinstance(key, list):
-            errors += (RowError(number, column, reason) for column, reason in key)
+            errors += (replace(error, row=number) for error in key)
             continue
         counts[key] += 1
         person = (key[0], key[1], respondent)

@@ -29,19 +29,27 @@ def leaf_content(data: bytes) -> tuple[str | None, str | None]:
     unit whose card it is."""
     event: dict[str, Any] = orjson.loads(data)
     body = event.get("body") or {}
-    campaign = content_campaign(str(event.get("aggregate_type")), body)
+    campaign = content_campaign(str(event.get("aggregate_type")), body, str(event.get("type")))
     unit = body.get("unit")
     return campaign, unit if isinstance(unit, str) else None
 
 
-def withheld(reads: ReadModels, data: bytes, index: int) -> tuple[str, str | None] | None:
-    """Why a leaf's content is not public yet, and the unit whose card it is; None when it
-    is public."""
+@dataclass(frozen=True)
+class WithheldLeaf:
+    """Why a leaf's content is not public yet: the campaign and the unit whose card it is."""
+
+    reason: str
+    campaign: str
+    unit: str | None
+
+
+def withheld(reads: ReadModels, data: bytes, index: int) -> WithheldLeaf | None:
+    """Why a leaf's content is not public yet; None when it is public."""
     campaign, unit = leaf_content(data)
     if campaign is None:
         return None
     disclosure = campaign_disclosure(reads, campaign)
-    return None if disclosure.public(index) else (disclosure.reason(), unit)
+    return None if disclosure.public(index) else WithheldLeaf(disclosure.reason(), campaign, unit)
 
 
 def leaf_bytes(log: MerkleLog, recorder: ApplicationRecorder, index: int) -> bytes | None:

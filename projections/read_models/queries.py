@@ -13,7 +13,7 @@ from typing import Any
 from ledger.core.canonical import format_time
 from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, Campaign
 from ledger.domain.indicators import IndicatorTree, build_tree
-from ledger.domain.keyring import Grant
+from ledger.domain.keyring import Grant, grants_from_json
 from ledger.domain.points import plain
 from ledger.domain.results import (
     competition_ranks,
@@ -21,6 +21,7 @@ from ledger.domain.results import (
     grade_of,
     result_table,
 )
+from ledger.domain.scopes import RunningFacts, facts_of_campaign, reaches
 from ledger.domain.unit import UnitRecord
 from projections.read_models.replaying import campaign_from_doc, replay_card
 from projections.read_models.scorecard_view import render
@@ -352,10 +353,27 @@ class ReadModels:
         names = {u["code"]: u["name"] for u in self.units()}
         cards = self.summaries(campaign_code)
         units = [self._unit_progress(card, names, phase) for card in cards]
-        appraisers = [
-            self._appraiser_progress(key, cards, phase)
+        # the council of this campaign: appraisers' grants in force that reach it (FORMATS §6)
+        facts = RunningFacts(
+            parents={u["code"]: u.get("parent") for u in self.units()},
+            campaigns={campaign_code: facts_of_campaign(campaign)},
+        )
+        council = {
+            key["key_id"]: grants
             for key in self.keys()
-            if key["revoked_at"] is None and any(g["role"] == "appraiser" for g in key["roles"])
+            if key["revoked_at"] is None
+            and (
+                grants := [
+                    g
+                    for g in grants_from_json(key["roles"])
+                    if g.role == "appraiser" and reaches(g, facts.campaigns[campaign_code], facts)
+                ]
+            )
+        }
+        appraisers = [
+            self._appraiser_progress(key, council[key["key_id"]], cards, phase)
+            for key in self.keys()
+            if key["key_id"] in council
         ]
         return {
             "campaign": campaign_code,
@@ -396,13 +414,10 @@ class ReadModels:
 
     @staticmethod
     def _appraiser_progress(
-        key: dict[str, Any], cards: list[dict[str, Any]], phase: str
+        key: dict[str, Any], grants: list[Grant], cards: list[dict[str, Any]], phase: str
     ) -> dict[str, Any]:
         """What an appraiser can still do: preliminary appraisals until that round closes,
         final appraisals of contested criteria until the final round closes."""
-        grants = [
-            Grant(g["role"], tuple(g["scope"])) for g in key["roles"] if g["role"] == "appraiser"
-        ]
 
         def mine(codes: list[str]) -> list[str]:
             return [code for code in codes if any(g.covers(code) for g in grants)]

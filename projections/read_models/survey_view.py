@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from ledger.core.canonical import format_time
 from ledger.domain.survey import Survey
@@ -110,13 +111,28 @@ def batches(survey: Survey) -> list[dict[str, Any]]:
     ]
 
 
+def survey_codes(views: Any, ledger: Any) -> list[str]:
+    """The codes of every defined survey, from the log's index of events."""
+    rows = views.rows(
+        "SELECT aggregate_id FROM {pv_log} WHERE aggregate_type = ? AND version = 1 "
+        "ORDER BY position",
+        ("Survey",),
+    )
+    codes = []
+    for row in rows:
+        found = ledger.aggregate(UUID(str(row["aggregate_id"])))
+        if isinstance(found, Survey):
+            codes.append(found.code)
+    return codes
+
+
 def survey_document(survey: Survey) -> dict[str, Any]:
     """Everything public of a survey in one JSON document."""
     definition = survey.definition
     results = survey.results or {"method": definition.method, "units": {}}
     return {
         "code": survey.code,
-        "version": survey.version,
+        "version": survey.definition_version,
         "campaign": survey.campaign,
         "kind": definition.kind,
         "method": definition.method,

@@ -17,12 +17,14 @@ import pytest
 
 from api.bootstrap import open_runtime
 from ledger.application.service import stored_events
+from ledger.application.survey_import import check_answer_bytes
 from ledger.audit.event_checks import verify_events
 from ledger.core.clock import ManualClock
 from ledger.core.crypto import SigningKey
 from ledger.domain.campaign import MILESTONES
 from ledger.domain.commands import COMMANDS
 from ledger.domain.keyring import ROLES, SCOPED_ROLES, SYSTEM_ROLE
+from ledger.domain.survey_definition import SurveyDefinition
 from tests.e2e.http_support import (
     PDF,
     Api,
@@ -65,6 +67,8 @@ DOCUMENTED: dict[str, set[str]] = {
     "correct_score": {"secretariat"},
     "record_targets": {"unit_head", "secretariat"},
     "publish_results": {"publisher"},
+    "define_survey": {"survey_body", "secretariat"},
+    "import_survey_batch": {"survey_body"},
 }
 TYPES = sorted(
     t for t, spec in COMMANDS.items() if t != "init_ledger" and SYSTEM_ROLE not in spec.roles
@@ -79,6 +83,8 @@ PHASE_DAYS = {
     "closing": (0, 3, 6, 9, 12),
 }
 PHASE_OF = {
+    "define_survey": "self_assessment",
+    "import_survey_batch": "self_assessment",
     "record_self_score": "self_assessment",
     "attach_evidence": "self_assessment",
     "remove_evidence": "self_assessment",
@@ -124,6 +130,36 @@ def grants_of(actor: str) -> list[dict[str, Any]]:
     if kind == "criterion":
         return [{"role": actor, "scope": ["1", "2"]}]
     return [{"role": actor, "scope": []}]
+
+
+def survey_of(code: str, command_type: str, index: int) -> dict[str, Any]:
+    """A survey of actor ``index``'s unit in the campaign of ``command_type``."""
+    return {
+        "code": code,
+        "campaign": campaign_of(command_type),
+        "kind": "par_survey",
+        "method": "par-survey-default-1",
+        "title": "Điều tra xã hội học",
+        "units": [UNITS[index]],
+        "respondent_groups": [{"code": "ND", "title": "Người dân"}],
+        "questions": [{"code": "Q1", "text": "Câu 1", "criterion": "2.1"}],
+    }
+
+
+def batch_of(index: int) -> dict[str, Any]:
+    """An answer file for survey SB-``index``, as import_survey_batch signs it."""
+    survey = survey_of(f"SB-{index}", "import_survey_batch", index)
+    answers = f"respondent,unit,question,answer,group\nR1,{UNITS[index]},Q1,A,ND\n".encode()
+    checked = check_answer_bytes(answers, "xhh.csv", SurveyDefinition.model_validate(survey))
+    assert checked.ok, checked.tally.errors
+    return {
+        "survey": survey["code"],
+        "version": 1,
+        "file_sha256": checked.sha256,
+        "rows": checked.tally.rows,
+        "tallies": checked.tally.tallies,
+        "respondents": checked.tally.respondents,
+    }
 
 
 def campaign_of(command_type: str) -> str:
@@ -188,6 +224,9 @@ def prepare(api: Api) -> Matrix:
     for i in range(len(ACTORS)):
         campaign(f"F-{i}", "closing", [UNITS[i]])
         campaign(f"PUB-{i}", "closing", [UNITS[i]])
+
+    for i in range(len(ACTORS)):
+        api.ok(survey, "define_survey", survey_of(f"SB-{i}", "import_survey_batch", i))
 
     # at START, every campaign is in self-assessment
     evidence = api.upload(staff, PDF)
@@ -286,6 +325,8 @@ def args_for(matrix: Matrix, command_type: str, index: int) -> dict[str, Any]:
             "appointment": 0,
             "reason": "Hết nhiệm kỳ",
         },
+        "define_survey": lambda: survey_of(f"SV-{index}", "define_survey", index),
+        "import_survey_batch": lambda: batch_of(index),
         "register_unit": lambda: {"code": f"N{index}", "name": "Đơn vị mới", "kind": "district"},
         "update_unit": lambda: {"code": f"P{index}", "name": "Tên mới", "kind": "district"},
         "define_indicator_set": lambda: {**SMALL_SET, "code": f"SET-{index}"},

@@ -86,3 +86,32 @@ def test_the_administrator_reads_every_campaign(api: Api) -> None:
     assert listed == set(CAMPAIGNS)
     for code in CAMPAIGNS:
         api.read(f"/v1/campaigns/{code}/scorecards", api.admin)
+
+
+def test_the_progress_of_a_campaign_lists_only_its_council(api: Api) -> None:
+    """The district's council (by authority and year, or by campaign) and the province's
+    (downward); not the sibling district's, nor the same district's council of 2024."""
+    progress = api.read("/v1/campaigns/D1-2023/progress", api.keys["inspector_D1"])
+    listed = {row["key_id"] for row in progress["appraisers"]}
+    expected = {api.keys[name].key_id for name in ("council_a", "council_b", "council_P")}
+    assert listed == expected
+    later = api.read("/v1/campaigns/D1-2024/progress", api.keys["inspector_D1"])
+    expected = {api.keys[n].key_id for n in ("council_D1_2024", "council_D1_camp2024")}
+    assert {row["key_id"] for row in later["appraisers"]} == expected
+
+
+def test_a_withheld_leaf_is_shown_only_to_keys_appointed_for_its_campaign(api: Api) -> None:
+    """Before publication a campaign's scorecard events are withheld from the public log
+    (FORMATS §5a); a key whose role reads them sees them only in the campaigns its
+    appointment reaches."""
+    size = int(api.client.get("/v1/log/checkpoint").text.split("\n")[1])
+    index = next(
+        i
+        for i in range(size)
+        if (leaf := api.read(f"/v1/log/leaves/{i}", api.admin)).get("aggregate_type") == "Scorecard"
+        and leaf["body"].get("campaign") == "D1-2023"
+    )
+    for name in ("inspector_D1", "inspector_P", "sec_D1", "council_a"):
+        assert "withheld" not in api.read(f"/v1/log/leaves/{index}", api.keys[name]), name
+    for name in ("inspector_D2", "sec_D2", "council_D1_2024", "council_D1_camp2024"):
+        assert "withheld" in api.read(f"/v1/log/leaves/{index}", api.keys[name]), name

@@ -37,13 +37,9 @@ def test_upload_preview_sign_and_read(tmp_path: Path) -> None:
         headers = {**api.auth(survey), "content-type": "application/octet-stream"}
 
         bad = api.client.post(url, content=BAD, headers=headers).json()
-        assert bad["errors"] == [
-            {
-                "row": 2,
-                "column": "answer",
-                "reason": "'Z' is not an option (A, B, C, D, E or empty)",
-            },
-            {"row": 3, "column": "unit", "reason": "'XX' is not a rated unit"},
+        assert [(e["row"], e["column"], e["code"], e["value"]) for e in bad["errors"]] == [
+            (2, "answer", "unknown_option", "Z"),
+            (3, "unit", "unknown_unit", "XX"),
         ]
         assert not [p for p in (home / "survey-files").rglob("*") if p.is_file()]
 

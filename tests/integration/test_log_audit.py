@@ -16,9 +16,11 @@ import pytest
 from ledger.application.service import stored_events
 from ledger.audit.event_checks import verify_events
 from ledger.core.crypto import SigningKey
+from ledger.core.errors import DomainError
 from ledger.core.ids import KEY_REGISTRY_ID, campaign_id, scorecard_id
 from ledger.transparency.checkpoint import Checkpoint, sign_checkpoint
 from ledger.transparency.note_keys import NoteSigner, NoteVerifier
+from projections.publication.bundling import build_bundle
 from projections.publication.log_audit import audit_log
 from projections.publication.publishing import Publishing
 from tests.integration.test_tamper import rows_of
@@ -98,6 +100,9 @@ def test_a_log_cut_short_is_found_by_its_checkpoint(store: Store) -> None:
     store.rows.delete(campaign_id(CAMPAIGN), 3)
     assert verify_events(stored_events(store.world.ledger)).ok
     found(store.problems(), "events were removed from its end")
+    with pytest.raises(DomainError) as refused:
+        build_bundle(store.world.publishing, CAMPAIGN)
+    assert refused.value.code == "log_truncated"
 
 
 def test_reordered_events_are_named(store: Store) -> None:
@@ -172,6 +177,9 @@ def test_a_row_that_cannot_be_canonical_is_named_not_raised(store: Store) -> Non
         f"{card} version 2 (SelfScoreRecorded): its content cannot be put in canonical form",
         "cannot be put in canonical form (ValidationError",
     )
+    with pytest.raises(DomainError) as refused:
+        build_bundle(store.world.publishing, CAMPAIGN)
+    assert refused.value.code == "unreadable_event"
 
 
 def test_every_publication_is_checked_not_only_the_latest(store: Store) -> None:

@@ -411,3 +411,22 @@ def test_a_bundle_with_an_event_signed_out_of_scope_is_rejected_offline(world: W
     assert f"leaf {index} " in text
     assert "accept_self_scores needs the role secretariat in campaign C2023" in text, text
     assert "holds secretariat of authority D2" in text, text
+
+
+def test_a_batch_for_a_survey_not_defined_belongs_to_no_authority(two: World) -> None:
+    """A scoped survey body is refused for its scope (the survey is in no campaign it
+    reaches); a survey body for the whole ledger reaches the handler, which names the
+    unknown survey."""
+    batch = {
+        "survey": "NOPE",
+        "version": 1,
+        "file_sha256": "0" * 64,
+        "rows": 0,
+        "tallies": {},
+        "respondents": {},
+    }
+    error = refused(two, "survey_D1", "import_survey_batch", batch)
+    assert "campaign of survey NOPE (not recorded)" in error.message
+    with pytest.raises(LedgerError) as caught:
+        two.send(two.keys["survey"], "import_survey_batch", batch)
+    assert caught.value.code == "unknown_survey"

@@ -9,14 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from ledger.application.survey_import import batch_args, check_answer_file, recorded_batch
+from ledger.application.world import LedgerWorld
 from ledger.audit.bundle_format import encode_bundle
 from ledger.audit.bundle_verifier import verify_bundle
-from ledger.core.errors import DomainError, ValidationError
+from ledger.core.canonical import canonical_bytes
+from ledger.core.errors import AuthorizationError, DomainError, ValidationError
 from ledger.core.ids import survey_id
 from ledger.domain.survey import Survey
+from ledger.domain.survey_acts import flow_points
 from projections.publication.bundling import build_bundle
 from projections.read_models.survey_view import survey_document
 from tests.world import START, World, reviewed
@@ -143,31 +147,72 @@ def test_the_bundle_recomputes_the_results_and_holds_no_respondent(
 
 def test_results_forged_by_a_compromised_writer_are_found(world: World, tmp_path: Path) -> None:
     world.send(world.keys["survey"], "define_survey", DEFINITION)
-    checked = check_answer_file(answers(tmp_path / "a.csv"), survey(world).definition)
-    args = batch_args(survey(world), checked)
+    first = answers(tmp_path / "a.csv")
+    import_file(world, first)
+    checked = check_answer_file(answers(tmp_path / "b.csv", q1="B"), survey(world).definition)
+    digest = survey(world).order[0]
+    args = batch_args(survey(world), checked, supersedes=digest, reason="sửa")
     key = world.keys["survey"]
     command = world.command(key, "import_survey_batch", args)
     stored = world.ledger.repository.get(survey_id(DEFINITION["code"]))
-    forged = {"method": "par-survey-default-1", "units": {"D1": {"points": {"2.1": "2.00"}}}}
-    body = {**args, "imported_by": key.key_id, "results": forged}
+    forged = {
+        "method": "par-survey-default-1",
+        "units": {unit: {"points": {"2.1": "2.00"}} for unit in ("D1", "D2", "S1")},
+    }
+    body = {**args, "campaign": "C2023", "imported_by": key.key_id, "results": forged}
     stored.record(stored.SurveyBatchImported, body=body, command=command, at=world.clock.now())
-    world.ledger.save(stored)
-    for unit in ("D1", "D2", "S1"):
-        world.send(
-            key,
-            "record_external_score",
-            {
-                "campaign": "C2023",
-                "unit": unit,
-                "criterion": "2.1",
-                "points": "2",
-                "source": "survey",
-                "source_document": "báo cáo",
-            },
-        )
+    # the forged results flow to the cards as the ledger's own act, naming the batch
+    cards = flow_points(LedgerWorld(world.ledger), stored, checked.sha256)
+    world.ledger.save(stored, *cards)
     _publish(world)
     bundle = build_bundle(world.publishing, "C2023")
     log_key = world.publishing.checkpoints.signer.verifier().to_string()
     report = verify_bundle(bundle, log_key, workers=1)
     assert not report.ok
     assert "its 'results' is" in "\n".join(report.problems)
+
+
+def test_a_survey_body_of_another_authority_may_not_import(world: World, tmp_path: Path) -> None:
+    world.send(world.keys["survey"], "define_survey", DEFINITION)
+    elsewhere = world.enrol("survey-S1", [{"role": "survey_body", "scope": [], "authority": "S1"}])
+    checked = check_answer_file(answers(tmp_path / "a.csv"), survey(world).definition)
+    position = world.ledger.recorder.max_notification_id()
+    with pytest.raises(AuthorizationError, match="import_survey_batch needs the role survey_body"):
+        world.send(elsewhere, "import_survey_batch", batch_args(survey(world), checked))
+    assert world.ledger.recorder.max_notification_id() == position
+    moved = {**batch_args(survey(world), checked), "campaign": "P2022"}
+    with pytest.raises(DomainError, match="belongs to campaign C2023"):
+        world.send(world.keys["survey"], "import_survey_batch", moved)
+
+
+def test_a_tally_changed_in_the_bundle_is_found(world: World, tmp_path: Path) -> None:
+    world.send(world.keys["survey"], "define_survey", DEFINITION)
+    import_file(world, answers(tmp_path / "a.csv"))
+    _publish(world)
+    bundle = build_bundle(world.publishing, "C2023")
+    log_key = world.publishing.checkpoints.signer.verifier().to_string()
+    index = next(i for i, leaf in enumerate(bundle.leaves) if b'"SurveyBatchImported"' in leaf)
+    event = orjson.loads(bundle.leaves[index])
+    event["body"]["tallies"]["D1"]["DB"]["Q1"]["A"] = 5
+    bundle.leaves[index] = canonical_bytes(event)
+    report = verify_bundle(bundle, log_key, workers=1)
+    assert not report.ok
+    assert any("SurveyBatchImported" in problem for problem in report.problems), report.problems
+
+
+def test_an_xlsx_answer_file_is_read_like_its_csv(world: World, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    world.send(world.keys["survey"], "define_survey", DEFINITION)
+    text = answers(tmp_path / "a.csv").read_text(encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in text.splitlines():
+        sheet.append(line.split(","))
+    book.save(tmp_path / "a.xlsx")
+    from_csv = check_answer_file(tmp_path / "a.csv", survey(world).definition)
+    from_xlsx = check_answer_file(tmp_path / "a.xlsx", survey(world).definition)
+    assert from_xlsx.ok
+    assert from_xlsx.tally.tallies == from_csv.tally.tallies
+    assert from_xlsx.tally.rows == from_csv.tally.rows == 12

@@ -128,7 +128,7 @@ def test_messages_name_the_values_of_the_form() -> None:
         "Điểm 2 vượt quá điểm tối đa 1,50 của tiêu chí 1.1."
     )
     placeholders = {p for text in MESSAGES.values() for p in re.findall(r"\{(\w+)\}", text)}
-    assert placeholders <= {"criterion", "points", "max", "step"}
+    assert placeholders <= {"criterion", "points", "max", "step", "value"}
 
 
 def test_who_sees_what_is_typed_is_said_from_the_campaign() -> None:

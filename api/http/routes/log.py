@@ -17,8 +17,9 @@ from api.http.deps import (
 )
 from api.http.service import Service
 from ledger.core.errors import NotFoundError, ValidationError
-from ledger.domain.disclosure import may_read
-from projections.read_models.disclosure import leaf_bytes, withheld, withheld_view
+from ledger.domain.disclosure import may_read_content
+from ledger.domain.scopes import CampaignFacts, LiveFacts
+from projections.read_models.disclosure import WithheldLeaf, leaf_bytes, withheld, withheld_view
 
 log = structlog.get_logger("parledger.api")
 
@@ -68,17 +69,18 @@ def log_leaf(
     if data is None:
         raise NotFoundError(f"the log has no leaf {index}", field="index")
     held = withheld(svc.reads, data, index)
-    if held is not None and not _may_read(request, svc, held[1]):
-        data = withheld_view(index, data, held[0])
+    if held is not None and not _may_read(request, svc, held):
+        data = withheld_view(index, data, held.reason)
     return Response(data, media_type="application/json")
 
 
-def _may_read(request: Request, svc: Service, unit: str | None) -> bool:
+def _may_read(request: Request, svc: Service, held: WithheldLeaf) -> bool:
     """Whether the request's bearer token (if any) is a key that reads withheld content."""
     if not request.headers.get("authorization"):
         return False
-    record = reader(request, svc)
-    return may_read([(g.role, g.scope) for g in record.grants], unit)
+    facts = LiveFacts(svc.ledger)
+    campaign = facts.campaign_facts(held.campaign) or CampaignFacts(held.campaign, None, None)
+    return may_read_content(reader(request, svc), campaign, facts, held.unit)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.requests import ClientDisconnect
 
-from api.http.deps import ERRORS, Reader, ServiceDep
+from api.http.deps import ERRORS, Reader, ServiceDep, check_read
 from ledger.application.survey_import import (
     batch_args,
     check_answer_file,
@@ -42,7 +42,9 @@ def _survey(svc: Any, code: str) -> Survey:
     "year's value and the target, the fieldwork's progress and its batches.",
 )
 def get_survey(code: SurveyCode, svc: ServiceDep, who: Reader) -> dict[str, Any]:
-    return survey_document(_survey(svc, code))
+    survey = _survey(svc, code)
+    check_read(svc, survey.campaign, who)
+    return survey_document(survey)
 
 
 @router.post(
@@ -63,6 +65,7 @@ async def upload_survey_file(
             "only the survey body or the secretariat uploads answer files", code="forbidden"
         )
     survey = _survey(svc, code)
+    check_read(svc, survey.campaign, who)
     store = private_files(svc.settings.evidence_dir)
     upload = store.open_upload(svc.settings.max_evidence_bytes)
     try:

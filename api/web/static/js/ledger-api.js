@@ -96,6 +96,16 @@ export async function uploadEvidence(file) {
   });
 }
 
+// An answer file of a survey: checked row by row by the server, kept privately if good;
+// the answer holds the bad rows, or the batch's arguments to sign and the preview.
+export async function uploadSurveyFile(survey, file) {
+  return withToken(`/v1/surveys/${encodeURIComponent(survey)}/files`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream" },
+    body: file,
+  });
+}
+
 // -- writing ------------------------------------------------------------------------------
 
 export async function send(type, args) {
