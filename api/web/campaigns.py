@@ -3,6 +3,7 @@ the person's campaigns and units need their action now."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,6 +89,7 @@ class MyCampaign:
     roles: list[str]
     units: list[tuple[str, str]]  # (code, name) of the person's units in the campaign
     tasks: list[Task]
+    surveys: list[dict[str, Any]] = field(default_factory=list)  # its surveys, to read
 
 
 def _unit_tasks(
@@ -152,8 +154,26 @@ def _appraiser_tasks(
     return tasks
 
 
-def my_campaigns(viewer: Viewer, reads: ReadModels, now: datetime) -> list[MyCampaign]:
-    """The campaigns the person takes part in, the latest first, with what they should do."""
+def _survey_tasks(
+    viewer: Viewer, state: CampaignStatus, surveys: list[dict[str, Any]]
+) -> list[Task]:
+    if state.finalised or not any(viewer.has(r) for r in ("survey_body", "secretariat")):
+        return []
+    return [
+        Task(f"{s['code']}: chưa nhập tệp phiếu trả lời", f"/dieu-tra/{s['code']}/nhap")
+        for s in surveys
+        if not s["batches"]
+    ]
+
+
+def my_campaigns(
+    viewer: Viewer,
+    reads: ReadModels,
+    now: datetime,
+    surveys: Mapping[str, list[dict[str, Any]]] | None = None,
+) -> list[MyCampaign]:
+    """The campaigns the person takes part in, the latest first, with what they should do
+    (and, given ``surveys`` by campaign, the surveys the person may read)."""
     names = {u["code"]: u["name"] for u in reads.units()}
     mine = set(viewer.units("unit_staff")) | set(viewer.units("unit_head"))
     appraiser = bool(viewer.fields())
@@ -161,7 +181,8 @@ def my_campaigns(viewer: Viewer, reads: ReadModels, now: datetime) -> list[MyCam
     found: list[MyCampaign] = []
     for doc in reversed(reads.campaigns()):
         units = list(doc["units"]) if overseer else [u for u in doc["units"] if u in mine]
-        if not units and not appraiser and not overseer:
+        its_surveys = list((surveys or {}).get(doc["code"], []))
+        if not units and not appraiser and not overseer and not its_surveys:
             continue
         state = status(doc, now)
         summaries = reads.summaries(doc["code"])
@@ -171,6 +192,7 @@ def my_campaigns(viewer: Viewer, reads: ReadModels, now: datetime) -> list[MyCam
                 tasks += _unit_tasks(viewer, state, summary, names.get(summary["unit"], ""))
         if appraiser:
             tasks += _appraiser_tasks(viewer, state, summaries)
+        tasks += _survey_tasks(viewer, state, its_surveys)
         units_named = [(u, names.get(u, u)) for u in units]
-        found.append(MyCampaign(state, viewer.role_titles, units_named, tasks))
+        found.append(MyCampaign(state, viewer.role_titles, units_named, tasks, its_surveys))
     return found

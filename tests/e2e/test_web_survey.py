@@ -102,10 +102,24 @@ def test_upload_check_preview_sign_and_see_the_results(
     shot(body, "41-dieu-tra-tinh-thu")
     signed(body, body.get_by_role("button", name="Ký và ghi nhận lô phiếu"))
 
-    body.goto(f"/dieu-tra/{SURVEY}")
+    # the campaign's home page leads to the survey
+    body.goto("/")
+    home = body.locator("section.campaign", has_text="C-SIPAS")
+    expect(home).to_contain_text("1 lô phiếu đã ghi nhận")
+    home.get_by_role(
+        "link", name=f"Chỉ số hài lòng về sự phục vụ hành chính năm 2022 ({SURVEY})"
+    ).click()
     expect(body.locator("h1")).to_contain_text("Chỉ số hài lòng")
     expect(body.locator("table").first).to_contain_text("87,09")
     expect(body.locator("figure.chart")).to_have_count(5)
+    # each bar: this year's value, last year's (a circle) and the target (a marked line),
+    # in words too; Hanoi's plan has both for every question
+    first = body.locator("figure.chart").first
+    expect(first.locator("figcaption")).to_contain_text("Năm trước 89,28 % · chỉ tiêu 91,00 %")
+    expect(first.locator("circle")).to_have_count(4)
+    expect(first.locator("polygon")).to_have_count(4)
+    expect(first).to_contain_text("năm trước 89,23 % · chỉ tiêu 91,00 %")
+    expect(first).to_contain_text("dưới chỉ tiêu")
     body.set_viewport_size({"width": 1280, "height": 2000})
     expect(body.locator("dl.facts")).to_contain_text("1 (đã khóa: đã có phiếu ghi nhận)")
     shot(body, "42-dieu-tra-ket-qua")
@@ -114,5 +128,19 @@ def test_upload_check_preview_sign_and_see_the_results(
     shot(body, "43-dieu-tra-bieu-do")
     assert "R0001" not in body.content()
     assert not body.problems  # type: ignore[attr-defined]
+
+    # the unit's sheet: the criterion scored from the survey leads to its results
+    staff = person(browser, live, "Phạm Thu Hà", [{"role": "unit_staff", "scope": ["D1"]}])
+    staff.goto("/ky/C-SIPAS/don-vi/D1")
+    row = staff.locator("#dong-8\\.1")
+    expect(row).to_contain_text("Điểm từ Chỉ số hài lòng SIPAS: xem kết quả")
+    shot(staff, "44-bang-diem-sipas")
+    row.get_by_role("link", name="xem kết quả").click()
+    expect(staff.locator("h1")).to_contain_text("Chỉ số hài lòng")
+    other = person(browser, live, "Ngô Văn Tư", [{"role": "secretariat", "scope": []}])
+    other.goto("/ky/C-SIPAS/tien-do")
+    expect(other.get_by_role("link", name=f"({SURVEY}) — xem kết quả")).to_have_attribute(
+        "href", f"/dieu-tra/{SURVEY}"
+    )
     card = live.api.read("/v1/campaigns/C-SIPAS/scorecards/D1", key)
     assert "'8': {'points': '8.709'" in str(card)

@@ -18,6 +18,7 @@ from fastapi.responses import (
 from api.web.campaigns import my_campaigns
 from api.web.enrolment_requests import EnrolmentRequests
 from api.web.messages import FALLBACK, MESSAGES
+from api.web.routes.surveys import readable_surveys, survey_links
 from api.web.session import (
     MaybeViewer,
     SignedIn,
@@ -47,7 +48,10 @@ def home(request: Request, viewer: MaybeViewer) -> HTMLResponse:
     if viewer is None:
         return render(request, "landing.html", viewer=None, title="Trang chủ")
     svc = service_of(request)
-    campaigns = my_campaigns(viewer, svc.reads, svc.now())
+    surveys: dict[str, list[dict[str, Any]]] = {}
+    for item in survey_links(readable_surveys(request, viewer)):
+        surveys.setdefault(item["campaign"], []).append(item)
+    campaigns = my_campaigns(viewer, svc.reads, svc.now(), surveys)
     return render(
         request,
         "home.html",

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.web.campaigns import CampaignStatus
 from api.web.loading import campaign_status, not_found
+from api.web.routes.surveys import readable_surveys, survey_links
 from api.web.secretariat import (
     MAX_UPLOAD,
     STATES,
@@ -154,6 +155,7 @@ def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
         groups=groups,
         states=STATES,
         query=str(request.query_params),
+        surveys=survey_links(readable_surveys(request, viewer, code)),
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from api.web import history, rule_text
 from api.web.disclosure import EVIDENCE_NOTICE, notice
 from api.web.loading import Card, load_card, not_found
+from api.web.routes.surveys import criterion_surveys, readable_surveys
 from api.web.session import SignedIn, Viewer, service_of
 from api.web.sheet import build, card_block, leaf_block, leaf_state
 from api.web.templating import fragment, render
@@ -28,8 +29,9 @@ def crumbs(card: Card, *more: tuple[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-def sheet_context(card: Card, viewer: Viewer) -> dict[str, Any]:
+def sheet_context(request: Request, card: Card, viewer: Viewer) -> dict[str, Any]:
     return {
+        "surveys": criterion_surveys(readable_surveys(request, viewer, card.campaign.code)),
         "card": card,
         "sheet": build(card.view, card.tree, base=f"/ky/{card.campaign.code}/don-vi/{card.unit}"),
         "block": card_block(viewer, card.view, card.campaign),
@@ -49,7 +51,7 @@ def sheet_page(request: Request, campaign: str, unit: str, viewer: SignedIn) -> 
         title=f"Bảng tự chấm điểm — {card.unit_name}",
         campaign=card.campaign,
         crumbs=crumbs(card, ("Bảng tự chấm điểm", "")),
-        **sheet_context(card, viewer),
+        **sheet_context(request, card, viewer),
     )
 
 
@@ -58,7 +60,7 @@ def sheet_table(request: Request, campaign: str, unit: str, viewer: SignedIn) ->
     card = load_card(request, campaign, unit)
     if card is None:
         return HTMLResponse("", status_code=404)
-    return fragment(request, "_sheet_table.html", **sheet_context(card, viewer))
+    return fragment(request, "_sheet_table.html", **sheet_context(request, card, viewer))
 
 
 def leaf_context(request: Request, card: Card, code: str, viewer: Viewer) -> dict[str, Any] | None:
@@ -86,6 +88,9 @@ def leaf_context(request: Request, card: Card, code: str, viewer: Viewer) -> dic
         "base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
         "precision": precision,
         "inputs_words": rule_text.inputs_in_words,
+        "survey": criterion_surveys(readable_surveys(request, viewer, card.campaign.code)).get(
+            code
+        ),
     }
 
 

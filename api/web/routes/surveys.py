@@ -21,6 +21,7 @@ from projections.read_models.survey_view import question_rows, survey_codes, sur
 router = APIRouter(include_in_schema=False)
 UPLOADERS = ("survey_body", "secretariat")
 KIND_TITLES = {"sipas": "SIPAS", "par_survey": "Điều tra xã hội học"}
+SOURCE_WORDS = {"sipas": "Chỉ số hài lòng SIPAS", "par_survey": "điều tra xã hội học"}
 BAR_WIDTH = 420
 
 
@@ -41,54 +42,82 @@ def may_upload(viewer: Viewer) -> bool:
     return any(viewer.has(role) for role in UPLOADERS)
 
 
+def readable_surveys(request: Request, viewer: Viewer, campaign: str | None = None) -> list[Survey]:
+    """The surveys the person may read, of one campaign or of all."""
+    svc = service_of(request)
+    found = []
+    for code in survey_codes(svc.reads.views, svc.ledger):
+        survey = _survey(request, code, viewer)
+        if survey is not None and campaign in (None, survey.campaign):
+            found.append(survey)
+    return found
+
+
+def survey_links(surveys: list[Survey]) -> list[dict[str, Any]]:
+    """What a campaign's page lists of its surveys: each one's page, and whether answers are
+    recorded yet."""
+    return [
+        {
+            "code": s.code,
+            "title": s.definition.title,
+            "kind": KIND_TITLES[s.definition.kind],
+            "campaign": s.campaign,
+            "batches": len(s.active_batches()),
+        }
+        for s in surveys
+    ]
+
+
+def criterion_surveys(surveys: list[Survey]) -> dict[str, dict[str, str]]:
+    """Each criterion that takes points from a survey: the survey, and the source in words."""
+    return {
+        criterion: {"code": s.code, "source": SOURCE_WORDS[s.definition.kind]}
+        for s in surveys
+        for criterion in s.definition.scored_criteria
+    }
+
+
 def _crumbs(*more: tuple[str, str]) -> list[tuple[str, str]]:
     return [("Trang chủ", "/"), ("Điều tra, SIPAS", "/dieu-tra"), *more]
 
 
 @router.get("/dieu-tra")
 def surveys_page(request: Request, viewer: SignedIn) -> HTMLResponse:
-    svc = service_of(request)
-    listed = []
-    for code in survey_codes(svc.reads.views, svc.ledger):
-        survey = _survey(request, code, viewer)
-        if survey is not None:
-            listed.append(
-                {
-                    "code": code,
-                    "title": survey.definition.title,
-                    "kind": KIND_TITLES[survey.definition.kind],
-                    "campaign": survey.campaign,
-                    "batches": len(survey.active_batches()),
-                }
-            )
     return render(
         request,
         "surveys.html",
         viewer=viewer,
         title="Điều tra xã hội học và SIPAS",
         crumbs=_crumbs(),
-        surveys=listed,
+        surveys=survey_links(readable_surveys(request, viewer)),
         may_upload=may_upload(viewer),
     )
 
 
+def _x(value: str | None) -> int | None:
+    return None if value is None else int(Decimal(value) * BAR_WIDTH / 100)
+
+
 def charts(survey: Survey, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One bar chart per element (sipas) or for the criteria (par_survey): each bar a
-    question's percentage, with the target marked."""
+    question's percentage, with last year's value and this year's target marked where the
+    definition has them, each a shape of its own and in words."""
     groups: list[dict[str, Any]] = []
     for row in rows:
         if row["kind"] in ("element", "criterion"):
-            groups.append({"title": f"{row['code']}. {row['title']}", "bars": []})
+            groups.append({"title": f"{row['code']}. {row['title']}", "head": row, "bars": []})
         elif row["kind"] == "question" and groups:
-            value = Decimal(row["percent"]) if row["percent"] else None
-            target = Decimal(row["target"]) if row["target"] else None
+            value, target = row["percent"], row["target"]
             groups[-1]["bars"].append(
                 {
                     "code": row["code"],
-                    "percent": row["percent"],
-                    "width": int(value * BAR_WIDTH / 100) if value is not None else 0,
-                    "target_x": int(target * BAR_WIDTH / 100) if target is not None else None,
-                    "below": value is not None and target is not None and value < target,
+                    "percent": value,
+                    "last_year": row["last_year"],
+                    "target": target,
+                    "width": _x(value) or 0,
+                    "last_x": _x(row["last_year"]),
+                    "target_x": _x(target),
+                    "below": bool(value and target and Decimal(value) < Decimal(target)),
                 }
             )
     return [chart for chart in groups if chart["bars"]]
