@@ -72,7 +72,15 @@ def test_upload_check_preview_sign_and_see_the_results(
 
     bad = tmp_path / "sai.csv"
     bad.write_text("respondent,unit,question,answer,phone\nR1,D1,I.1,4,0912\n", encoding="utf-8")
-    body.goto(f"/dieu-tra/{SURVEY}/nhap")
+    # the survey body's home page: the campaign, its survey and the task of importing answers
+    body.goto("/")
+    task = body.get_by_role("link", name=f"{SURVEY}: chưa nhập tệp phiếu trả lời")
+    expect(body.locator("section.campaign", has_text="C-SIPAS")).to_contain_text(
+        "chưa có phiếu ghi nhận"
+    )
+    shot(body, "39-trang-chu-co-quan-dieu-tra")
+    task.click()
+    expect(body).to_have_url(f"{live.url}/dieu-tra/{SURVEY}/nhap")
     before = live.api.position()
     body.get_by_label("Tệp phiếu").set_input_files(str(bad))
     body.get_by_role("button", name="Kiểm tra và tính thử").click()
