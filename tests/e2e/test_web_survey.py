@@ -145,6 +145,8 @@ def test_upload_check_preview_sign_and_see_the_results(
     shot(staff, "44-bang-diem-sipas")
     row.get_by_role("link", name="xem kết quả").click()
     expect(staff.locator("h1")).to_contain_text("Chỉ số hài lòng")
+    staff.goto("/ky/C-SIPAS/don-vi/D1/tieu-chi/8.1")
+    expect(staff.get_by_text("Điểm từ Chỉ số hài lòng SIPAS: xem kết quả")).to_be_visible()
     other = person(browser, live, "Ngô Văn Tư", [{"role": "secretariat", "scope": []}])
     other.goto("/ky/C-SIPAS/tien-do")
     expect(other.get_by_role("link", name=f"({SURVEY}) — xem kết quả")).to_have_attribute(
