@@ -79,8 +79,12 @@ def _header(cells: Sequence[str], definition: SurveyDefinition) -> list[RowError
     return errors
 
 
-def _duplicate(row: int, key: tuple[str, str, str, str]) -> RowError:
-    unit, group, question, _ = key
+# a row's cells as counted: unit, group, question, option, and the question's bit
+Key = tuple[str, str, str, str, int]
+
+
+def _duplicate(row: int, key: Key) -> RowError:
+    unit, group, question, _, _ = key
     whom = f"unit {unit}" + ("" if group == NO_GROUP else f", group {group}")
     reason = f"this respondent ({whom}) has answered {question} in an earlier row"
     return RowError(row, "question", reason, "duplicate_answer", question)
@@ -107,15 +111,16 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     options = set(METHODS[definition.method].options)
     units = set(definition.units)
     asked = {q.code: set(definition.asked(q)) for q in definition.all_questions}
+    bit = {code: 1 << n for n, code in enumerate(asked)}
     has_group = definition.kind == "par_survey"
     r, u, q, a = (position[n] for n in ("respondent", "unit", "question", "answer"))
     g = position.get("group", -1)
     # raw (unit, group, question, answer) cells -> the key they count under, or the reasons
     # they are refused: checked once per distinct combination, not once per row
-    checked: dict[tuple[str, str, str, str], tuple[str, str, str, str] | list[RowError]]
+    checked: dict[tuple[str, str, str, str], Key | list[RowError]]
     checked = {}
 
-    def check(raw: tuple[str, str, str, str]) -> tuple[str, str, str, str] | list[RowError]:
+    def check(raw: tuple[str, str, str, str]) -> Key | list[RowError]:
         unit, group, question, answer = (cell.strip() for cell in raw)
         found: list[RowError] = []
         if unit not in units:
@@ -130,13 +135,12 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
         if answer and answer not in options:
             reason = f"{answer!r} is not an option ({', '.join(sorted(options))} or empty)"
             found.append(RowError(0, "answer", reason, "unknown_option", answer))
-        return found or (unit, group, question, answer or BLANK)
+        return found or (unit, group, question, answer or BLANK, bit[question])
 
-    counts: Counter[tuple[str, str, str, str]] = Counter()
+    counts: Counter[Key] = Counter()
     # each respondent (per unit and group) -> the questions answered, one bit each: memory
     # grows with the respondents, not the rows, and the ids go with the pass
     people: dict[tuple[str, str, str], int] = {}
-    bit = {code: 1 << n for n, code in enumerate(asked)}
     errors = result.errors
     number = 1
     last, answered = NOBODY, 0
@@ -165,7 +169,7 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
         if person != last:  # a file lists a respondent's answers together, mostly
             people[last] = answered
             last, answered = person, people.get(person, 0)
-        flag = bit[key[2]]
+        flag = key[4]
         if answered & flag:
             errors.append(_duplicate(number, key))
         answered |= flag
@@ -174,7 +178,7 @@ def tally_rows(rows: Iterable[Sequence[str]], definition: SurveyDefinition) -> F
     result.rows = number - 1
     if errors:
         return result
-    for (unit, group, question, option), count in sorted(counts.items()):
+    for (unit, group, question, option, _), count in sorted(counts.items()):
         into = result.tallies.setdefault(unit, {}).setdefault(group, {})
         into.setdefault(question, {})[option] = count
     for unit, group, _ in people:
