@@ -8,7 +8,8 @@ It writes the file to a temporary directory (24 SIPAS questions × 10 units × a
 respondents as it takes; every 17th answer blank), then prints the file's size, the time
 and peak Python allocation of reading and tallying it, and the time of the whole import,
 and the process's peak resident memory. The file is read as a stream: the peak allocation grows
-with the number of distinct respondents (they are counted), not with the rows."""
+with the number of distinct respondents (counted, each with a bit per question answered
+to find a second answer to the same question), not with the rows."""
 
 from __future__ import annotations
 
