@@ -91,12 +91,16 @@ def test_upload_check_preview_sign_and_see_the_results(
     shot(body, "40-dieu-tra-tep-sai")
 
     bad.write_text(
-        "respondent,unit,question,answer\nR1,D1,I.1,6\nR1,HP,I.2,4\nR1,D1,IX.9,4\n",
+        "respondent,unit,question,answer\nR1,D1,I.1,6\nR1,HP,I.2,4\nR1,D1,IX.9,4\n"
+        "R2,D1,I.1,4\nR2,D1,I.1,5\n",
         encoding="utf-8",
     )
     body.get_by_label("Tệp phiếu").set_input_files(str(bad))
     body.get_by_role("button", name="Kiểm tra và tính thử").click()
-    expect(errors.locator("tbody tr")).to_have_count(3)
+    expect(errors.locator("tbody tr")).to_have_count(4)
+    expect(errors.locator("tbody tr").last).to_contain_text(
+        "người trả lời này đã trả lời câu I.1 ở một dòng trước"
+    )
     expect(errors).to_contain_text("«6» không phải phương án trả lời")
     expect(errors).to_contain_text("«HP» không phải đơn vị được đánh giá")
 
