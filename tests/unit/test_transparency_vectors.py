@@ -80,8 +80,9 @@ def test_the_tlog_proof() -> None:
     assert proof.extra == b64decode(case["leaf"])
     checkpoint = proof.verify(proof.extra, NoteVerifier.from_string(case["key"]))
     assert (proof.index, checkpoint.size) == (case["index"], case["size"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="the entry is not at index") as refused:
         proof.verify(proof.extra + b" ", NoteVerifier.from_string(case["key"]))
+    assert refused.value.code == "invalid_proof"
 
 
 @pytest.mark.parametrize(
