@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     # the secretariat's and the publisher's acts
     "confirmation_code_mismatch": "Mã xác nhận chưa đúng: hãy gõ đúng mã kỳ đánh giá ghi ở trên.",
     "units_required": "Hãy chọn ít nhất một đơn vị tham gia kỳ đánh giá.",
+    "group_required": "Hãy ghi nhóm xếp hạng của đơn vị này.",
     "invalid_time": "Hãy nhập đủ ngày và giờ của mốc thời hạn này.",
     "campaign_exists": "Đã có kỳ đánh giá mang mã này; hãy chọn mã khác.",
     "not_finalised": "Kỳ đánh giá chưa hoàn tất: hãy hoàn tất trước khi công bố.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from ledger.domain.campaign import MILESTONES
 from ledger.domain.results import table_sha256
 from tests.e2e.public_support import PublishedWorld, published_world
 from tests.e2e.test_web_public import shot
-from tests.e2e.web_support import person, signed
+from tests.e2e.web_support import error_for, person, signed
 from tests.world import publication_steps
 
 pytestmark = pytest.mark.browser
@@ -42,6 +42,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedWorld]:
 
 def staff_member(browser: Browser, world: PublishedWorld, role: str, path: str) -> Page:
     return person(browser, world.live(), f"Người {role}", [{"role": role, "scope": []}], path)
+
+
+def fill_campaign(page: Page, world: PublishedWorld, code: str, indicator_set: str) -> datetime:
+    page.get_by_label("Mã kỳ đánh giá").fill(code)
+    page.get_by_label("Năm đánh giá").fill("2024")
+    page.get_by_label("Tên kỳ đánh giá").fill(f"Kỳ đánh giá thử {code}")
+    page.get_by_label("Bộ chỉ số", exact=True).select_option(indicator_set)
+    start = world.api.clock.now()
+    for n, name in enumerate(MILESTONES):
+        moment = (start + timedelta(days=(0, 30, 45, 52, 60)[n])).astimezone(ZONE)
+        page.locator(f'input[name="{name}"]').fill(moment.strftime("%Y-%m-%dT%H:%M"))
+    return start
 
 
 def upload(page: Page, tmp: Path, name: str, text: str) -> None:
@@ -73,14 +85,13 @@ def test_set_up_a_campaign_and_follow_its_progress(
     # the page reloads with the new set offered for a campaign
     expect(page.locator('#c-set option[value="NEW-SET@1"]')).to_have_count(1)
 
-    page.get_by_label("Mã kỳ đánh giá").fill("S2024")
-    page.get_by_label("Năm đánh giá").fill("2024")
-    page.get_by_label("Tên kỳ đánh giá").fill("Kỳ đánh giá thử năm 2024")
-    page.get_by_label("Bộ chỉ số", exact=True).select_option("NEW-SET@1")
-    start = world.api.clock.now()
-    for n, name in enumerate(MILESTONES):
-        moment = (start + timedelta(days=(0, 30, 45, 52, 60)[n])).astimezone(ZONE)
-        page.locator(f'input[name="{name}"]').fill(moment.strftime("%Y-%m-%dT%H:%M"))
+    # a secretariat key may not update the unit registry: the groups are shown, not editable
+    expect(page.locator('input[name="group.D2"]')).to_have_js_property("readOnly", True)
+    expect(page.locator("#group-hint")).to_contain_text("Chỉ quản trị hệ thống được sửa nhóm")
+    start = fill_campaign(page, world, "S2024", "NEW-SET@1")
+    expect(page.locator("#setup-summary")).to_have_text(
+        "Sẽ ký 1 lệnh: tạo kỳ đánh giá gồm 3 đơn vị (nhóm “department”: 1; nhóm “district”: 2)."
+    )
     shot(page, "setup-campaign")
     signed(page, page.get_by_role("button", name="Ký và tạo kỳ đánh giá"))
     page.wait_for_url(world.url + "/")
@@ -104,6 +115,44 @@ def test_set_up_a_campaign_and_follow_its_progress(
         page.get_by_role("link", name="Tải XLSX").click()
     assert got.value.path().read_bytes()[:2] == b"PK"
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_ranking_groups_are_set_in_the_unit_registry_before_the_campaign(
+    browser: Browser, world: PublishedWorld
+) -> None:
+    api = world.api
+    page = person(
+        browser,
+        world.live(),
+        "Người quản trị và thường trực",
+        [{"role": "administrator", "scope": []}, {"role": "secretariat", "scope": []}],
+        "/thiet-lap",
+    )
+    fill_campaign(
+        page, world, "G2024", page.locator("#c-set option").first.get_attribute("value") or ""
+    )
+    page.locator("#u-S1").uncheck()
+    group = page.get_by_label("Nhóm xếp hạng của Đơn vị D2")
+    group.fill("")
+    page.get_by_role("button", name="Ký và tạo kỳ đánh giá").click()
+    expect(error_for(page, "group.D2")).to_have_text("Hãy ghi nhóm xếp hạng của đơn vị này.")
+    campaigns = str(api.read("/v1/campaigns", api.keys["secretariat"]))
+    assert "G2024" not in campaigns
+    group.fill("Thị xã")
+    expect(page.locator("#setup-summary")).to_have_text(
+        "Sẽ ký 2 lệnh: cập nhật nhóm xếp hạng của 1 đơn vị trong danh mục, rồi tạo kỳ đánh giá "
+        "gồm 2 đơn vị (nhóm “Thị xã”: 1; nhóm “district”: 1)."
+    )
+    shot(page, "setup-ranking-groups")
+    signed(page, page.get_by_role("button", name="Ký và tạo kỳ đánh giá"))
+    page.wait_for_url(world.url + "/")
+    units = {u["code"]: u for u in api.read("/v1/units", api.keys["secretariat"])["items"]}
+    assert units["D2"]["ranking_group"] == "Thị xã"
+    assert units["D1"]["ranking_group"] == "district"  # unchanged, so not signed again
+    created = api.read("/v1/campaigns/G2024", api.keys["secretariat"])
+    assert created["units"] == ["D1", "D2"]
+    page.goto("/ky/G2024/tien-do")
+    expect(page.locator('tr[data-unit="D2"]')).to_contain_text("Thị xã")
 
 
 def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) -> None:

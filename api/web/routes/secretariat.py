@@ -75,6 +75,7 @@ def setup_page(request: Request, viewer: SignedIn) -> HTMLResponse:
         crumbs=[("Trang chủ", "/"), ("Thiết lập kỳ đánh giá", "")],
         sets=svc.reads.indicator_sets(),
         units=svc.reads.units(),
+        may_regroup=viewer.has("administrator"),
         milestones=[(m, MILESTONE_TITLES[m]) for m in MILESTONES],
     )
 

@@ -13,6 +13,7 @@ const DONE = {
   accept_self_scores: "chấp nhận điểm tự chấm",
   record_adjustment: "điểm thưởng, điểm trừ",
   finalise_campaign: "hoàn tất kỳ đánh giá",
+  update_unit: "nhóm xếp hạng",
   publish_results: "công bố kết quả",
 };
 
@@ -87,13 +88,47 @@ const BUILD = {
   },
 };
 
+// The ranking group is the unit's, in the unit registry (FORMATS §5 update_unit, which only
+// an administrator signs): each group changed on the set-up page is signed as an update of
+// that unit before the campaign is created; a refusal is shown beside that unit's group.
+function regrouped(form) {
+  const chosen = new Set(
+    [...form.querySelectorAll('input[name="units"]:checked')].map((c) => c.value));
+  const changed = [];
+  for (const input of form.querySelectorAll("input[data-was]")) {
+    const group = input.value.trim();
+    if (!chosen.has(input.dataset.unit) || input.readOnly || group === input.dataset.was) continue;
+    const field = `group.${input.dataset.unit}`;
+    if (!group) throw new Problem({ code: "group_required", field });
+    const args = { code: input.dataset.unit, name: input.dataset.name, kind: input.dataset.kind,
+      ranking_group: group };
+    if (input.dataset.parent) args.parent = input.dataset.parent;
+    changed.push({ input, field, args });
+  }
+  return changed;
+}
+
+async function regroup(changed) {
+  for (const { input, field, args } of changed) {
+    try {
+      await send("update_unit", args);
+    } catch (problem) {
+      if (problem instanceof Problem) problem.field = field;
+      throw problem;
+    }
+    input.dataset.was = args.ranking_group;
+  }
+}
+
 async function sign(form) {
   const type = form.dataset.sign;
   clearProblems(form);
   form.setAttribute("aria-busy", "true");
   for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
   try {
-    const receipt = await send(type, BUILD[type](form));
+    const args = BUILD[type](form);
+    if (type === "create_campaign") await regroup(regrouped(form));
+    const receipt = await send(type, args);
     showReceipt(receipt, DONE[type] || type);
     sessionStorage.setItem("parledger.last-receipt", JSON.stringify(receipt));
     setTimeout(() => location.assign(form.dataset.next || location.href), 600);
@@ -104,6 +139,25 @@ async function sign(form) {
     form.setAttribute("aria-busy", "false");
     for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = false;
   }
+}
+
+// What "Ký và tạo kỳ đánh giá" will sign, kept in words under the button as the form changes.
+function summarise(form) {
+  const out = form.querySelector("#setup-summary");
+  if (!out) return;
+  const groups = new Map();
+  let moved = 0;
+  for (const box of form.querySelectorAll('input[name="units"]:checked')) {
+    const input = form.elements.namedItem(`group.${box.value}`);
+    const group = input ? input.value.trim() : "";
+    groups.set(group, (groups.get(group) || 0) + 1);
+    if (input && !input.readOnly && group !== input.dataset.was) moved += 1;
+  }
+  const count = [...groups.values()].reduce((a, b) => a + b, 0);
+  const parts = [...groups].sort().map(([g, n]) => `nhóm “${g}”: ${n}`).join("; ");
+  out.textContent = (moved
+    ? `Sẽ ký ${moved + 1} lệnh: cập nhật nhóm xếp hạng của ${moved} đơn vị trong danh mục, rồi `
+    : "Sẽ ký 1 lệnh: ") + `tạo kỳ đánh giá gồm ${count} đơn vị (${parts || "chưa chọn đơn vị"}).`;
 }
 
 // The indicator set file is read here and sent as it is; the server answers with the
@@ -122,6 +176,19 @@ async function preview(form) {
   const html = await answer.text();
   const parsed = new DOMParser().parseFromString(html, "text/html");
   out.replaceChildren(...parsed.body.childNodes);
+}
+
+for (const form of document.querySelectorAll('form[data-sign="create_campaign"]')) {
+  summarise(form);
+  form.addEventListener("input", (event) => {
+    summarise(form);
+    // a field typed again no longer shows the refusal of what it held
+    const name = event.target.name;
+    const slot = name && form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (slot) slot.hidden = true;
+    event.target.removeAttribute?.("aria-invalid");
+  });
+  form.addEventListener("change", () => summarise(form));
 }
 
 document.addEventListener("submit", (event) => {
