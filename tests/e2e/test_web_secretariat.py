@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
 from ledger.domain.campaign import MILESTONES
@@ -108,12 +109,40 @@ def test_set_up_a_campaign_and_follow_its_progress(
     expect(d1).to_contain_text("Chưa gửi")
     shot(page, "progress")
     with page.expect_download() as got:
-        page.get_by_role("link", name="Tải CSV").click()
+        page.get_by_role("link", name="Tải CSV", exact=True).click()
     rows = list(csv.DictReader(io.StringIO(got.value.path().read_text("utf-8-sig"))))
     assert {r["Mã đơn vị"]: r["Số tiêu chí đã chấm"] for r in rows}["D1"] == "1"
     with page.expect_download() as got:
-        page.get_by_role("link", name="Tải XLSX").click()
+        page.get_by_role("link", name="Tải XLSX", exact=True).click()
     assert got.value.path().read_bytes()[:2] == b"PK"
+
+    # the unit submits; an appraiser changes 1.1 in the first round (so it awaits the final
+    # round too): done and still to do per
+    # member and round, and the explanation now pending, without reloading the page
+    world.api.ok(
+        world.api.keys["head"], "submit_self_assessment", {"campaign": "S2024", "unit": "D1"}
+    )
+    member = page.locator(f'#council-progress tr[data-key="{world.api.keys["appraiser"].key_id}"]')
+    expect(member.locator("td")).to_have_text(["1", "0", "2", "0", "0"], timeout=15_000)
+    appraisal = {**score, "inputs": {"points": "0.5"}, "reason": "Kế hoạch ban hành muộn"}
+    world.api.ok(world.api.keys["appraiser"], "record_appraisal", appraisal)
+    world.api.clock.set(start + timedelta(days=31))  # the first round of appraisal
+    expect(member.locator("td")).to_have_text(["1", "1", "1", "0", "1"], timeout=15_000)
+    expect(page.locator("#explanations-pending")).to_have_text(
+        "giải trình đang chờ: 1 tiêu chí ở 1 đơn vị"
+    )
+    expect(d1.locator("td").last).to_have_text("1")
+    shot(page, "progress-council")
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Tải CSV theo thành viên").click()
+    members = list(csv.DictReader(io.StringIO(got.value.path().read_text("utf-8-sig"))))
+    mine = next(r for r in members if r["Thành viên"] == "appraiser")
+    assert (mine["Đã thẩm định lần 1 (sơ bộ)"], mine["Còn lần 1"]) == ("1", "1")
+    assert (mine["Đã thẩm định lần 2 (cuối cùng)"], mine["Lĩnh vực"]) == ("0", "1")
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Tải XLSX theo thành viên").click()
+    sheet = load_workbook(io.BytesIO(got.value.path().read_bytes())).worksheets[0]
+    assert any(row[:1] == ("appraiser",) for row in sheet.iter_rows(values_only=True))
     assert page.problems == []  # type: ignore[attr-defined]
 
 

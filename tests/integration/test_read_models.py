@@ -916,6 +916,7 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     ) == (1, {"D1": 1})
     d1 = unit_progress(report, "D1")
     assert (d1["preliminary_appraised"], d1["contested"]) == (1, 1)
+    assert appraiser_progress(report, world)["done_preliminary"] == 1
 
     # the deadline locks D2 and S1, which join the appraiser's queue
     now = SELF_CLOSES + timedelta(hours=1)
@@ -941,6 +942,9 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     assert (d1["preliminary_appraised"], d1["contested"], d1["explanations_pending"]) == (2, 2, 2)
     assert appraiser_progress(report, world)["remaining_preliminary"] == 2
     assert appraiser_progress(report, world)["units_waiting"] == {"D2": 2}
+    # done per round: each leaf once, whoever else appraises; the explanation asked is not one
+    mine = appraiser_progress(report, world)
+    assert (mine["done_preliminary"], mine["done_final"]) == (3, 0)
     # S1 had no self-score, an appraisal of 0 changes nothing: not contested
     assert unit_progress(report, "S1")["contested"] == 0
 
@@ -972,6 +976,8 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     d1 = unit_progress(report, "D1")
     assert (d1["final_appraised"], d1["explanations_pending"]) == (1, 0)
     assert appraiser_progress(report, world)["remaining_final"] == 1
+    assert appraiser_progress(report, world)["done_final"] == 1
+    assert appraiser_progress(report, world)["done_preliminary"] == 3
     later = progress(C2023, FINAL_CLOSES + timedelta(days=1))
     assert later["phase"] == "closing"
     assert all(d["passed"] for d in later["deadlines"])

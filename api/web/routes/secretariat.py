@@ -16,8 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 from api.web.campaigns import CampaignStatus
 from api.web.loading import campaign_status, not_found
 from api.web.secretariat import (
+    COUNCIL_COLUMNS,
     MAX_UPLOAD,
+    PROGRESS_COLUMNS,
     STATES,
+    council_rows,
     preview_import,
     progress_csv,
     progress_rows,
@@ -130,18 +133,8 @@ def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
         return refused
     progress, rows = _progress(request, code)
     export = request.query_params.get("xuat")
-    if export == "csv":
-        return Response(
-            progress_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{code}-tien-do.csv"'},
-        )
-    if export == "xlsx":
-        return Response(
-            progress_xlsx(service_of(request), code, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"content-disposition": f'attachment; filename="{code}-tien-do.xlsx"'},
-        )
+    if export in ("csv", "xlsx"):
+        return _export(request, code, export, progress, rows)
     groups = sorted({r["group"] for r in progress_rows(progress, _groups(request))})
     return render(
         request,
@@ -155,6 +148,28 @@ def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
         groups=groups,
         states=STATES,
         query=str(request.query_params),
+    )
+
+
+def _export(
+    request: Request, code: str, kind: str, progress: dict[str, Any], rows: list[dict[str, Any]]
+) -> Response:
+    """The units' table as filtered, or (``bang=thanh-vien``) the council members' table,
+    with the columns the page shows."""
+    by_member = request.query_params.get("bang") == "thanh-vien"
+    columns = COUNCIL_COLUMNS if by_member else PROGRESS_COLUMNS
+    if by_member:
+        rows = council_rows(progress)
+    name = f"{code}-{'tham-dinh' if by_member else 'tien-do'}.{kind}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    if kind == "csv":
+        return Response(
+            progress_csv(rows, columns), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(
+        progress_xlsx(service_of(request), code, rows, columns, by_member=by_member),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
     )
 
 
