@@ -38,7 +38,7 @@ MESSAGES: dict[str, str] = {
     "table_changed": "Bảng kết quả đã thay đổi sau khi ông/bà xem: hãy tải lại trang, xem lại "
     "rồi ký công bố.",
     "adjustment_reason_required": "Hãy ghi lý do của khoản thưởng, trừ này.",
-    "above_cap": "Số điểm vượt quá mức tối đa của khoản thưởng, trừ này.",
+    "above_cap": "Số điểm {points} vượt quá mức tối đa {max} của khoản thưởng, trừ này.",
     "unknown_adjustment": "Kỳ đánh giá không có khoản thưởng, trừ này.",
     "already_published": "Bảng kết quả này đã được công bố; không có gì mới để công bố.",
     "missing_field": "Hãy điền ô này.",

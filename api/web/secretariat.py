@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -124,6 +125,18 @@ def progress_rows(
 
 
 Columns = tuple[tuple[str, str], ...]
+
+
+def settlement_words(accepted: dict[str, str]) -> dict[str, Any]:
+    """What accepting a unit's self-scores records: how many criteria, their points, in
+    all."""
+    return {
+        "count": len(accepted),
+        "total": sum((Decimal(p) for p in accepted.values()), Decimal(0)),
+        "criteria": list(accepted.items()),  # in the set's order
+    }
+
+
 PROGRESS_COLUMNS: Columns = (
     ("unit", "Mã đơn vị"),
     ("name", "Tên đơn vị"),

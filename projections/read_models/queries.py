@@ -12,6 +12,7 @@ from typing import Any
 
 from ledger.core.canonical import format_time
 from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, Campaign
+from ledger.domain.derivations import accepted_self_scores
 from ledger.domain.indicators import IndicatorTree, build_tree
 from ledger.domain.keyring import grants_from_json
 from ledger.domain.points import plain
@@ -154,6 +155,22 @@ class ReadModels:
             (campaign, unit, *params),
         )
         return self._view(rows, as_of, self.campaign(campaign)) if rows else None
+
+    def acceptances(self, campaign: str) -> dict[str, dict[str, str]]:
+        """Per unit, what accepting its self-scores would record now: {criterion: points}
+        (FORMATS §5.1, the derivation the ledger itself uses)."""
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for row in self.views.rows(
+            "SELECT * FROM {pv_card_events} WHERE campaign = ? ORDER BY position", (campaign,)
+        ):
+            by_unit.setdefault(row["unit"], []).append(row)
+        found = {}
+        for unit, rows in by_unit.items():
+            card = replay_card(rows)
+            tree = self.tree(card.indicator_set, card.indicator_set_version)
+            assert tree is not None
+            found[unit] = accepted_self_scores(card, tree)
+        return found
 
     def scorecards_at(self, campaign: str, as_of: AsOf) -> list[dict[str, Any]]:
         """Every scorecard of the campaign as it stood at ``as_of``, from one query."""

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -195,6 +196,14 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
             api.ok(keys[role], command_type, args)
     page = staff_member(browser, world, "secretariat", f"/ky/{code}/tong-hop")
     form = page.locator('form[data-unit="D1"]')
+    # no self-score was recorded before the deadlines passed: both leaves are settled at 0
+    expect(form.locator(".confirm-summary")).to_have_text(
+        "Sẽ ký: lấy điểm tự chấm của 2 tiêu chí chưa được thẩm định làm điểm cuối cùng của D1,"
+        " tổng 0,00 điểm (1.1: 0,00; 1.2: 0,00)."
+    )
+    early = page.locator("#finalise-waiting")
+    expect(early).to_contain_text("Còn 2 đơn vị chưa được tổng hợp (D1, S1)")
+    shot(page, "settle-accept")
     form.get_by_label("Gõ mã đơn vị").fill("D2")
     form.get_by_role("button", name="Ký chấp nhận").click()
     expect(form.locator('[data-error-for="confirm"]')).to_contain_text("Mã xác nhận chưa đúng")
@@ -213,8 +222,34 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     bonus.get_by_role("button", name="Ký và ghi").click()
     expect(bonus.locator('[data-error-for="reason"]')).to_contain_text("lý do")
     bonus.get_by_label("Lý do").fill("Sáng kiến một cửa liên thông")
+    bonus.get_by_label("Số điểm").fill("5")
+    bonus.get_by_role("button", name="Ký và ghi").click()  # the ledger refuses: above its cap
+    expect(error_for(bonus, "points")).to_have_text(
+        "Số điểm 5 vượt quá mức tối đa 1 của khoản thưởng, trừ này."
+    )
+    bonus.get_by_label("Số điểm").fill("0,5")
+    summary = bonus.locator("#adjust-summary")
+    expect(summary).to_have_text(
+        "Sẽ ký: ghi điểm thưởng T1 “Sáng kiến CCHC” +0,5 điểm (tối đa 1) cho đơn vị D1."
+    )
     signed(page, bonus.get_by_role("button", name="Ký và ghi"))
     page.goto(f"/ky/{code}/tong-hop")
+    bonus = page.locator('form[data-sign="record_adjustment"]')
+    bonus.get_by_label("Số điểm").fill("0,25")
+    expect(bonus.locator("#adjust-summary")).to_have_text(
+        "Sẽ ký: ghi điểm thưởng T1 “Sáng kiến CCHC” +0,25 điểm (tối đa 1) cho đơn vị D1,"
+        " thay 0,5 điểm đã ghi cho khoản này."
+    )
+    # finalising names every unit it settles, with the totals the result table will hold
+    before = api.read(f"/v1/campaigns/{code}/results/preview", keys["publisher"])["table"]
+    expect(page.locator("#finalise-summary")).to_contain_text("chốt điểm cuối cùng của 2 đơn vị")
+    places = int(before["precision"])
+    for unit in before["units"]:
+        row = page.locator(f'#finalise-table tr[data-unit="{unit["unit"]}"] td')
+        total = f"{Decimal(unit['total']):.{places}f}".replace(".", ",")
+        expect(row.nth(2)).to_have_text(total)
+    expect(page.locator("#finalise-waiting")).to_have_count(0)
+    shot(page, "settle-finalise")
     page.get_by_label("Gõ mã kỳ đánh giá").fill(code)
     signed(page, page.get_by_role("button", name="Ký và hoàn tất"))
     page.goto(f"/ky/{code}/tong-hop")

@@ -25,6 +25,7 @@ from api.web.secretariat import (
     progress_csv,
     progress_rows,
     progress_xlsx,
+    settlement_words,
 )
 from api.web.session import SignedIn, Viewer, service_of
 from api.web.templating import fragment, render
@@ -197,6 +198,15 @@ def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
     if campaign is None:
         return refused
     progress, rows = _progress(request, code)
+    svc = service_of(request)
+    cards = {card["unit"]: card for card in svc.reads.scorecards(code)}
+    accepting = svc.reads.acceptances(code)
+    for row in rows:
+        row["accepting"] = settlement_words(accepting.get(row["unit"], {}))
+        row["adjustments"] = cards.get(row["unit"], {}).get("adjustments", {})
+    table = svc.reads.result_table(code)
+    assert table is not None
+    deadline = next(d for d in progress["deadlines"] if d["milestone"] == MILESTONES[-1])
     return render(
         request,
         "settle.html",
@@ -207,6 +217,10 @@ def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
         rows=rows,
         waiting=[r for r in rows if not r["accepted"]],
         progress=progress,
+        table=table,
+        precision=int(table["precision"]),
+        deadline=deadline,
+        recorded=json.dumps({r["unit"]: r["adjustments"] for r in rows}),
     )
 
 

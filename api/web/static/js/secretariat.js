@@ -134,7 +134,10 @@ async function sign(form) {
     setTimeout(() => location.assign(form.dataset.next || location.href), 600);
   } catch (problem) {
     if (!(problem instanceof Problem)) throw problem;
-    await showProblem(form, problem);
+    const item = form.elements.namedItem("code")?.selectedOptions?.[0];
+    await showProblem(form, problem, {
+      points: value(form, "points"), max: (item?.dataset.cap || "").replace(".", ","),
+    });
   } finally {
     form.setAttribute("aria-busy", "false");
     for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = false;
@@ -158,6 +161,22 @@ function summarise(form) {
   out.textContent = (moved
     ? `Sẽ ký ${moved + 1} lệnh: cập nhật nhóm xếp hạng của ${moved} đơn vị trong danh mục, rồi `
     : "Sẽ ký 1 lệnh: ") + `tạo kỳ đánh giá gồm ${count} đơn vị (${parts || "chưa chọn đơn vị"}).`;
+}
+
+// What "Ký và ghi" of a bonus or penalty will record, and what it replaces (a second record
+// of the same item for the same unit replaces the first).
+function summariseAdjustment(form) {
+  const out = form.querySelector("#adjust-summary");
+  const item = form.elements.namedItem("code").selectedOptions[0];
+  if (!out || !item) return;
+  const unit = value(form, "unit");
+  const points = value(form, "points") || "…";
+  const bonus = item.dataset.kind === "bonus";
+  const before = JSON.parse(form.dataset.recorded || "{}")[unit]?.[item.value];
+  out.textContent = `Sẽ ký: ghi ${bonus ? "điểm thưởng" : "điểm trừ"} ${item.value} ` +
+    `“${item.dataset.title}” ${bonus ? "+" : "−"}${points} điểm ` +
+    `(tối đa ${item.dataset.cap.replace(".", ",")}) cho đơn vị ${unit}` +
+    (before === undefined ? "." : `, thay ${before.replace(".", ",")} điểm đã ghi cho khoản này.`);
 }
 
 // The indicator set file is read here and sent as it is; the server answers with the
@@ -189,6 +208,12 @@ for (const form of document.querySelectorAll('form[data-sign="create_campaign"]'
     event.target.removeAttribute?.("aria-invalid");
   });
   form.addEventListener("change", () => summarise(form));
+}
+
+for (const form of document.querySelectorAll('form[data-sign="record_adjustment"]')) {
+  summariseAdjustment(form);
+  form.addEventListener("input", () => summariseAdjustment(form));
+  form.addEventListener("change", () => summariseAdjustment(form));
 }
 
 document.addEventListener("submit", (event) => {
