@@ -1261,6 +1261,22 @@ def test_a_revoked_appraiser_is_not_in_the_progress_report(world: World, reads: 
     assert names == ["appraiser"]
 
 
+def test_a_member_who_appraised_and_left_stays_in_the_progress_report(
+    world: World, reads: Reads
+) -> None:
+    other = world.enrol("appraiser-2", [{"role": "appraiser", "scope": ["1"]}])
+    now = START + timedelta(days=1)
+    at(world, now)
+    world.send(world.keys["staff"], "record_self_score", score(D1, "1.1", "1", explanation="x"))
+    world.send(world.keys["head"], "submit_self_assessment", D1)
+    world.send(other, "record_appraisal", score(D1, "1.1", "0.5", reason="Muộn"))
+    world.send(world.admin, "revoke_key", {"key_id": other.key_id, "reason": "Chuyển công tác"})
+    report = reads.models.progress(C2023, now)
+    left = next(a for a in report["appraisers"] if a["key_id"] == other.key_id)
+    assert (left["done_preliminary"], left["remaining_preliminary"], left["scope"]) == (1, 0, [])
+    assert appraiser_progress(report, world)["done_preliminary"] == 0
+
+
 def test_removed_evidence_and_adjustments(world: World, reads: Reads) -> None:
     secretariat = world.enrol("secretariat", [{"role": "secretariat", "scope": []}])
     world.send(
