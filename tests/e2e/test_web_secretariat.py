@@ -204,6 +204,16 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     early = page.locator("#finalise-waiting")
     expect(early).to_contain_text("Còn 2 đơn vị chưa được tổng hợp (D1, S1)")
     shot(page, "settle-accept")
+    # finalising now is refused by the ledger, in words, beside the form; nothing recorded
+    finalise = page.locator('form[data-sign="finalise_campaign"]')
+    finalise.get_by_label("Gõ mã kỳ đánh giá").fill(code)
+    finalise.get_by_role("button", name="Ký và hoàn tất").click()
+    expect(error_for(finalise, "_form")).to_have_text(
+        "Còn đơn vị chưa được tổng hợp điểm: hãy chấp nhận điểm tự chấm hoặc thẩm định hết"
+        " trước khi hoàn tất."
+    )
+    status = api.read(f"/v1/campaigns/{code}", keys["secretariat"])
+    assert not status.get("finalised_at")
     form.get_by_label("Gõ mã đơn vị").fill("D2")
     form.get_by_role("button", name="Ký chấp nhận").click()
     expect(form.locator('[data-error-for="confirm"]')).to_contain_text("Mã xác nhận chưa đúng")
