@@ -269,6 +269,10 @@ def test_settle_finalise_and_publish(browser: Browser, world: PublishedWorld) ->
     reviewed = api.read(f"/v1/campaigns/{code}/results/preview", keys["publisher"])
     expect(publisher.locator("#table-sha256")).to_have_text(reviewed["table_sha256"])
     assert table_sha256(reviewed["table"]) == reviewed["table_sha256"]
+    expect(publisher.locator("#publish-summary")).to_have_text(
+        "Sẽ ký: công bố cho mọi người bảng kết quả của 2 đơn vị trong 2 nhóm xếp hạng như trên"
+        f" (lần công bố thứ 1), kèm mã băm {reviewed['table_sha256'][:16]}… của bảng."
+    )
     shot(publisher, "publish-review")
     publisher.get_by_label("Gõ mã kỳ đánh giá").fill(code)
     signed(publisher, publisher.get_by_role("button", name="Ký và công bố"))
