@@ -289,11 +289,13 @@ def progress_tables(progress: dict[str, Any]) -> list[Table]:
             str(u["explanations_pending"]),
         )
     appraisers = _columns(
-        Table(title="Việc còn lại của thành viên Hội đồng thẩm định"),
+        Table(title="Thẩm định của thành viên Hội đồng: đã làm và còn lại"),
         ("Thành viên", WORDS),
         ("Khoá", WHOLE),
         ("Lĩnh vực", WORDS),
+        ("Đã thẩm định sơ bộ", NUMBER),
         ("Chưa thẩm định sơ bộ", NUMBER),
+        ("Đã thẩm định chính thức", NUMBER),
         ("Chưa thẩm định chính thức", NUMBER),
     )
     for a in progress["appraisers"]:
@@ -301,7 +303,9 @@ def progress_tables(progress: dict[str, Any]) -> list[Table]:
             a["name"],
             a["key_id"][:8],
             ", ".join(a["scope"]),
+            str(a["done_preliminary"]),
             str(a["remaining_preliminary"]),
+            str(a["done_final"]),
             str(a["remaining_final"]),
         )
     return [deadlines, units, appraisers]

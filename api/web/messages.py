@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     # the secretariat's and the publisher's acts
     "confirmation_code_mismatch": "Mã xác nhận chưa đúng: hãy gõ đúng mã kỳ đánh giá ghi ở trên.",
     "units_required": "Hãy chọn ít nhất một đơn vị tham gia kỳ đánh giá.",
+    "group_required": "Hãy ghi nhóm xếp hạng của đơn vị này.",
     "invalid_time": "Hãy nhập đủ ngày và giờ của mốc thời hạn này.",
     "campaign_exists": "Đã có kỳ đánh giá mang mã này; hãy chọn mã khác.",
     "not_finalised": "Kỳ đánh giá chưa hoàn tất: hãy hoàn tất trước khi công bố.",
@@ -37,7 +38,7 @@ MESSAGES: dict[str, str] = {
     "table_changed": "Bảng kết quả đã thay đổi sau khi ông/bà xem: hãy tải lại trang, xem lại "
     "rồi ký công bố.",
     "adjustment_reason_required": "Hãy ghi lý do của khoản thưởng, trừ này.",
-    "above_cap": "Số điểm vượt quá mức tối đa của khoản thưởng, trừ này.",
+    "above_cap": "Số điểm {points} vượt quá mức tối đa {max} của khoản thưởng, trừ này.",
     "unknown_adjustment": "Kỳ đánh giá không có khoản thưởng, trừ này.",
     "already_published": "Bảng kết quả này đã được công bố; không có gì mới để công bố.",
     "missing_field": "Hãy điền ô này.",

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -123,7 +124,20 @@ def progress_rows(
     return rows
 
 
-PROGRESS_COLUMNS = (
+Columns = tuple[tuple[str, str], ...]
+
+
+def settlement_words(accepted: dict[str, str]) -> dict[str, Any]:
+    """What accepting a unit's self-scores records: how many criteria, their points, in
+    all."""
+    return {
+        "count": len(accepted),
+        "total": sum((Decimal(p) for p in accepted.values()), Decimal(0)),
+        "criteria": list(accepted.items()),  # in the set's order
+    }
+
+
+PROGRESS_COLUMNS: Columns = (
     ("unit", "Mã đơn vị"),
     ("name", "Tên đơn vị"),
     ("group", "Nhóm xếp hạng"),
@@ -139,12 +153,28 @@ PROGRESS_COLUMNS = (
 )
 
 
-def progress_csv(rows: list[dict[str, Any]]) -> str:
+COUNCIL_COLUMNS = (
+    ("name", "Thành viên"),
+    ("title", "Chức danh"),
+    ("fields", "Lĩnh vực"),
+    ("done_preliminary", "Đã thẩm định lần 1 (sơ bộ)"),
+    ("remaining_preliminary", "Còn lần 1"),
+    ("done_final", "Đã thẩm định lần 2 (cuối cùng)"),
+    ("remaining_final", "Còn lần 2"),
+)
+
+
+def council_rows(progress: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per council member, with the fields they appraise in words."""
+    return [{**a, "fields": ", ".join(a["scope"])} for a in progress["appraisers"]]
+
+
+def progress_csv(rows: list[dict[str, Any]], columns: Columns = PROGRESS_COLUMNS) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([title for _, title in PROGRESS_COLUMNS])
+    writer.writerow([title for _, title in columns])
     for row in rows:
-        writer.writerow(["" if row[k] is None else row[k] for k, _ in PROGRESS_COLUMNS])
+        writer.writerow(["" if row[k] is None else row[k] for k, _ in columns])
     return "\ufeff" + out.getvalue()
 
 
@@ -155,20 +185,32 @@ PROGRESS_KINDS: dict[str, ColumnKind] = {
     "preliminary_appraised": "count",
     "final_appraised": "count",
     "explanations_pending": "count",
+    "done_preliminary": "count",
+    "remaining_preliminary": "count",
+    "done_final": "count",
+    "remaining_final": "count",
 }
 
 
-def progress_xlsx(svc: Service, campaign: str, rows: list[dict[str, Any]]) -> bytes:
+def progress_xlsx(
+    svc: Service,
+    campaign: str,
+    rows: list[dict[str, Any]],
+    columns: Columns = PROGRESS_COLUMNS,
+    *,
+    by_member: bool = False,
+) -> bytes:
+    what = "thành viên Hội đồng" if by_member else "đơn vị"
     return xlsx_table(
         svc,
         campaign,
-        stem="tien-do",
-        title="TIẾN ĐỘ ĐÁNH GIÁ",
-        subtitle=f"{len(rows)} đơn vị",
+        stem="tham-dinh" if by_member else "tien-do",
+        title="TIẾN ĐỘ THẨM ĐỊNH" if by_member else "TIẾN ĐỘ ĐÁNH GIÁ",
+        subtitle=f"{len(rows)} {what}",
         columns=tuple(
             Column(t, PROGRESS_KINDS.get(k, "text"), 12 if k in PROGRESS_KINDS else 22)
-            for k, t in PROGRESS_COLUMNS
+            for k, t in columns
         ),
-        rows=[tuple(row[k] for k, _ in PROGRESS_COLUMNS) for row in rows],
+        rows=[tuple(row[k] for k, _ in columns) for row in rows],
         precision=0,
     )

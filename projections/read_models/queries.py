@@ -12,8 +12,9 @@ from typing import Any
 
 from ledger.core.canonical import format_time
 from ledger.domain.campaign import MILESTONE_TITLES, MILESTONES, PHASE_TITLES, Campaign
+from ledger.domain.derivations import accepted_self_scores
 from ledger.domain.indicators import IndicatorTree, build_tree
-from ledger.domain.keyring import Grant, grants_from_json
+from ledger.domain.keyring import grants_from_json
 from ledger.domain.points import plain
 from ledger.domain.results import (
     competition_ranks,
@@ -23,6 +24,7 @@ from ledger.domain.results import (
 )
 from ledger.domain.scopes import RunningFacts, facts_of_campaign, reaches
 from ledger.domain.unit import UnitRecord
+from projections.read_models.council import ROUNDS, appraisals_done, appraiser_progress
 from projections.read_models.replaying import campaign_from_doc, replay_card
 from projections.read_models.scorecard_view import render
 from projections.read_models.trace import row_from_table
@@ -153,6 +155,22 @@ class ReadModels:
             (campaign, unit, *params),
         )
         return self._view(rows, as_of, self.campaign(campaign)) if rows else None
+
+    def acceptances(self, campaign: str) -> dict[str, dict[str, str]]:
+        """Per unit, what accepting its self-scores would record now: {criterion: points}
+        (FORMATS §5.1, the derivation the ledger itself uses)."""
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for row in self.views.rows(
+            "SELECT * FROM {pv_card_events} WHERE campaign = ? ORDER BY position", (campaign,)
+        ):
+            by_unit.setdefault(row["unit"], []).append(row)
+        found = {}
+        for unit, rows in by_unit.items():
+            card = replay_card(rows)
+            tree = self.tree(card.indicator_set, card.indicator_set_version)
+            assert tree is not None
+            found[unit] = accepted_self_scores(card, tree)
+        return found
 
     def scorecards_at(self, campaign: str, as_of: AsOf) -> list[dict[str, Any]]:
         """Every scorecard of the campaign as it stood at ``as_of``, from one query."""
@@ -370,10 +388,20 @@ class ReadModels:
                 ]
             )
         }
+        done = appraisals_done(
+            self.views.rows(
+                "SELECT unit, event_type, body FROM {pv_card_events} WHERE campaign = ?"
+                f" AND event_type IN ({', '.join('?' for _ in ROUNDS)})",
+                (campaign_code, *ROUNDS),
+            )
+        )
+        # the council's members, and anyone who appraised in the campaign and is no longer
         appraisers = [
-            self._appraiser_progress(key, council[key["key_id"]], cards, phase)
+            appraiser_progress(
+                key, council.get(key["key_id"], []), cards, phase, done.get(key["key_id"], {})
+            )
             for key in self.keys()
-            if key["key_id"] in council
+            if key["key_id"] in council or key["key_id"] in done
         ]
         return {
             "campaign": campaign_code,
@@ -410,38 +438,6 @@ class ReadModels:
             if phase in ("preliminary_appraisal", "explanation")
             else 0,
             "accepted": card["accepted_at"] is not None,
-        }
-
-    @staticmethod
-    def _appraiser_progress(
-        key: dict[str, Any], grants: list[Grant], cards: list[dict[str, Any]], phase: str
-    ) -> dict[str, Any]:
-        """What an appraiser can still do: preliminary appraisals until that round closes,
-        final appraisals of contested criteria until the final round closes."""
-
-        def mine(codes: list[str]) -> list[str]:
-            return [code for code in codes if any(g.covers(code) for g in grants)]
-
-        units: dict[str, int] = {}
-        preliminary = final = 0
-        for card in cards:
-            if not (card["submitted_at"] or card["locked_at"]):
-                continue
-            if phase in ("planned", "self_assessment", "preliminary_appraisal"):
-                waiting = mine(card["pending_preliminary"])
-                if waiting:
-                    units[card["unit"]] = len(waiting)
-                preliminary += len(waiting)
-            if phase not in ("closing", "finalised"):
-                final += len(mine(card["pending_final"]))
-        return {
-            "key_id": key["key_id"],
-            "name": key["name"],
-            "title": key["title"],
-            "scope": sorted({c for g in grants for c in g.scope}),
-            "remaining_preliminary": preliminary,
-            "remaining_final": final,
-            "units_waiting": units,
         }
 
     # -- gaps and targets ---------------------------------------------------------------

@@ -249,6 +249,17 @@ def test_progress_json(demo: Path) -> None:
     }
     assert all(d["passed"] for d in report["deadlines"])
     assert all(a["remaining_preliminary"] == 0 for a in report["appraisers"])
+    # each appraised leaf counted once, for the member who signed it, in its round
+    for done, counted in (
+        ("done_preliminary", "preliminary_appraised"),
+        ("done_final", "final_appraised"),
+    ):
+        assert sum(a[done] for a in report["appraisers"]) == sum(
+            u[counted] for u in report["units"]
+        )
+    assert sum(a["done_preliminary"] for a in report["appraisers"]) > 0
+    table = ok(parledger(demo, "progress", "--campaign", "HN-SH-2023"))
+    assert "Thẩm định của thành viên Hội đồng: đã làm và còn lại" in table
     # reported at a moment of the explanation round: the later deadlines are still ahead
     then = as_json(demo, "progress", "--campaign", "HN-SH-2023", "--at", "2024-03-06T00:00:00Z")
     assert then["now"] == "2024-03-06T00:00:00.000000Z"

@@ -916,6 +916,7 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     ) == (1, {"D1": 1})
     d1 = unit_progress(report, "D1")
     assert (d1["preliminary_appraised"], d1["contested"]) == (1, 1)
+    assert appraiser_progress(report, world)["done_preliminary"] == 1
 
     # the deadline locks D2 and S1, which join the appraiser's queue
     now = SELF_CLOSES + timedelta(hours=1)
@@ -941,6 +942,9 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     assert (d1["preliminary_appraised"], d1["contested"], d1["explanations_pending"]) == (2, 2, 2)
     assert appraiser_progress(report, world)["remaining_preliminary"] == 2
     assert appraiser_progress(report, world)["units_waiting"] == {"D2": 2}
+    # done per round: each leaf once, whoever else appraises; the explanation asked is not one
+    mine = appraiser_progress(report, world)
+    assert (mine["done_preliminary"], mine["done_final"]) == (3, 0)
     # S1 had no self-score, an appraisal of 0 changes nothing: not contested
     assert unit_progress(report, "S1")["contested"] == 0
 
@@ -972,6 +976,8 @@ def test_progress_through_the_cycle(world: World, reads: Reads) -> None:
     d1 = unit_progress(report, "D1")
     assert (d1["final_appraised"], d1["explanations_pending"]) == (1, 0)
     assert appraiser_progress(report, world)["remaining_final"] == 1
+    assert appraiser_progress(report, world)["done_final"] == 1
+    assert appraiser_progress(report, world)["done_preliminary"] == 3
     later = progress(C2023, FINAL_CLOSES + timedelta(days=1))
     assert later["phase"] == "closing"
     assert all(d["passed"] for d in later["deadlines"])
@@ -1253,6 +1259,22 @@ def test_a_revoked_appraiser_is_not_in_the_progress_report(world: World, reads: 
     world.send(world.admin, "revoke_key", {"key_id": other.key_id, "reason": "Nghỉ hưu"})
     names = [a["name"] for a in reads.models.progress(C2023, START)["appraisers"]]
     assert names == ["appraiser"]
+
+
+def test_a_member_who_appraised_and_left_stays_in_the_progress_report(
+    world: World, reads: Reads
+) -> None:
+    other = world.enrol("appraiser-2", [{"role": "appraiser", "scope": ["1"]}])
+    now = START + timedelta(days=1)
+    at(world, now)
+    world.send(world.keys["staff"], "record_self_score", score(D1, "1.1", "1", explanation="x"))
+    world.send(world.keys["head"], "submit_self_assessment", D1)
+    world.send(other, "record_appraisal", score(D1, "1.1", "0.5", reason="Muộn"))
+    world.send(world.admin, "revoke_key", {"key_id": other.key_id, "reason": "Chuyển công tác"})
+    report = reads.models.progress(C2023, now)
+    left = next(a for a in report["appraisers"] if a["key_id"] == other.key_id)
+    assert (left["done_preliminary"], left["remaining_preliminary"], left["scope"]) == (1, 0, [])
+    assert appraiser_progress(report, world)["done_preliminary"] == 0
 
 
 def test_removed_evidence_and_adjustments(world: World, reads: Reads) -> None:

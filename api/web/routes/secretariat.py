@@ -17,12 +17,16 @@ from api.web.campaigns import CampaignStatus
 from api.web.loading import campaign_status, not_found
 from api.web.routes.surveys import readable_surveys, survey_links
 from api.web.secretariat import (
+    COUNCIL_COLUMNS,
     MAX_UPLOAD,
+    PROGRESS_COLUMNS,
     STATES,
+    council_rows,
     preview_import,
     progress_csv,
     progress_rows,
     progress_xlsx,
+    settlement_words,
 )
 from api.web.session import SignedIn, Viewer, service_of
 from api.web.templating import fragment, render
@@ -76,6 +80,7 @@ def setup_page(request: Request, viewer: SignedIn) -> HTMLResponse:
         crumbs=[("Trang chủ", "/"), ("Thiết lập kỳ đánh giá", "")],
         sets=svc.reads.indicator_sets(),
         units=svc.reads.units(),
+        may_regroup=viewer.has("administrator"),
         milestones=[(m, MILESTONE_TITLES[m]) for m in MILESTONES],
     )
 
@@ -130,18 +135,8 @@ def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
         return refused
     progress, rows = _progress(request, code)
     export = request.query_params.get("xuat")
-    if export == "csv":
-        return Response(
-            progress_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{code}-tien-do.csv"'},
-        )
-    if export == "xlsx":
-        return Response(
-            progress_xlsx(service_of(request), code, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"content-disposition": f'attachment; filename="{code}-tien-do.xlsx"'},
-        )
+    if export in ("csv", "xlsx"):
+        return _export(request, code, export, progress, rows)
     groups = sorted({r["group"] for r in progress_rows(progress, _groups(request))})
     return render(
         request,
@@ -156,6 +151,28 @@ def progress_page(request: Request, code: str, viewer: SignedIn) -> Response:
         states=STATES,
         query=str(request.query_params),
         surveys=survey_links(readable_surveys(request, viewer, code)),
+    )
+
+
+def _export(
+    request: Request, code: str, kind: str, progress: dict[str, Any], rows: list[dict[str, Any]]
+) -> Response:
+    """The units' table as filtered, or (``bang=thanh-vien``) the council members' table,
+    with the columns the page shows."""
+    by_member = request.query_params.get("bang") == "thanh-vien"
+    columns = COUNCIL_COLUMNS if by_member else PROGRESS_COLUMNS
+    if by_member:
+        rows = council_rows(progress)
+    name = f"{code}-{'tham-dinh' if by_member else 'tien-do'}.{kind}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    if kind == "csv":
+        return Response(
+            progress_csv(rows, columns), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(
+        progress_xlsx(service_of(request), code, rows, columns, by_member=by_member),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
     )
 
 
@@ -183,6 +200,15 @@ def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
     if campaign is None:
         return refused
     progress, rows = _progress(request, code)
+    svc = service_of(request)
+    cards = {card["unit"]: card for card in svc.reads.scorecards(code)}
+    accepting = svc.reads.acceptances(code)
+    for row in rows:
+        row["accepting"] = settlement_words(accepting.get(row["unit"], {}))
+        row["adjustments"] = cards.get(row["unit"], {}).get("adjustments", {})
+    table = svc.reads.result_table(code)
+    assert table is not None
+    deadline = next(d for d in progress["deadlines"] if d["milestone"] == MILESTONES[-1])
     return render(
         request,
         "settle.html",
@@ -193,6 +219,10 @@ def settle_page(request: Request, code: str, viewer: SignedIn) -> HTMLResponse:
         rows=rows,
         waiting=[r for r in rows if not r["accepted"]],
         progress=progress,
+        table=table,
+        precision=int(table["precision"]),
+        deadline=deadline,
+        recorded=json.dumps({r["unit"]: r["adjustments"] for r in rows}),
     )
 
 

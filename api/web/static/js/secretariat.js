@@ -13,6 +13,7 @@ const DONE = {
   accept_self_scores: "chấp nhận điểm tự chấm",
   record_adjustment: "điểm thưởng, điểm trừ",
   finalise_campaign: "hoàn tất kỳ đánh giá",
+  update_unit: "nhóm xếp hạng",
   publish_results: "công bố kết quả",
 };
 
@@ -87,23 +88,95 @@ const BUILD = {
   },
 };
 
+// The ranking group is the unit's, in the unit registry (FORMATS §5 update_unit, which only
+// an administrator signs): each group changed on the set-up page is signed as an update of
+// that unit before the campaign is created; a refusal is shown beside that unit's group.
+function regrouped(form) {
+  const chosen = new Set(
+    [...form.querySelectorAll('input[name="units"]:checked')].map((c) => c.value));
+  const changed = [];
+  for (const input of form.querySelectorAll("input[data-was]")) {
+    const group = input.value.trim();
+    if (!chosen.has(input.dataset.unit) || input.readOnly || group === input.dataset.was) continue;
+    const field = `group.${input.dataset.unit}`;
+    if (!group) throw new Problem({ code: "group_required", field });
+    const args = { code: input.dataset.unit, name: input.dataset.name, kind: input.dataset.kind,
+      ranking_group: group };
+    if (input.dataset.parent) args.parent = input.dataset.parent;
+    changed.push({ input, field, args });
+  }
+  return changed;
+}
+
+async function regroup(changed) {
+  for (const { input, field, args } of changed) {
+    try {
+      await send("update_unit", args);
+    } catch (problem) {
+      if (problem instanceof Problem) problem.field = field;
+      throw problem;
+    }
+    input.dataset.was = args.ranking_group;
+  }
+}
+
 async function sign(form) {
   const type = form.dataset.sign;
   clearProblems(form);
   form.setAttribute("aria-busy", "true");
   for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
   try {
-    const receipt = await send(type, BUILD[type](form));
+    const args = BUILD[type](form);
+    if (type === "create_campaign") await regroup(regrouped(form));
+    const receipt = await send(type, args);
     showReceipt(receipt, DONE[type] || type);
     sessionStorage.setItem("parledger.last-receipt", JSON.stringify(receipt));
     setTimeout(() => location.assign(form.dataset.next || location.href), 600);
   } catch (problem) {
     if (!(problem instanceof Problem)) throw problem;
-    await showProblem(form, problem);
+    const item = form.elements.namedItem("code")?.selectedOptions?.[0];
+    await showProblem(form, problem, {
+      points: value(form, "points"), max: (item?.dataset.cap || "").replace(".", ","),
+    });
   } finally {
     form.setAttribute("aria-busy", "false");
     for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = false;
   }
+}
+
+// What "Ký và tạo kỳ đánh giá" will sign, kept in words under the button as the form changes.
+function summarise(form) {
+  const out = form.querySelector("#setup-summary");
+  if (!out) return;
+  const groups = new Map();
+  let moved = 0;
+  for (const box of form.querySelectorAll('input[name="units"]:checked')) {
+    const input = form.elements.namedItem(`group.${box.value}`);
+    const group = input ? input.value.trim() : "";
+    groups.set(group, (groups.get(group) || 0) + 1);
+    if (input && !input.readOnly && group !== input.dataset.was) moved += 1;
+  }
+  const count = [...groups.values()].reduce((a, b) => a + b, 0);
+  const parts = [...groups].sort().map(([g, n]) => `nhóm “${g}”: ${n}`).join("; ");
+  out.textContent = (moved
+    ? `Sẽ ký ${moved + 1} lệnh: cập nhật nhóm xếp hạng của ${moved} đơn vị trong danh mục, rồi `
+    : "Sẽ ký 1 lệnh: ") + `tạo kỳ đánh giá gồm ${count} đơn vị (${parts || "chưa chọn đơn vị"}).`;
+}
+
+// What "Ký và ghi" of a bonus or penalty will record, and what it replaces (a second record
+// of the same item for the same unit replaces the first).
+function summariseAdjustment(form) {
+  const out = form.querySelector("#adjust-summary");
+  const item = form.elements.namedItem("code").selectedOptions[0];
+  if (!out || !item) return;
+  const unit = value(form, "unit");
+  const points = value(form, "points") || "…";
+  const bonus = item.dataset.kind === "bonus";
+  const before = JSON.parse(form.dataset.recorded || "{}")[unit]?.[item.value];
+  out.textContent = `Sẽ ký: ghi ${bonus ? "điểm thưởng" : "điểm trừ"} ${item.value} ` +
+    `“${item.dataset.title}” ${bonus ? "+" : "−"}${points} điểm ` +
+    `(tối đa ${item.dataset.cap.replace(".", ",")}) cho đơn vị ${unit}` +
+    (before === undefined ? "." : `, thay ${before.replace(".", ",")} điểm đã ghi cho khoản này.`);
 }
 
 // The indicator set file is read here and sent as it is; the server answers with the
@@ -122,6 +195,25 @@ async function preview(form) {
   const html = await answer.text();
   const parsed = new DOMParser().parseFromString(html, "text/html");
   out.replaceChildren(...parsed.body.childNodes);
+}
+
+for (const form of document.querySelectorAll('form[data-sign="create_campaign"]')) {
+  summarise(form);
+  form.addEventListener("input", (event) => {
+    summarise(form);
+    // a field typed again no longer shows the refusal of what it held
+    const name = event.target.name;
+    const slot = name && form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (slot) slot.hidden = true;
+    event.target.removeAttribute?.("aria-invalid");
+  });
+  form.addEventListener("change", () => summarise(form));
+}
+
+for (const form of document.querySelectorAll('form[data-sign="record_adjustment"]')) {
+  summariseAdjustment(form);
+  form.addEventListener("input", () => summariseAdjustment(form));
+  form.addEventListener("change", () => summariseAdjustment(form));
 }
 
 document.addEventListener("submit", (event) => {
