@@ -51,6 +51,10 @@ class HistoryRow:
     event_hash: str
     proof: str  # the event's inclusion proof under /v1/log/events/
     signature_valid: bool
+    unit: str = ""
+    criterion: str = ""
+    event_type: str = ""
+    signer_unit: str = ""
 
 
 def _check(svc: Service, position: int, keyring: Keyring) -> tuple[bool, str]:
@@ -94,7 +98,13 @@ def _check(svc: Service, position: int, keyring: Keyring) -> tuple[bool, str]:
 def rows(
     svc: Service, campaign: str, unit: str, criterion: str, timezone: str, precision: int
 ) -> list[HistoryRow]:
-    trace = svc.reads.trace(campaign, unit, criterion)
+    return in_words(svc, svc.reads.trace(campaign, unit, criterion), timezone, precision)
+
+
+def in_words(
+    svc: Service, trace: list[dict[str, Any]], timezone: str, precision: int
+) -> list[HistoryRow]:
+    """Trace rows (projections.read_models.trace) in words, each with its signature checked."""
     keyring = svc.ledger.keyring()
     checks = {row["position"]: _check(svc, row["position"], keyring) for row in trace}
     found = []
@@ -116,6 +126,10 @@ def rows(
                 event_hash=row["event_hash"],
                 proof=f"/v1/log/events/{event_id}" if event_id else "",
                 signature_valid=valid,
+                unit=row["unit"],
+                criterion=row["criterion"],
+                event_type=row["event_type"],
+                signer_unit=row["signer_unit"],
             )
         )
     return found

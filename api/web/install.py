@@ -16,8 +16,11 @@ from api.web.routes import (
     appraisal,
     demo,
     documents,
+    inspect,
     keys,
     pages,
+    public,
+    secretariat,
     sheets,
     surveys,
     unit_acts,
@@ -53,5 +56,18 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(SignInRequired, sign_in_redirect)
     app.add_middleware(SecurityHeaders)
-    for module in (pages, keys, admin, demo, sheets, unit_acts, appraisal, documents, surveys):
+    for module in (
+        pages,
+        keys,
+        admin,
+        demo,
+        sheets,
+        unit_acts,
+        appraisal,
+        documents,
+        surveys,
+        public,
+        inspect,
+        secretariat,
+    ):
         app.include_router(module.router)

@@ -26,6 +26,20 @@ MESSAGES: dict[str, str] = {
     "explanation_required": "Hãy viết nội dung giải trình.",
     "confirmation_mismatch": "Mã xác nhận chưa đúng: hãy gõ đúng mã đơn vị.",
     "file_required": "Hãy chọn tệp tài liệu kiểm chứng.",
+    # the secretariat's and the publisher's acts
+    "confirmation_code_mismatch": "Mã xác nhận chưa đúng: hãy gõ đúng mã kỳ đánh giá ghi ở trên.",
+    "units_required": "Hãy chọn ít nhất một đơn vị tham gia kỳ đánh giá.",
+    "invalid_time": "Hãy nhập đủ ngày và giờ của mốc thời hạn này.",
+    "campaign_exists": "Đã có kỳ đánh giá mang mã này; hãy chọn mã khác.",
+    "not_finalised": "Kỳ đánh giá chưa hoàn tất: hãy hoàn tất trước khi công bố.",
+    "unsettled_scores": "Còn đơn vị chưa được tổng hợp điểm: hãy chấp nhận điểm tự chấm hoặc "
+    "thẩm định hết trước khi hoàn tất.",
+    "table_changed": "Bảng kết quả đã thay đổi sau khi ông/bà xem: hãy tải lại trang, xem lại "
+    "rồi ký công bố.",
+    "adjustment_reason_required": "Hãy ghi lý do của khoản thưởng, trừ này.",
+    "above_cap": "Số điểm vượt quá mức tối đa của khoản thưởng, trừ này.",
+    "unknown_adjustment": "Kỳ đánh giá không có khoản thưởng, trừ này.",
+    "already_published": "Bảng kết quả này đã được công bố; không có gì mới để công bố.",
     "missing_field": "Hãy điền ô này.",
     # the cycle
     "already_submitted": "Đơn vị đã gửi kết quả tự chấm; kết quả chỉ gửi một lần và không "

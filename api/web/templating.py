@@ -60,6 +60,14 @@ def menu(viewer: Viewer | None, campaign: str | None) -> list[MenuItem]:
         if viewer.fields():
             items.append(MenuItem("Thẩm định", f"/ky/{campaign}/tham-dinh"))
             items.append(MenuItem("Thẩm định lần 2", f"/ky/{campaign}/tham-dinh-lan-2"))
+        if viewer.has("secretariat"):
+            items.append(MenuItem("Theo dõi tiến độ", f"/ky/{campaign}/tien-do"))
+            items.append(MenuItem("Tổng hợp, hoàn tất", f"/ky/{campaign}/tong-hop"))
+        if viewer.has("publisher"):
+            items.append(MenuItem("Công bố", f"/ky/{campaign}/cong-bo"))
+        items.append(MenuItem("Tra cứu lịch sử điểm", f"/ky/{campaign}/tra-cuu"))
+    if viewer.has("secretariat"):
+        items.append(MenuItem("Thiết lập kỳ đánh giá", "/thiet-lap"))
     if viewer.has("survey_body") or viewer.has("secretariat"):
         items.append(MenuItem("Điều tra, SIPAS", "/dieu-tra"))
     if viewer.has("administrator"):

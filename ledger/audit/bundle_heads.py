@@ -72,7 +72,13 @@ def named_ids(publications: Sequence[Publication]) -> set[str]:
 
 def _inputs(publication: Publication) -> list[tuple[str, Any]]:
     state = publication.campaign_before
-    return input_ids(state.code, state.units, state.indicator_set, state.indicator_set_version)
+    return input_ids(
+        state.code,
+        state.units,
+        state.indicator_set,
+        state.indicator_set_version,
+        publication.authorities,
+    )
 
 
 def head_problems(publication: Publication, chains: Chains) -> list[str]:

@@ -33,6 +33,7 @@ from ledger.domain.results import CardScores, result_table, table_sha256
 from ledger.domain.scopes import (
     CampaignFacts,
     facts_of_campaign,
+    lineage,
     units_outside,
 )
 from ledger.domain.scorecard import Scorecard
@@ -85,6 +86,8 @@ class Publication:
     index: int
     event: EventFacts
     campaign_before: Campaign
+    # the campaign's owner and the units above it, as they stood (FORMATS §6)
+    authorities: list[str] = field(default_factory=list)
 
     @property
     def campaign(self) -> str:
@@ -209,7 +212,9 @@ class Registries:
         if kind == "CampaignFinalised":
             self.finalised.setdefault(code, index)
         elif kind == "ResultsPublished":
-            self.publications.append(Publication(index, event, _snapshot(campaign)))
+            owner = campaign.owner
+            authorities = lineage(self.scope_facts(index), owner) if owner else []
+            self.publications.append(Publication(index, event, _snapshot(campaign), authorities))
         campaign.when(kind, body, event.recorded_at)
         # a publication's derived members need its table: checked with the scorecards
         if kind == "ResultsPublished":

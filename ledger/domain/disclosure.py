@@ -131,12 +131,17 @@ def head(
 
 
 def input_ids(
-    code: str, units: Sequence[str], indicator_set: str, indicator_set_version: int
+    code: str,
+    units: Sequence[str],
+    indicator_set: str,
+    indicator_set_version: int,
+    authorities: Sequence[str] = (),
 ) -> list[tuple[str, UUID]]:
     """The aggregates a campaign's result table depends on whose ids follow from its
     definition: the key registry, the indicator set, the campaign, each unit and each
-    unit's scorecard. (A survey batch's aggregate names its campaign in its body; its
-    heads are added by whoever records batches.)"""
+    unit's scorecard, and the units of ``authorities`` (the campaign's owner and the units
+    above it, by which its signers' appointments are judged). (A survey batch's aggregate
+    names its campaign in its body; its heads are added by whoever records batches.)"""
     found: list[tuple[str, UUID]] = [
         ("KeyRegistry", KEY_REGISTRY_ID),
         ("IndicatorSet", indicator_set_id(indicator_set, indicator_set_version)),
@@ -144,6 +149,8 @@ def input_ids(
     ]
     found += [("Unit", unit_id(unit)) for unit in units]
     found += [("Scorecard", scorecard_id(code, unit)) for unit in units]
+    # the owner and the units above it: whose appointments reach the campaign (FORMATS §6)
+    found += [("Unit", unit_id(unit)) for unit in authorities if unit not in units]
     return found
 
 

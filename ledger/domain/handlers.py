@@ -20,7 +20,7 @@ from ledger.domain.disclosure import head, heads_order, input_ids
 from ledger.domain.indicator_set import IndicatorSet
 from ledger.domain.key_registry import KeyRegistry
 from ledger.domain.keyring import SCOPED_ROLES
-from ledger.domain.scopes import LiveFacts, units_outside
+from ledger.domain.scopes import LiveFacts, lineage, units_outside
 from ledger.domain.scorecard import Context, Scorecard
 from ledger.domain.scorecard_acts import lock
 from ledger.domain.unit import Unit
@@ -284,8 +284,13 @@ def publication_heads(world: World, campaign: Campaign) -> list[dict[str, Any]]:
     survey whose batches gave a card its points."""
     found = []
     surveys: set[str] = set()
+    authorities = lineage(LiveFacts(world), campaign.owner) if campaign.owner else []
     for kind, aggregate_id in input_ids(
-        campaign.code, campaign.units, campaign.indicator_set, campaign.indicator_set_version
+        campaign.code,
+        campaign.units,
+        campaign.indicator_set,
+        campaign.indicator_set_version,
+        authorities,
     ):
         aggregate = campaign if kind == "Campaign" else world.for_change(aggregate_id)
         if isinstance(aggregate, IndicatorSet):
