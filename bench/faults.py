@@ -396,7 +396,10 @@ def stored_commands(url: str, home: str) -> Stored:
 def tracked(url: str) -> int:
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute("SELECT max(notification_id) FROM ledger_tracking").fetchone()
+            row = conn.execute(
+                "SELECT max(notification_id) FROM ledger_tracking "
+                "WHERE application_name <> '__migration__'"
+            ).fetchone()
     except psycopg.Error:
         return 0
     return int(row[0] or 0) if row else 0
@@ -418,6 +421,7 @@ def part_two(server_url: str, events: int) -> dict[str, Any]:
         print(f"  {head} events generated in {time.perf_counter() - started:.0f} s", flush=True)
         env = {**os.environ, "PARLEDGER_DATABASE_URL": url, "PARLEDGER_HOME": home}
         killed_at = []
+        stopped_in = 0.0
         began = time.perf_counter()
         for fraction in (0.3, 0.65, None):
             worker = subprocess.Popen(  # noqa: S603
@@ -429,8 +433,10 @@ def part_two(server_url: str, events: int) -> dict[str, Any]:
             target = head if fraction is None else int(head * fraction)
             wait_for(lambda t=target: tracked(url) >= t, 1800, f"the worker to reach {target}")
             if fraction is None:
+                signalled = time.perf_counter()
                 worker.send_signal(signal.SIGINT)
                 worker.wait(timeout=30)
+                stopped_in = time.perf_counter() - signalled
             else:
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
@@ -441,6 +447,7 @@ def part_two(server_url: str, events: int) -> dict[str, Any]:
             "events": head,
             "killed_at": killed_at,
             "catch_up_seconds": seconds,
+            "stopped_in": stopped_in,
             "equal": equal,
             "tables": tables,
             "rebuild_seconds": rebuild_seconds,
@@ -492,7 +499,8 @@ def main() -> None:
     print(
         f"  {two['events']} events; the worker was killed (SIGKILL) at tracked positions "
         f"{', '.join(map(str, two['killed_at']))}, started again each time, and caught up in "
-        f"{two['catch_up_seconds']:.0f} s overall"
+        f"{two['catch_up_seconds']:.0f} s overall; stopped with SIGINT, it exited in "
+        f"{two['stopped_in']:.2f} s"
     )
     print(
         f"  read models equal a rebuild: {'yes' if two['equal'] else 'NO'} ({two['tables']} "

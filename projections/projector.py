@@ -135,11 +135,18 @@ class Projector:
 
     # -- applying events -----------------------------------------------------------------
 
-    def catch_up(self, batch_size: int = 500, limit: int | None = None) -> int:
-        """Apply every event recorded after the tracked position; the number applied."""
+    def catch_up(
+        self,
+        batch_size: int = 500,
+        limit: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Apply every event recorded after the tracked position; the number applied. When
+        ``stop`` is set it returns after the batch in progress (each batch is committed with
+        its position, so a long catch-up stopped half-way resumes from there)."""
         applied = 0
         with self._lock:
-            while limit is None or applied < limit:
+            while (limit is None or applied < limit) and not (stop is not None and stop.is_set()):
                 size = batch_size if limit is None else min(batch_size, limit - applied)
                 cache = self._state()
                 notifications = self.recorder.select_notifications(
@@ -330,15 +337,20 @@ class Projector:
 
     def follow(self, stop: threading.Event, batch_size: int = 500, poll: float = 0.5) -> None:
         """Keep up with the log until ``stop`` is set: by subscription on PostgreSQL, by
-        polling on SQLite. A failure is raised to the caller (projections.supervisor runs
-        this again), and nothing of a batch it interrupted is kept."""
+        polling on SQLite; it returns within a batch of ``stop`` being set. A failure is
+        raised to the caller (projections.supervisor runs this again), and nothing of a
+        batch it interrupted is kept. Run it in a daemon thread (``Supervisor.start``): the
+        library's subscription threads are created like the calling thread, and a
+        non-daemon one left behind keeps the process from exiting."""
         if not is_postgres(self.recorder):
             while not stop.is_set():
-                self.catch_up(batch_size)
+                self.catch_up(batch_size, stop=stop)
                 stop.wait(poll)
             return
         while not stop.is_set():
-            self.catch_up(batch_size)
+            self.catch_up(batch_size, stop=stop)
+            if stop.is_set():
+                return
             with self.recorder.subscribe(gt=self.views.position()) as subscription:
                 ended = threading.Event()
 
@@ -352,7 +364,7 @@ class Projector:
                 try:
                     for notification in subscription:
                         if notification.id > self.projected:
-                            self.catch_up(batch_size)
+                            self.catch_up(batch_size, stop=stop)
                         if stop.is_set():
                             break
                 finally:

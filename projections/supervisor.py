@@ -8,9 +8,12 @@ position). A worker that returns without being told to stop is a failure too."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 
 import structlog
 
@@ -22,6 +25,8 @@ Work = Callable[[threading.Event], None]
 FIRST_PAUSE = 0.1
 # a worker that ran this long before failing starts its back-off again from the first pause
 HEALTHY_RUN = 30.0
+# how long a process told to stop waits for its worker to finish the batch in progress
+STOP_GRACE = 2.0
 
 
 class Supervisor:
@@ -102,3 +107,46 @@ class Supervisor:
         )
         if self.on_failure is not None:
             self.on_failure(self, failure)
+
+
+def until_signalled(
+    work: Callable[[], None], stop: threading.Event, grace: float = STOP_GRACE
+) -> bool:
+    """Run ``work`` in a daemon thread until it returns or SIGINT or SIGTERM comes; then set
+    ``stop`` and wait at most ``grace`` seconds for it to return: whether it did (a failure
+    in it is raised here). A second signal ends the process at once.
+
+    The signals only set the flag. Python's own SIGINT raises KeyboardInterrupt wherever
+    the main thread happens to be, which can leave the work half-built: a subscription
+    interrupted while starting its threads leaves them waiting for ever, and the process
+    never exits. Threads the work starts are daemons like it, so none of them can keep the
+    process alive; a batch still running after the grace is dropped with the process (its
+    transaction is rolled back and the next start resumes from the recorded position)."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as error:
+            failure.append(error)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        thread = threading.Thread(target=target, name="worker", daemon=True)
+        thread.start()
+        # polled, not waited on: the handler sets the event, and must not find its lock
+        # held by the thread it interrupted
+        while thread.is_alive() and not stop.is_set():
+            time.sleep(0.05)
+        thread.join(grace)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failure:
+        raise failure[0]
+    return not thread.is_alive()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from ledger.demo.cycle import CAMPAIGN as CYCLE_CAMPAIGN
 from ledger.demo.district import CAMPAIGN as DISTRICT_CAMPAIGN
 from ledger.demo.province import CAMPAIGN, UNIT, demo_clock, run_demo
 from projections.publication.log_audit import audit_log
-from projections.supervisor import Supervisor
+from projections.supervisor import Supervisor, until_signalled
 
 SHOWN_PROBLEMS = 50
 
@@ -119,21 +120,29 @@ def demo() -> None:
 def project(
     once: Annotated[bool, typer.Option("--once", help="catch up and stop")] = False,
 ) -> None:
-    """Keep the read models up with the log (a long-running worker; Ctrl-C stops it). Any
+    """Keep the read models up with the log (a long-running worker; Ctrl-C or SIGTERM stops
+    it within seconds, at any point of a catch-up). Any
     failure (the database away, a lost connection) is logged and the worker resumes from
     the position it had recorded, after a pause of at most
     PARLEDGER_RESTART_BACKOFF_MAX_SECONDS."""
     settings = Settings()
+    stop = threading.Event()
     if once:
 
         def act() -> None:
             runtime = _runtime(project=False, server_hint=False)
             projector = runtime.projector
-            applied = projector.catch_up()
-            out.print(
-                f"read models at log position {projector.views.position()} "
-                f"({applied} event(s) applied)"
-            )
+            applied: list[int] = []
+            finished = until_signalled(lambda: applied.append(projector.catch_up(stop=stop)), stop)
+            if not finished:
+                _abandon()
+            elif stop.is_set():
+                _stopped(projector.projected)
+            else:
+                out.print(
+                    f"read models at log position {projector.projected} "
+                    f"({applied[0]} event(s) applied)"
+                )
 
         _run(act)
         return
@@ -147,11 +156,29 @@ def project(
             err.print(f"following the log of {settings.database_url}", soft_wrap=True)
         found[0].projector.follow(stop)
 
-    stop = threading.Event()
-    try:
-        Supervisor("projector", work, stop, max_pause=settings.restart_backoff_max_seconds).run()
-    except KeyboardInterrupt:
-        stop.set()
+    supervisor = Supervisor("projector", work, stop, max_pause=settings.restart_backoff_max_seconds)
+    if not until_signalled(supervisor.run, stop):
+        _abandon()
+    _stopped(found[0].projector.projected if found else None)
+
+
+def _stopped(position: int | None) -> None:
+    if position is None:
+        err.print("stopped before following the log")
+    else:
+        err.print(f"stopped: the read models are at log position {position}")
+
+
+def _abandon() -> None:
+    """Stop now, the batch in progress undone (its thread still holds its connection, so
+    there is no orderly shutdown; the database rolls its transaction back)."""
+    err.print(
+        "stopped in the middle of a batch: the read models stay at the last position "
+        "recorded, and the next start resumes from there"
+    )
+    out.file.flush()
+    err.file.flush()
+    os._exit(0)
 
 
 @app.command()
