@@ -44,6 +44,8 @@ def demo_store(database_url: str, home: Path) -> Iterator[Demo]:
     try:
         run_demo(ledger)
         runtime.projector.catch_up()
+        # as the service does on its interval: a checkpoint of the whole log as projected
+        runtime.checkpoints.sign(ledger.clock.now())
         reads = runtime.reads
         name = ledger.keyring().ledger or settings.ledger_name
         tables = runtime.publishing.tables

@@ -373,10 +373,10 @@ def test_a_whole_cycle_over_http(pg_url: str, tmp_path: Path) -> None:
         assert Decimal(lost["1.2"]["target"]) == Decimal(1)
         assert gaps["targets_year"] == 2024
 
-        # the ranking is public once the campaign is finalised
-        ranking = api.get(f"/v1/campaigns/{CAMPAIGN}/ranking")
-        assert ranking.status_code == 200, ranking.text
-        body = ranking.json()
+        # finalised but not published: under the default disclosure policy the ranking is
+        # read with a token only (it is public once published)
+        assert api.get(f"/v1/campaigns/{CAMPAIGN}/ranking").status_code == 401
+        body = api.read(f"/v1/campaigns/{CAMPAIGN}/ranking", reader)
         assert body["finalised"] is True
         ranks = {(r["ranking_group"], r["unit"]): r["rank"] for r in body["items"]}
         assert ranks == {("district", "D1"): 1, ("district", "D2"): 2, ("department", "S1"): 1}
