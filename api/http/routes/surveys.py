@@ -120,7 +120,10 @@ async def upload_survey_file(
     "Nothing is kept or recorded.",
 )
 async def preview_survey_file(request: Request, svc: ServiceDep, who: Reader) -> dict[str, Any]:
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("answers"), str):
         raise ValidationError('send {"definition": {…}, "answers": "<CSV text>"}', field="answers")
     definition = parse_definition(body.get("definition"), "definition")
