@@ -29,6 +29,11 @@ class Card:
     def unit(self) -> str:
         return str(self.view["unit"])
 
+    @property
+    def base(self) -> str:
+        """The address of the unit's sheet, under which its pages live."""
+        return f"/ky/{self.campaign.code}/don-vi/{self.unit}"
+
     def leaf(self, code: str) -> dict[str, Any] | None:
         return next((leaf for leaf in self.view["leaves"] if leaf["code"] == code), None)
 

@@ -200,7 +200,7 @@ def panel_context(
             svc, card.campaign.code, card.unit, code, card.campaign.timezone, precision
         ),
         "base": f"/ky/{card.campaign.code}/{ROUNDS[round_]}/{card.unit}",
-        "sheet_base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
+        "sheet_base": card.base,
         "disclosure": notice(card.campaign.doc),
     }
 

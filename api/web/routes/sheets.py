@@ -24,7 +24,7 @@ def crumbs(card: Card, *more: tuple[str, str]) -> list[tuple[str, str]]:
     return [
         ("Trang chủ", "/"),
         (f"Kỳ đánh giá {card.campaign.code}", "/"),
-        (card.unit_name, f"/ky/{card.campaign.code}/don-vi/{card.unit}"),
+        (card.unit_name, card.base),
         *more,
     ]
 
@@ -33,9 +33,9 @@ def sheet_context(request: Request, card: Card, viewer: Viewer) -> dict[str, Any
     return {
         "surveys": criterion_surveys(readable_surveys(request, viewer, card.campaign.code)),
         "card": card,
-        "sheet": build(card.view, card.tree, base=f"/ky/{card.campaign.code}/don-vi/{card.unit}"),
+        "sheet": build(card.view, card.tree, base=card.base),
         "block": card_block(viewer, card.view, card.campaign),
-        "base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
+        "base": card.base,
     }
 
 
@@ -85,7 +85,7 @@ def leaf_context(request: Request, card: Card, code: str, viewer: Viewer) -> dic
         ),
         "evidence_notice": EVIDENCE_NOTICE,
         "disclosure": notice(card.campaign.doc),
-        "base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
+        "base": card.base,
         "precision": precision,
         "inputs_words": rule_text.inputs_in_words,
         "survey": criterion_surveys(readable_surveys(request, viewer, card.campaign.code)).get(

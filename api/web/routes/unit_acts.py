@@ -99,7 +99,7 @@ def explanation_context(card: Card, viewer: Viewer) -> dict[str, Any]:
         "block": explanation_block(viewer, card),
         "precision": card.view["precision"],
         "evidence_notice": EVIDENCE_NOTICE,
-        "base": f"/ky/{card.campaign.code}/don-vi/{card.unit}",
+        "base": card.base,
     }
 
 
